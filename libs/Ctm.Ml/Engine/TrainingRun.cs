@@ -1,0 +1,179 @@
+using System.Runtime.Intrinsics;
+using Ctm.Ml.Data;
+
+namespace Ctm.Ml.Engine;
+
+/// <summary>
+/// Mini-batch training with Adam. A batch is cut into shards of <see cref="ShardRows"/> rows whose gradients are
+/// summed in shard order, and threads only decide who computes which shard: the weights are bit-identical for
+/// any thread count.
+/// </summary>
+internal sealed class TrainingRun : IDisposable
+{
+    public const int ShardRows = 128;
+    private const float Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f;
+
+    private readonly Network _net;
+    private readonly EncodedData _data;
+    private readonly Workspace[] _shards;
+    private readonly float[][] _m, _v;
+    private readonly float[][] _params;
+    private readonly float[][][] _grads;
+    private readonly bool[] _isWeight;
+    private readonly WorkerPool _pool;
+    private readonly float _learningRate, _l2;
+    private readonly double[] _shardLoss;
+    private int[] _batch = [];
+    private int _batchRows, _shardCount;
+    private float _batchWeight;
+    private int _step;
+    private float _stepSize, _bc2Sqrt;
+
+    public TrainingRun(Network net, EncodedData data, TrainingOptions options, int threads)
+    {
+        _net = net;
+        _data = data;
+        _learningRate = (float)options.LearningRate;
+        _l2 = (float)options.L2;
+        var maxShards = (Math.Min(options.BatchSize, data.Rows) + ShardRows - 1) / ShardRows;
+        _shards = new Workspace[maxShards];
+        for (var s = 0; s < maxShards; s++)
+        {
+            _shards[s] = new Workspace(net, ShardRows);
+        }
+
+        _params = [.. net.W, .. net.B];
+        _isWeight = [.. net.W.Select(_ => true), .. net.B.Select(_ => false)];
+        _grads = [.. _shards.Select(ws => (float[][])[.. ws.GW, .. ws.GB])];
+        _m = [.. _params.Select(p => new float[p.Length])];
+        _v = [.. _params.Select(p => new float[p.Length])];
+        _shardLoss = new double[maxShards];
+        _pool = new WorkerPool(Math.Min(threads, maxShards));
+    }
+
+    public Network Network => _net;
+
+    /// <summary>Trains on one batch; returns Σ weight·loss and Σ weight of its rows (loss before the update).</summary>
+    public (double Loss, double Weight) Step(int[] order, int start, int count)
+    {
+        _batch = order;
+        _batchRows = count;
+        _shardCount = (count + ShardRows - 1) / ShardRows;
+        double weight = count;
+        if (_data.W is { } w)
+        {
+            weight = 0;
+            for (var i = 0; i < count; i++)
+            {
+                weight += w[order[start + i]];
+            }
+        }
+
+        if (weight <= 0)
+        {
+            return (0, 0);
+        }
+
+        _batchWeight = (float)weight;
+        _batchStart = start;
+        _pool.Run(_shardWork ??= ShardWork);
+
+        _step++;
+        _stepSize = _learningRate / (1 - MathF.Pow(Beta1, _step));
+        _bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(Beta2, _step));
+        _pool.Run(_updateWork ??= UpdateWork);
+        _net.RefreshTransposes();
+
+        double loss = 0;
+        for (var s = 0; s < _shardCount; s++)
+        {
+            loss += _shardLoss[s];
+        }
+
+        return (loss, weight);
+    }
+
+    private int _batchStart;
+    private Action<int>? _shardWork, _updateWork;
+
+    private void ShardWork(int thread)
+    {
+        for (var s = thread; s < _shardCount; s += _pool.Count)
+        {
+            var ws = _shards[s];
+            var first = s * ShardRows;
+            var rows = new ReadOnlySpan<int>(_batch, _batchStart + first, Math.Min(ShardRows, _batchRows - first));
+            _net.Gather(ws, _data, rows);
+            _net.Forward(ws);
+            _shardLoss[s] = _net.LossAndLogitGradient(ws, rows, _data, _batchWeight);
+            _net.Backward(ws);
+        }
+    }
+
+    private void UpdateWork(int thread)
+    {
+        var threads = _pool.Count;
+        for (var q = 0; q < _params.Length; q++)
+        {
+            var length = _params[q].Length;
+            var lo = (int)((long)length * thread / threads);
+            var hi = (int)((long)length * (thread + 1) / threads);
+            if (hi > lo)
+            {
+                Update(q, lo, hi);
+            }
+        }
+    }
+
+    /// <summary>Sums shard gradients in shard order, adds L2, and takes an Adam step (PyTorch's formula) on [lo, hi).</summary>
+    private void Update(int q, int lo, int hi)
+    {
+        var g0 = _grads[0][q];
+        for (var s = 1; s < _shardCount; s++)
+        {
+            var gs = _grads[s][q];
+            System.Numerics.Tensors.TensorPrimitives.Add(g0.AsSpan(lo, hi - lo), gs.AsSpan(lo, hi - lo), g0.AsSpan(lo, hi - lo));
+        }
+
+        var p = _params[q];
+        var m = _m[q];
+        var v = _v[q];
+        var l2 = _isWeight[q] ? _l2 : 0f;
+        var stepSize = _stepSize;
+        var bc2Sqrt = _bc2Sqrt;
+        var i = lo;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vb1 = Vector256.Create(Beta1);
+            var vb1c = Vector256.Create(1 - Beta1);
+            var vb2 = Vector256.Create(Beta2);
+            var vb2c = Vector256.Create(1 - Beta2);
+            var vl2 = Vector256.Create(l2);
+            var vstep = Vector256.Create(stepSize);
+            var vbc2 = Vector256.Create(bc2Sqrt);
+            var veps = Vector256.Create(Epsilon);
+            for (; i + 8 <= hi; i += 8)
+            {
+                var pv = Vector256.Create(p.AsSpan(i, 8));
+                var g = Vector256.Create(g0.AsSpan(i, 8)) + (vl2 * pv);
+                var mv = (vb1 * Vector256.Create(m.AsSpan(i, 8))) + (vb1c * g);
+                var vv = (vb2 * Vector256.Create(v.AsSpan(i, 8))) + (vb2c * g * g);
+                var denom = (Vector256.Sqrt(vv) / vbc2) + veps;
+                pv -= vstep * mv / denom;
+                mv.CopyTo(m.AsSpan(i, 8));
+                vv.CopyTo(v.AsSpan(i, 8));
+                pv.CopyTo(p.AsSpan(i, 8));
+            }
+        }
+
+        for (; i < hi; i++)
+        {
+            var g = g0[i] + (l2 * p[i]);
+            m[i] = (Beta1 * m[i]) + ((1 - Beta1) * g);
+            v[i] = (Beta2 * v[i]) + ((1 - Beta2) * g * g);
+            p[i] -= stepSize * m[i] / ((MathF.Sqrt(v[i]) / bc2Sqrt) + Epsilon);
+        }
+    }
+
+    public void Dispose() => _pool.Dispose();
+}

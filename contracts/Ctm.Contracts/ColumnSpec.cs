@@ -1,0 +1,10 @@
+namespace Ctm.Contracts;
+
+/// <summary>One column of a dataset's schema.</summary>
+public sealed record ColumnSpec
+{
+    /// <summary>The column name.</summary>
+    public required string Name { get; init; }
+    /// <summary><c>numeric</c> or <c>categorical</c>.</summary>
+    public required string Kind { get; init; }
+}

@@ -1,0 +1,16 @@
+namespace Ctm.Contracts;
+
+/// <summary>An operator's command: a quarantined batch is never to be trained on.</summary>
+public sealed record DiscardBatch
+{
+    /// <summary>The batch.</summary>
+    public required Guid BatchId { get; init; }
+    /// <summary>The dataset.</summary>
+    public required string Dataset { get; init; }
+    /// <summary>Who.</summary>
+    public required string Operator { get; init; }
+    /// <summary>Why.</summary>
+    public required string Reason { get; init; }
+    /// <summary>Correlation id.</summary>
+    public required Guid CorrelationId { get; init; }
+}

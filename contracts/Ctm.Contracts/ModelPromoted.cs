@@ -1,0 +1,25 @@
+namespace Ctm.Contracts;
+
+/// <summary>A version is now the one to serve for its dataset. Every Predictor replica receives it (fan-out).</summary>
+public sealed record ModelPromoted
+{
+    /// <summary>The dataset (the model name in prediction URLs).</summary>
+    public required string Dataset { get; init; }
+    /// <summary>The version to serve.</summary>
+    public required int Version { get; init; }
+    /// <summary>Correlation id of what caused the promotion.</summary>
+    public required Guid CorrelationId { get; init; }
+    /// <summary>
+    /// Monotonic per dataset: a replica ignores a promotion whose generation is not newer than the one it serves,
+    /// so out-of-order delivery cannot bring back an older decision.
+    /// </summary>
+    public required long Generation { get; init; }
+    /// <summary>Where the Registry serves the artifact.</summary>
+    public required string ArtifactLocation { get; init; }
+    /// <summary>SHA-256 the artifact must have.</summary>
+    public required string ArtifactSha256 { get; init; }
+    /// <summary>Why: <c>trained</c>, <c>rollback</c> or <c>manual</c>.</summary>
+    public required string Reason { get; init; }
+    /// <summary>When the promotion was committed.</summary>
+    public required DateTimeOffset PromotedAt { get; init; }
+}

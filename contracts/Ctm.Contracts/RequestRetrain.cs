@@ -1,0 +1,18 @@
+namespace Ctm.Contracts;
+
+/// <summary>A command to train a dataset now, whatever the policy says.</summary>
+public sealed record RequestRetrain
+{
+    /// <summary>Identifies the request; the same id twice has one effect.</summary>
+    public required Guid RequestId { get; init; }
+    /// <summary>The dataset.</summary>
+    public required string Dataset { get; init; }
+    /// <summary>Warm-start from this version, or from the serving version when null.</summary>
+    public int? FromVersion { get; init; }
+    /// <summary>Train from scratch instead of warm-starting.</summary>
+    public bool FullRetrain { get; init; }
+    /// <summary>Who asked, or which service.</summary>
+    public required string RequestedBy { get; init; }
+    /// <summary>Correlation id.</summary>
+    public required Guid CorrelationId { get; init; }
+}

@@ -1,0 +1,20 @@
+using System.Text.Json;
+
+namespace Ctm.Contracts;
+
+/// <summary>
+/// The plain JSON that upstream systems (any AMQP client, no MassTransit envelope) publish to Ingest's row
+/// exchange: one row or several for a dataset. Ingest gathers rows into batches by count and time.
+/// <code>{"dataset": "churn", "eventId": "order-42", "row": {"tenure": 3, "plan": "pro", "churned": "no"}}</code>
+/// </summary>
+public sealed record RowEvent
+{
+    /// <summary>The dataset the rows belong to.</summary>
+    public string? Dataset { get; init; }
+    /// <summary>The upstream's id for the event; a repeated id is stored once. Falls back to the AMQP message id.</summary>
+    public string? EventId { get; init; }
+    /// <summary>One row: column name to a scalar (string, number, boolean or null).</summary>
+    public Dictionary<string, JsonElement>? Row { get; init; }
+    /// <summary>Several rows.</summary>
+    public IReadOnlyList<Dictionary<string, JsonElement>>? Rows { get; init; }
+}

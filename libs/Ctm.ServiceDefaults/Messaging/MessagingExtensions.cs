@@ -1,0 +1,57 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Ctm.ServiceDefaults.Messaging;
+
+/// <summary>Bus wiring shared by every service: RabbitMQ with publisher confirms, retries, then the error queue.</summary>
+public static class MessagingExtensions
+{
+    /// <summary>
+    /// Adds MassTransit over RabbitMQ. A message is acknowledged only after its consumer returns, so a consumer
+    /// that commits before returning acknowledges only committed effects; a consumer that throws is retried
+    /// (exponential back-off, <see cref="RabbitMqOptions.RetryLimit"/> times) and then moved to its <c>_error</c> queue.
+    /// </summary>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="registerConsumers">Adds the service's consumers.</param>
+    /// <param name="configureBus">Extra endpoints (e.g. a raw JSON endpoint or a per-replica fan-out queue).</param>
+    public static IHostApplicationBuilder AddCtmMessaging(
+        this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator> registerConsumers,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<RabbitMqOptions>()
+            .BindConfiguration(RabbitMqOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddMassTransit(x =>
+        {
+            x.SetKebabCaseEndpointNameFormatter();
+            registerConsumers(x);
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                cfg.Host(options.Host, options.Port, options.VirtualHost, h =>
+                {
+                    h.Username(options.Username);
+                    h.Password(options.Password);
+                    h.PublisherConfirmation = true;
+                });
+                cfg.PrefetchCount = options.PrefetchCount;
+                cfg.UseMessageRetry(r => r.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+                configureBus?.Invoke(context, cfg);
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        return builder;
+    }
+}

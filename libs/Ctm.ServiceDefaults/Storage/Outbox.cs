@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Ctm.Contracts;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Ctm.ServiceDefaults.Storage;
+
+/// <summary>
+/// The transactional outbox (MassTransit's EF outbox is not served here). A message is written in the same
+/// transaction as the effects it announces, so it exists if and only if they were committed; the relay
+/// publishes it later, with its outbox id as the MessageId, and marks it sent after the broker confirms.
+/// </summary>
+public static class OutboxExtensions
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Writes <paramref name="message"/> to the outbox of <paramref name="db"/>'s schema in the current transaction.
+    /// Call inside an explicit transaction, then <see cref="OutboxSignal.Notify"/> after commit.
+    /// </summary>
+    public static async Task EnqueueAsync<T>(this DbContext db, T message, Guid correlationId, CancellationToken ct)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var schema = db.Model.GetDefaultSchema();
+        var payload = JsonSerializer.Serialize(message, Json);
+        var messageId = NewId.NextGuid();
+        // The schema comes from the model, never from input.
+        var sql = "INSERT INTO " + schema + ".outbox (message_id, message_type, payload, correlation_id) VALUES ({0}, {1}, {2}::jsonb, {3})";
+        await db.Database.ExecuteSqlRawAsync(sql, [messageId, typeof(T).FullName!, payload, correlationId], ct);
+    }
+
+    /// <summary>
+    /// Records that <paramref name="consumer"/> handled <paramref name="key"/> (a business id), in the current
+    /// transaction. Returns false when it already had, so a redelivered message has no second effect; a concurrent
+    /// duplicate waits for the first transaction and then gets false.
+    /// </summary>
+    public static async Task<bool> TryMarkProcessedAsync(this DbContext db, string consumer, string key, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var schema = db.Model.GetDefaultSchema();
+        var sql = "INSERT INTO " + schema + ".processed_messages (consumer, key) VALUES ({0}, {1}) ON CONFLICT DO NOTHING";
+        var inserted = await db.Database.ExecuteSqlRawAsync(sql, [consumer, key], ct);
+        return inserted == 1;
+    }
+}
+
+/// <summary>Wakes the outbox relay right after a commit, so messages do not wait for the next poll.</summary>
+public sealed class OutboxSignal
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    /// <summary>Asks the relay to look now.</summary>
+    public void Notify()
+    {
+        try
+        {
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: one wake-up covers every commit before it.
+        }
+    }
+
+    /// <summary>Waits for a signal or the timeout.</summary>
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
+}
+
+/// <summary>Publishes committed outbox rows: <c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work without sending a row twice.</summary>
+public sealed partial class OutboxRelay<TContext>(IServiceProvider services, OutboxSignal signal, ILogger<OutboxRelay<TContext>> logger) : BackgroundService
+    where TContext : DbContext
+{
+    private static readonly Dictionary<string, Type> MessageTypes = typeof(BatchIngested).Assembly.GetTypes()
+        .Where(t => t.FullName is not null)
+        .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var bus = services.GetRequiredService<IBus>();
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var sent = await RelayBatchAsync(bus, stoppingToken);
+                failures = 0;
+                if (sent > 0)
+                {
+                    continue;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                failures++;
+                LogRelayFailed(e, failures);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * failures)), stoppingToken);
+                continue;
+            }
+
+            try
+            {
+                await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<int> RelayBatchAsync(IBus bus, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        var schema = db.Model.GetDefaultSchema();
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await connection.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var rows = new List<(long Id, Guid MessageId, string Type, string Payload, Guid CorrelationId)>();
+        await using (var select = new NpgsqlCommand(
+            $"SELECT id, message_id, message_type, payload::text, correlation_id FROM {schema}.outbox WHERE sent_at IS NULL ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
+            connection,
+            tx))
+        await using (var reader = await select.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add((reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetGuid(4)));
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var row in rows)
+        {
+            if (!MessageTypes.TryGetValue(row.Type, out var type))
+            {
+                throw new InvalidOperationException($"Outbox row {row.Id} has unknown message type {row.Type}");
+            }
+
+            var message = JsonSerializer.Deserialize(row.Payload, type, OutboxExtensions.Json)!;
+            // Publish completes after the broker's confirm (publisher confirms are on).
+            await bus.Publish(message, type, context =>
+            {
+                context.MessageId = row.MessageId;
+                context.CorrelationId = row.CorrelationId;
+            }, ct);
+        }
+
+        await using (var update = new NpgsqlCommand($"UPDATE {schema}.outbox SET sent_at = now() WHERE id = ANY(@ids)", connection, tx))
+        {
+            update.Parameters.AddWithValue("ids", rows.Select(r => r.Id).ToArray());
+            await update.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return rows.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay failed ({Failures} in a row); the rows stay unsent and are retried")]
+    private partial void LogRelayFailed(Exception error, int failures);
+}

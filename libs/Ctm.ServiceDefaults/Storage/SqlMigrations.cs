@@ -1,0 +1,134 @@
+using System.Reflection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Ctm.ServiceDefaults.Storage;
+
+/// <summary>
+/// Hand-written SQL migrations (EF Core Design is not served here), embedded in the service's assembly as
+/// <c>*.sql</c> resources and applied in name order at start-up, each once, in its own transaction, under an
+/// advisory lock so that replicas starting together do not race. Every schema also gets the messaging tables
+/// (outbox and processed-message keys) first.
+/// </summary>
+public sealed class SqlMigrator<TContext>(IServiceProvider services, ILogger<SqlMigrator<TContext>> logger) : IHostedService
+    where TContext : DbContext
+{
+    /// <inheritdoc />
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TContext>();
+        var schema = db.Model.GetDefaultSchema() ?? throw new InvalidOperationException($"{typeof(TContext).Name} has no default schema");
+        var scripts = new List<(string Id, string Sql)> { ("0000_messaging", MessagingTables.Sql(schema)) };
+        var assembly = typeof(TContext).Assembly;
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.EndsWith(".sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            scripts.Add((ScriptId(name), await ReadAsync(assembly, name, cancellationToken)));
+        }
+
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await OpenWithRetryAsync(connection, cancellationToken);
+        try
+        {
+            await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext(@s))", connection))
+            {
+                lockCommand.Parameters.AddWithValue("s", "ctm-migrations:" + schema);
+                await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await Execute(connection, null, $"CREATE SCHEMA IF NOT EXISTS {schema}; CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());", cancellationToken);
+            var applied = new HashSet<string>(StringComparer.Ordinal);
+            await using (var read = new NpgsqlCommand($"SELECT id FROM {schema}.schema_migrations", connection))
+            await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    applied.Add(reader.GetString(0));
+                }
+            }
+
+            foreach (var (id, sql) in scripts.Where(s => !applied.Contains(s.Id)))
+            {
+                await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+                await Execute(connection, tx, sql.Replace("{schema}", schema, StringComparison.Ordinal), cancellationToken);
+                await using (var record = new NpgsqlCommand($"INSERT INTO {schema}.schema_migrations (id) VALUES (@id)", connection, tx))
+                {
+                    record.Parameters.AddWithValue("id", id);
+                    await record.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await tx.CommitAsync(cancellationToken);
+                logger.LogInformation("Applied migration {Migration} to schema {Schema}", id, schema);
+            }
+        }
+        finally
+        {
+            await connection.CloseAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task OpenWithRetryAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await connection.OpenAsync(ct);
+                return;
+            }
+            catch (NpgsqlException e) when (attempt < 30)
+            {
+                logger.LogWarning("PostgreSQL is not reachable yet ({Error}); attempt {Attempt} of 30. Is it running? (./ctm infra up)", e.Message, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, tx);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static string ScriptId(string resourceName)
+    {
+        var withoutExtension = resourceName[..^4];
+        var dot = withoutExtension.LastIndexOf('.');
+        return dot < 0 ? withoutExtension : withoutExtension[(dot + 1)..];
+    }
+
+    private static async Task<string> ReadAsync(Assembly assembly, string name, CancellationToken ct)
+    {
+        await using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync(ct);
+    }
+}
+
+internal static class MessagingTables
+{
+    public static string Sql(string schema) => $"""
+        CREATE TABLE IF NOT EXISTS {schema}.outbox (
+            id bigserial PRIMARY KEY,
+            message_id uuid NOT NULL UNIQUE,
+            message_type text NOT NULL,
+            payload jsonb NOT NULL,
+            correlation_id uuid NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            sent_at timestamptz NULL
+        );
+        CREATE INDEX IF NOT EXISTS outbox_unsent ON {schema}.outbox (id) WHERE sent_at IS NULL;
+        CREATE TABLE IF NOT EXISTS {schema}.processed_messages (
+            consumer text NOT NULL,
+            key text NOT NULL,
+            processed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (consumer, key)
+        );
+        """;
+}

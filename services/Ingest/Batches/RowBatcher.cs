@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Ctm.Data.Parsing;
+using Ctm.Ingest.Extensions;
+using Ctm.Ingest.Storage;
+using Ctm.ServiceDefaults.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Ctm.Ingest.Batches;
+
+/// <summary>
+/// Cuts pending row events into batches: a dataset's rows become a batch when there are
+/// <see cref="RowEventOptions.MaxRows"/> of them or the oldest has waited <see cref="RowEventOptions.MaxDelaySeconds"/>.
+/// The batch, its outbox message and the removal of its pending rows commit together; rows are locked with
+/// SKIP LOCKED so replicas never cut the same rows twice.
+/// </summary>
+public sealed partial class RowBatcher(IServiceProvider services, IOptions<IngestOptions> options, OutboxSignal signal, ILogger<RowBatcher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value.RowEvents;
+        var tick = TimeSpan.FromSeconds(Math.Clamp(settings.MaxDelaySeconds / 4, 0.05, 0.5));
+        using var timer = new PeriodicTimer(tick);
+        do
+        {
+            try
+            {
+                await CutDueBatchesAsync(settings, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogCutFailed(e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private async Task CutDueBatchesAsync(RowEventOptions settings, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngestDbContext>();
+        var due = await db.Database.SqlQuery<string>($"""
+            SELECT dataset AS "Value" FROM ingest.pending_rows GROUP BY dataset
+            HAVING count(*) >= {settings.MaxRows} OR min(received_at) <= now() - make_interval(secs => {settings.MaxDelaySeconds})
+            """).ToListAsync(ct);
+        foreach (var dataset in due)
+        {
+            await CutAsync(scope.ServiceProvider, dataset, settings.MaxRows, ct);
+        }
+    }
+
+    private async Task CutAsync(IServiceProvider provider, string dataset, int maxRows, CancellationToken ct)
+    {
+        var db = provider.GetRequiredService<IngestDbContext>();
+        var store = provider.GetRequiredService<BatchStore>();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var ids = new List<long>();
+        var objects = new List<Dictionary<string, string?>>();
+        await using (var select = new NpgsqlCommand(
+            "SELECT id, row::text FROM ingest.pending_rows WHERE dataset = @d ORDER BY id LIMIT @n FOR UPDATE SKIP LOCKED",
+            connection,
+            (NpgsqlTransaction)tx.GetDbTransaction()))
+        {
+            select.Parameters.AddWithValue("d", dataset);
+            select.Parameters.AddWithValue("n", maxRows);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                ids.Add(reader.GetInt64(0));
+                using var json = JsonDocument.Parse(reader.GetString(1));
+                objects.Add(JsonLinesReader.ReadObject(json.RootElement, "pending row", reader.GetInt64(0)));
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        var columns = objects.SelectMany(o => o.Keys).Distinct(StringComparer.Ordinal).ToList();
+        var rows = objects.Select(o => columns.Select(c => o.GetValueOrDefault(c)).ToArray()).ToList();
+        var (batch, _) = await store.StoreAsync(dataset, new TabularBatch(columns, rows), "bus", null, ct);
+        await db.Database.ExecuteSqlAsync($"DELETE FROM ingest.pending_rows WHERE id = ANY({ids.ToArray()})", ct);
+        await tx.CommitAsync(ct);
+        signal.Notify();
+        LogCut(batch.Id, dataset, ids.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cut batch {BatchId} of {Dataset} from {Rows} row events")]
+    private partial void LogCut(Guid batchId, string dataset, int rows);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cutting row events into batches failed; the rows stay pending and are retried")]
+    private partial void LogCutFailed(Exception error);
+}

@@ -129,18 +129,48 @@ pg_prepare_datadir() {
   fi
 }
 
+# postmaster.pid's first line is the server's pid; after a kill -9 the file stays behind.
 pg_running() {
-  local bin dir
-  bin="$(pg_bin)" || return 1
+  local dir
   dir="$(pg_datadir)"
-  [ -f "$dir/PG_VERSION" ] || return 1
-  pg_as "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1
+  [ -f "$dir/PG_VERSION" ] && pid_alive "$dir/postmaster.pid"
 }
 
 pg_ready() {
   local bin
   bin="$(pg_bin)" || return 1
   "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" -U ctm -d postgres
+}
+
+# Live (non-zombie) processes whose working folder is $1: every PostgreSQL process works in its data folder.
+procs_in_dir() {
+  local d pid
+  for d in /proc/[0-9]*; do
+    pid="${d#/proc/}"
+    [ "$(readlink "$d/cwd" 2>/dev/null)" = "$1" ] && proc_alive "$pid" && echo "$pid"
+  done
+  return 0
+}
+
+no_procs_in_dir() { [ -z "$(procs_in_dir "$1")" ]; }
+
+# After a kill -9 the postmaster may linger as a zombie, and PostgreSQL refuses to start while the
+# pid in postmaster.pid answers kill -0. Once no process of the old server is left, the lock is stale.
+pg_clear_stale_lock() {
+  local dir="$1"
+  [ -f "$dir/postmaster.pid" ] || return 0
+  pid_alive "$dir/postmaster.pid" && return 0
+  local real
+  real="$(cd "$dir" && pwd -P)"
+  wait_for 30 no_procs_in_dir "$real" ||
+    die "processes of a crashed PostgreSQL still run in $dir ($(procs_in_dir "$real" | tr '\n' ' ')): stop them, then retry"
+  say "Removing the stale $dir/postmaster.pid (its server is gone)"
+  rm -f "$dir/postmaster.pid"
+  local lock
+  for lock in "$dir"/.s.PGSQL.*.lock; do
+    [ -f "$lock" ] || continue
+    pid_alive "$lock" || rm -f "$lock" "${lock%.lock}"
+  done
 }
 
 pg_up() {
@@ -155,15 +185,17 @@ pg_up() {
       die "initdb failed: see $state/pg-initdb.log"
   fi
   if pg_running; then
-    pg_ready || die "PostgreSQL runs on $dir but does not answer on 127.0.0.1:$pg_port (started with another CTM_PG_PORT?): run './ctm infra down' then './ctm infra up'"
+    wait_for 30 pg_ready || die "PostgreSQL runs on $dir but does not answer on 127.0.0.1:$pg_port (started with another CTM_PG_PORT?): run './ctm infra down' then './ctm infra up'"
     say "PostgreSQL already running on 127.0.0.1:$pg_port"
     return
   fi
+  pg_clear_stale_lock "$dir"
   port_open "$pg_port" && die "port $pg_port is taken by another program: stop it, or choose another port with CTM_PG_PORT"
   # A unix socket path is limited to about 100 bytes; TCP is what we use anyway.
   local sockdir="$dir"
   [ $((${#dir} + 20)) -lt 100 ] || sockdir=""
   say "Starting PostgreSQL on 127.0.0.1:$pg_port..."
+  [ -f "$dir/server.log" ] && mv -f "$dir/server.log" "$dir/server.log.prev"
   if ! pg_as "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 120 \
       -o "-p $pg_port -k '$sockdir' -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" \
       start </dev/null >/dev/null 2>&1; then
@@ -218,7 +250,10 @@ rabbit() {
   )
 }
 
-rabbit_ping() { rabbit rabbitmqctl -q -n "$rabbit_node" status >/dev/null 2>&1; }
+# The pid file guard keeps the CLI from starting an epmd when no node of ours runs.
+rabbit_ping() {
+  pid_alive "$rdir/rabbitmq.pid" && rabbit rabbitmqctl -q -n "$rabbit_node" status >/dev/null 2>&1
+}
 mgmt_ready() { curl -sf -m 5 -u guest:guest "http://127.0.0.1:$mgmt_port/api/overview" >/dev/null 2>&1; }
 rabbit_ready() { rabbit_ping && mgmt_ready; }
 
@@ -254,8 +289,7 @@ rabbit_up() {
   # A node killed with -9 leaves its pid file; a live one that lost its cookie would still hold it.
   if pid_alive "$rdir/rabbitmq.pid"; then
     say "Stopping an unresponsive RabbitMQ (pid $(cat "$rdir/rabbitmq.pid"))..."
-    kill "$(cat "$rdir/rabbitmq.pid")" 2>/dev/null || true
-    wait_for 30 bash -c "! kill -0 $(cat "$rdir/rabbitmq.pid") 2>/dev/null" || kill -9 "$(cat "$rdir/rabbitmq.pid")" 2>/dev/null || true
+    stop_pid "$(head -n 1 "$rdir/rabbitmq.pid" | tr -dc '0-9')"
   fi
   rm -f "$rdir/rabbitmq.pid"
   local p
@@ -285,10 +319,7 @@ rabbit_down() {
     rabbit rabbitmqctl -q -n "$rabbit_node" shutdown </dev/null >/dev/null 2>&1 || true
   fi
   if pid_alive "$rdir/rabbitmq.pid"; then
-    local pid
-    pid="$(cat "$rdir/rabbitmq.pid")"
-    kill "$pid" 2>/dev/null || true
-    wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+    stop_pid "$(head -n 1 "$rdir/rabbitmq.pid" | tr -dc '0-9')"
   fi
   rm -f "$rdir/rabbitmq.pid"
   # epmd outlives the node; stop it only if we started it and no other node uses it.

@@ -52,12 +52,21 @@ port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# True when the process in pid file $1 is alive.
+# True when process $1 is alive. A killed process whose parent never reaps it stays a zombie,
+# which kill -0 still finds: that one counts as dead.
+proc_alive() {
+  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
+  [ -r "/proc/$1/stat" ] || return 0
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
+}
+
+# True when the process in pid file $1 (first line) is alive.
 pid_alive() {
-  local pid
   [ -s "$1" ] || return 1
-  pid="$(tr -dc '0-9' <"$1")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  proc_alive "$(head -n 1 "$1" | tr -dc '0-9')"
 }
 
 # Waits up to $1 seconds for command "${@:2}" to succeed.
@@ -68,5 +77,20 @@ wait_for() {
   until "$@" >/dev/null 2>&1; do
     [ $((SECONDS - start)) -ge "$timeout" ] && return 1
     sleep 1
+  done
+}
+
+# Stops process $1: TERM, up to $2 seconds (default 30) to exit, then KILL.
+stop_pid() {
+  local pid="$1" timeout="${2:-30}" start=$SECONDS
+  proc_alive "$pid" || return 0
+  kill "$pid" 2>/dev/null || true
+  while proc_alive "$pid"; do
+    if [ $((SECONDS - start)) -ge "$timeout" ]; then
+      say "pid $pid did not stop within $timeout s: killing it"
+      kill -9 "$pid" 2>/dev/null || true
+      return 0
+    fi
+    sleep 0.5
   done
 }

@@ -1,0 +1,12 @@
+using Ctm.Registry.Apis;
+using Ctm.Registry.Extensions;
+using Ctm.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddRegistry();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapModelsApi();
+app.Run();

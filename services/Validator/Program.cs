@@ -1,0 +1,12 @@
+using Ctm.ServiceDefaults;
+using Ctm.Validator.Apis;
+using Ctm.Validator.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddValidator();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapDatasetsApi();
+app.Run();

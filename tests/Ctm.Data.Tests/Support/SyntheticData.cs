@@ -47,6 +47,12 @@ internal sealed class SyntheticData
     public BatchStatistics Batch(Random random, int rows, DataSchema? schema = null)
     {
         var builder = new StatisticsBuilder(Columns, schema ?? TypeSchema);
+        AddRows(builder, random, rows);
+        return builder.Build();
+    }
+
+    public void AddRows(StatisticsBuilder builder, Random random, int rows)
+    {
         var row = new Row(new double[NumericCount], new string?[CategoricalCount], "no");
         for (var r = 0; r < rows; r++)
         {
@@ -72,8 +78,6 @@ internal sealed class SyntheticData
             builder.Add(LabelIndex, current.Label);
             builder.EndRow();
         }
-
-        return builder.Build();
     }
 
     public BatchStatistics Baseline(Random random, int batches, int rows) =>

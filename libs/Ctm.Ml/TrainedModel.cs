@@ -56,6 +56,9 @@ public sealed class TrainedModel
     /// <summary>Class names in probability-column order (empty for regression).</summary>
     public IReadOnlyList<string> Classes => State.Classes;
 
+    /// <summary>The model as ONNX with preprocessing inside; see <see cref="OnnxExporter"/> for the interface.</summary>
+    public byte[] ToOnnx(OnnxExportOptions? options = null) => OnnxExporter.Export(State, options);
+
     /// <summary>
     /// Predicts with the engine's own forward pass (the exported ONNX graph computes the same within 1e-5).
     /// The dataset needs every model feature (extra columns are ignored); labels are not read.

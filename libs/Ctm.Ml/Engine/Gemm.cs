@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -11,6 +12,7 @@ namespace Ctm.Ml.Engine;
 internal static unsafe class Gemm
 {
     /// <summary>C[i,j] (+)= Σp A[i·ars + p·acs] · B[p·ldb + j] for i &lt; m, j &lt; n, p &lt; k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(int m, int n, int k, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         if (m == 0 || n == 0)
@@ -81,6 +83,7 @@ internal static unsafe class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x16(int k, float* a0, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         float* a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
@@ -124,6 +127,7 @@ internal static unsafe class Gemm
         c30.Store(c3); c31.Store(c3 + 8);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x8(int k, float* a0, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         float* a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
@@ -152,6 +156,7 @@ internal static unsafe class Gemm
         c0.Store(c); c1v.Store(c1); c2v.Store(c2); c3v.Store(c3);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScalarColumns(int j0, int n, int k, float* ai, int acs, float* b, int ldb, float* ci, bool accumulate)
     {
         for (var j = j0; j < n; j++)
@@ -168,6 +173,7 @@ internal static unsafe class Gemm
     }
 
     // Fewer than 8 output columns (the logit layer): vectorize along the other dimension instead.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Narrow(int m, int n, int k, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         if (acs == 1)

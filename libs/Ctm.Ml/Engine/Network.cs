@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using Ctm.Ml.Data;
@@ -126,6 +127,7 @@ internal sealed class Network
     }
 
     /// <summary>Copies rows of the encoded data into the workspace.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Gather(Workspace ws, EncodedData data, ReadOnlySpan<int> rows)
     {
         ws.Rows = rows.Length;
@@ -139,6 +141,7 @@ internal sealed class Network
     }
 
     /// <summary>Forward pass over the workspace's rows; the last activation holds the logits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Forward(Workspace ws)
     {
         var rows = ws.Rows;
@@ -192,6 +195,7 @@ internal sealed class Network
     /// Loss of each row and the gradient of the weighted mean loss w.r.t. the logits, written to
     /// <see cref="Workspace.Delta"/>. Returns Σ weight·loss over the rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double LossAndLogitGradient(Workspace ws, ReadOnlySpan<int> rows, EncodedData data, float batchWeight)
     {
         var width = OutputWidth;
@@ -253,6 +257,7 @@ internal sealed class Network
     }
 
     /// <summary>Backward pass from <see cref="Workspace.Delta"/> (dLoss/dLogits) into the workspace's gradients.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Backward(Workspace ws)
     {
         var rows = ws.Rows;
@@ -347,6 +352,7 @@ internal sealed class Network
 
     public static float Sigmoid(float z) => 1f / (1f + MathF.Exp(-z));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReluMask(Span<float> gradient, ReadOnlySpan<float> activation)
     {
         var i = 0;

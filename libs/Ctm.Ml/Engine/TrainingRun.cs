@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Ctm.Ml.Data;
 
@@ -48,7 +49,9 @@ internal sealed class TrainingRun : IDisposable
         _m = [.. _params.Select(p => new float[p.Length])];
         _v = [.. _params.Select(p => new float[p.Length])];
         _shardLoss = new double[maxShards];
-        _pool = new WorkerPool(Math.Min(threads, maxShards));
+        _pool = new WorkerPool(threads);
+        _chunks = [.. _params.SelectMany((p, q) => Enumerable.Range(0, (p.Length + UpdateChunk - 1) / UpdateChunk)
+            .Select(c => (q, c * UpdateChunk, Math.Min(p.Length, (c + 1) * UpdateChunk))))];
     }
 
     public Network Network => _net;
@@ -76,12 +79,12 @@ internal sealed class TrainingRun : IDisposable
 
         _batchWeight = (float)weight;
         _batchStart = start;
-        _pool.Run(_shardWork ??= ShardWork);
+        _pool.Run(_shardCount, _shardWork ??= ShardWork);
 
         _step++;
         _stepSize = _learningRate / (1 - MathF.Pow(Beta1, _step));
         _bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(Beta2, _step));
-        _pool.Run(_updateWork ??= UpdateWork);
+        _pool.Run(_chunks.Length, _updateWork ??= UpdateWork);
         _net.RefreshTransposes();
 
         double loss = 0;
@@ -93,39 +96,30 @@ internal sealed class TrainingRun : IDisposable
         return (loss, weight);
     }
 
+    private const int UpdateChunk = 4096;
+    private readonly (int Param, int Lo, int Hi)[] _chunks;
     private int _batchStart;
     private Action<int>? _shardWork, _updateWork;
 
-    private void ShardWork(int thread)
+    private void ShardWork(int s)
     {
-        for (var s = thread; s < _shardCount; s += _pool.Count)
-        {
-            var ws = _shards[s];
-            var first = s * ShardRows;
-            var rows = new ReadOnlySpan<int>(_batch, _batchStart + first, Math.Min(ShardRows, _batchRows - first));
-            _net.Gather(ws, _data, rows);
-            _net.Forward(ws);
-            _shardLoss[s] = _net.LossAndLogitGradient(ws, rows, _data, _batchWeight);
-            _net.Backward(ws);
-        }
+        var ws = _shards[s];
+        var first = s * ShardRows;
+        var rows = new ReadOnlySpan<int>(_batch, _batchStart + first, Math.Min(ShardRows, _batchRows - first));
+        _net.Gather(ws, _data, rows);
+        _net.Forward(ws);
+        _shardLoss[s] = _net.LossAndLogitGradient(ws, rows, _data, _batchWeight);
+        _net.Backward(ws);
     }
 
-    private void UpdateWork(int thread)
+    private void UpdateWork(int chunk)
     {
-        var threads = _pool.Count;
-        for (var q = 0; q < _params.Length; q++)
-        {
-            var length = _params[q].Length;
-            var lo = (int)((long)length * thread / threads);
-            var hi = (int)((long)length * (thread + 1) / threads);
-            if (hi > lo)
-            {
-                Update(q, lo, hi);
-            }
-        }
+        var (q, lo, hi) = _chunks[chunk];
+        Update(q, lo, hi);
     }
 
     /// <summary>Sums shard gradients in shard order, adds L2, and takes an Adam step (PyTorch's formula) on [lo, hi).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Update(int q, int lo, int hi)
     {
         var g0 = _grads[0][q];

@@ -1,18 +1,17 @@
 namespace Ctm.Ml.Engine;
 
 /// <summary>
-/// A fixed set of threads that run one short step together, many thousand times a second. Steps are tens of
-/// microseconds, so workers spin briefly before sleeping: waking a pooled thread per step would cost more than the step.
+/// Threads that share short jobs of independent work items, thousands of jobs a second. Items are claimed
+/// dynamically, so the caller never waits for a helper the OS has not scheduled (the cores here are shared):
+/// it takes the unclaimed items itself. Helpers spin briefly before sleeping, since waking a pooled thread per
+/// job would cost more than the job.
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
     private readonly Thread[] _threads;
     private readonly object _lock = new();
-    private Action<int>? _work;
-    private int _generation;
-    private int _pending;
+    private Job? _job;
     private volatile bool _stop;
-    private Exception? _error;
 
     public WorkerPool(int count)
     {
@@ -20,46 +19,41 @@ internal sealed class WorkerPool : IDisposable
         _threads = new Thread[Count - 1];
         for (var i = 0; i < _threads.Length; i++)
         {
-            var index = i + 1;
-            _threads[i] = new Thread(() => Loop(index)) { IsBackground = true, Name = $"ctm-train-{index}" };
+            _threads[i] = new Thread(Loop) { IsBackground = true, Name = $"ctm-train-{i + 1}" };
             _threads[i].Start();
         }
     }
 
     public int Count { get; }
 
-    /// <summary>Runs <paramref name="work"/>(0..Count-1) in parallel, the caller taking index 0, and waits for all.</summary>
-    public void Run(Action<int> work)
+    /// <summary>Runs <paramref name="work"/>(item) for every item in [0, items), in parallel, and waits for all.</summary>
+    public void Run(int items, Action<int> work)
     {
-        if (Count == 1)
+        if (Count == 1 || items == 1)
         {
-            work(0);
+            for (var i = 0; i < items; i++)
+            {
+                work(i);
+            }
+
             return;
         }
 
-        _work = work;
-        _error = null;
-        Volatile.Write(ref _pending, Count - 1);
+        var job = new Job(work, items);
+        Volatile.Write(ref _job, job);
         lock (_lock)
         {
-            _generation++;
             Monitor.PulseAll(_lock);
         }
 
-        try
+        job.Execute();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref job.Done) < items)
         {
-            work(0);
-        }
-        finally
-        {
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0)
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
+            spin.SpinOnce(sleep1Threshold: -1);
         }
 
-        if (_error is { } error)
+        if (job.Error is { } error)
         {
             throw new AggregateException(error);
         }
@@ -79,42 +73,52 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    private void Loop(int index)
+    private void Loop()
     {
-        var seen = 0;
-        while (true)
+        Job? seen = null;
+        while (!_stop)
         {
-            for (var spins = 0; Volatile.Read(ref _generation) == seen && !_stop && spins < 4000; spins++)
+            for (var spins = 0; ReferenceEquals(Volatile.Read(ref _job), seen) && !_stop && spins < 4000; spins++)
             {
                 Thread.SpinWait(20);
             }
 
             lock (_lock)
             {
-                while (_generation == seen && !_stop)
+                while (ReferenceEquals(_job, seen) && !_stop)
                 {
                     Monitor.Wait(_lock);
                 }
-
-                seen = _generation;
             }
 
-            if (_stop)
-            {
-                return;
-            }
+            seen = Volatile.Read(ref _job);
+            seen?.Execute();
+        }
+    }
 
-            try
+    private sealed class Job(Action<int> work, int items)
+    {
+        public int Next;
+        public int Done;
+        public Exception? Error;
+
+        public void Execute()
+        {
+            int item;
+            while ((item = Interlocked.Increment(ref Next) - 1) < items)
             {
-                _work!(index);
-            }
-            catch (Exception e)
-            {
-                _error = e;
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _pending);
+                try
+                {
+                    work(item);
+                }
+                catch (Exception e)
+                {
+                    Error ??= e;
+                }
+                finally
+                {
+                    Interlocked.Increment(ref Done);
+                }
             }
         }
     }

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Ctm.Onnx;
 
 /// <summary>
@@ -157,12 +154,7 @@ public sealed class OrtTensor
     };
 
     /// <inheritdoc />
-    public override string ToString()
-    {
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{ElementType}[{string.Join(", ", Shape)}]");
-        return text.ToString();
-    }
+    public override string ToString() => $"{ElementType}[{string.Join(", ", Shape)}]";
 
     private T[] As<T>(TensorElementType expected) => ElementType == expected
         ? (T[])Data

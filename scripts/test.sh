@@ -115,7 +115,9 @@ run_project() { # run_project PATH NO_BUILD [dotnet test args...]
     line="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)"
     passed="$(counter passed "$line")"
     failed=$(( $(counter failed "$line") + $(counter error "$line") + $(counter timeout "$line") + $(counter aborted "$line") ))
-    skipped="$(counter notExecuted "$line")"
+    # xunit's skipped tests are in total but not in executed; notExecuted stays 0.
+    skipped=$(( $(counter total "$line") - $(counter executed "$line") ))
+    [ "$skipped" -ge "$(counter notExecuted "$line")" ] || skipped="$(counter notExecuted "$line")"
     if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
       failed=1; note=" (dotnet test exited $rc with no failed test recorded: crash, hang or build error; counted as 1 failed, see $results/$name.log)"
     fi

@@ -20,6 +20,8 @@ public sealed record ModelPromoted
     public required string ArtifactSha256 { get; init; }
     /// <summary>Why: <c>trained</c>, <c>rollback</c> or <c>manual</c>.</summary>
     public required string Reason { get; init; }
+    /// <summary>The training run that made the version, or null for a model registered from outside.</summary>
+    public Guid? RunId { get; init; }
     /// <summary>When the promotion was committed.</summary>
     public required DateTimeOffset PromotedAt { get; init; }
 }

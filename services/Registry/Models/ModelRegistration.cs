@@ -76,7 +76,7 @@ public sealed partial class ModelRegistration(
         await db.SaveChangesAsync(ct);
         LogRegistered(message.Dataset, version, message.RunId, message.BatchIds.Count);
 
-        await PromoteAsync(message.Dataset, version, sha256, "trained", "registry", new { runId = message.RunId, metrics = message.Metrics }, message.CorrelationId, ct);
+        await PromoteAsync(message.Dataset, version, sha256, message.RunId, "trained", "registry", new { runId = message.RunId, metrics = message.Metrics }, message.CorrelationId, ct);
         await tx.CommitAsync(ct);
         signal.Notify();
     }
@@ -85,7 +85,7 @@ public sealed partial class ModelRegistration(
     /// Makes <paramref name="version"/> the serving one, inside the caller's transaction: ends the current promotion,
     /// writes the next generation, and enqueues <see cref="ModelPromoted"/>.
     /// </summary>
-    public async Task<long> PromoteAsync(string dataset, int version, string sha256, string reason, string actor, object details, Guid correlationId, CancellationToken ct)
+    public async Task<long> PromoteAsync(string dataset, int version, string sha256, Guid? runId, string reason, string actor, object details, Guid correlationId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var generation = (await db.Promotions.Where(p => p.Dataset == dataset).MaxAsync(p => (long?)p.Generation, ct) ?? 0) + 1;
@@ -109,6 +109,7 @@ public sealed partial class ModelRegistration(
             Generation = generation,
             ArtifactLocation = ArtifactLocation(dataset, version),
             ArtifactSha256 = sha256,
+            RunId = runId,
             Reason = reason,
             PromotedAt = now,
         }, correlationId, ct);

@@ -1,0 +1,28 @@
+using Ctm.Predictor.Consumers;
+using Ctm.Predictor.Models;
+using Ctm.ServiceDefaults.Http;
+using Ctm.ServiceDefaults.Messaging;
+
+namespace Ctm.Predictor.Extensions;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddPredictor(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddCtmHttp();
+        builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<ModelLoader>();
+        builder.Services.AddHostedService<InitialModelLoad>();
+        builder.Services.AddHealthChecks().AddCheck<ModelsLoadedCheck>("models", tags: [ServiceDefaults.Extensions.ReadyTag]);
+        var replica = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48].ToLowerInvariant();
+        builder.AddCtmMessaging(x =>
+            // Every replica needs every promotion: a queue of its own (fan-out), deleted when the replica goes.
+            x.AddConsumer<LoadPromotedModelConsumer>().Endpoint(e =>
+            {
+                e.Name = $"predictor-{replica}";
+                e.Temporary = true;
+            }));
+        return builder;
+    }
+}

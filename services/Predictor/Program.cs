@@ -1,0 +1,12 @@
+using Ctm.Predictor.Apis;
+using Ctm.Predictor.Extensions;
+using Ctm.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddPredictor();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapPredictApi();
+app.Run();

@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Ctm.Trainer.Extensions;
+
+/// <summary>How models are trained, from the <c>Training</c> section.</summary>
+public sealed class TrainingSettings
+{
+    public const string Section = "Training";
+
+    /// <summary>Widths of the hidden layers; empty for a linear or logistic model.</summary>
+    public int[] HiddenLayers { get; set; } = [16];
+
+    [Range(1, 10_000)]
+    public int Epochs { get; set; } = 40;
+
+    [Range(1, 65_536)]
+    public int BatchSize { get; set; } = 64;
+
+    [Range(1e-6, 10)]
+    public double LearningRate { get; set; } = 0.01;
+
+    public int Seed { get; set; } = 42;
+
+    /// <summary>Fraction of rows held out for evaluation.</summary>
+    [Range(0.0, 0.5)]
+    public double HoldoutFraction { get; set; } = 0.2;
+
+    /// <summary>A job that failed this many times is marked failed instead of retried.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Threads for training; 0 = all cores.</summary>
+    [Range(0, 256)]
+    public int MaxThreads { get; set; }
+}

@@ -1,0 +1,12 @@
+using Ctm.ServiceDefaults;
+using Ctm.Trainer.Apis;
+using Ctm.Trainer.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddTrainer();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapRunsApi();
+app.Run();

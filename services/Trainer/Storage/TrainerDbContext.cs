@@ -1,0 +1,140 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Ctm.Trainer.Storage;
+
+public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options) : DbContext(options)
+{
+    public const string Schema = "trainer";
+
+    public DbSet<AcceptedBatch> Batches => Set<AcceptedBatch>();
+    public DbSet<TrainingJob> Jobs => Set<TrainingJob>();
+    public DbSet<TrainingRunRecord> Runs => Set<TrainingRunRecord>();
+    public DbSet<ServingVersion> Serving => Set<ServingVersion>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema(Schema);
+        modelBuilder.Entity<AcceptedBatch>(b =>
+        {
+            b.ToTable("batches");
+            b.HasKey(x => x.BatchId);
+            b.Property(x => x.BatchId).HasColumnName("batch_id");
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.Location).HasColumnName("location");
+            b.Property(x => x.Sha256).HasColumnName("sha256");
+            b.Property(x => x.RowCount).HasColumnName("row_count");
+            b.Property(x => x.SchemaVersion).HasColumnName("schema_version");
+            b.Property(x => x.Features).HasColumnName("features").HasColumnType("jsonb");
+            b.Property(x => x.LabelColumn).HasColumnName("label_column");
+            b.Property(x => x.Task).HasColumnName("task");
+            b.Property(x => x.AcceptedAt).HasColumnName("accepted_at");
+            b.Property(x => x.Excluded).HasColumnName("excluded");
+            b.Property(x => x.ExcludedReason).HasColumnName("excluded_reason");
+        });
+        modelBuilder.Entity<TrainingJob>(b =>
+        {
+            b.ToTable("jobs");
+            b.HasKey(x => x.Id);
+            b.Property(x => x.Id).HasColumnName("id");
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.TriggerKey).HasColumnName("trigger_key");
+            b.Property(x => x.Reason).HasColumnName("reason");
+            b.Property(x => x.CorrelationId).HasColumnName("correlation_id");
+            b.Property(x => x.FromVersion).HasColumnName("from_version");
+            b.Property(x => x.FullRetrain).HasColumnName("full_retrain");
+            b.Property(x => x.Status).HasColumnName("status");
+            b.Property(x => x.Attempts).HasColumnName("attempts");
+            b.Property(x => x.RunId).HasColumnName("run_id");
+            b.Property(x => x.Error).HasColumnName("error");
+            b.Property(x => x.CreatedAt).HasColumnName("created_at");
+            b.Property(x => x.FinishedAt).HasColumnName("finished_at");
+        });
+        modelBuilder.Entity<TrainingRunRecord>(b =>
+        {
+            b.ToTable("runs");
+            b.HasKey(x => x.Id);
+            b.Property(x => x.Id).HasColumnName("id");
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.ParentVersion).HasColumnName("parent_version");
+            b.Property(x => x.BatchIds).HasColumnName("batch_ids");
+            b.Property(x => x.SchemaVersion).HasColumnName("schema_version");
+            b.Property(x => x.State).HasColumnName("state");
+            b.Property(x => x.Artifact).HasColumnName("artifact");
+            b.Property(x => x.Sha256).HasColumnName("sha256");
+            b.Property(x => x.Metrics).HasColumnName("metrics").HasColumnType("jsonb");
+            b.Property(x => x.LossCurve).HasColumnName("loss_curve").HasColumnType("jsonb");
+            b.Property(x => x.Parameters).HasColumnName("parameters").HasColumnType("jsonb");
+            b.Property(x => x.StartedAt).HasColumnName("started_at");
+            b.Property(x => x.FinishedAt).HasColumnName("finished_at");
+            b.Property(x => x.SamplesPerSecond).HasColumnName("samples_per_second");
+        });
+        modelBuilder.Entity<ServingVersion>(b =>
+        {
+            b.ToTable("serving");
+            b.HasKey(x => x.Dataset);
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.Version).HasColumnName("version");
+            b.Property(x => x.Generation).HasColumnName("generation");
+            b.Property(x => x.RunId).HasColumnName("run_id");
+        });
+    }
+}
+
+public sealed class AcceptedBatch
+{
+    public Guid BatchId { get; set; }
+    public required string Dataset { get; set; }
+    public required string Location { get; set; }
+    public required string Sha256 { get; set; }
+    public long RowCount { get; set; }
+    public int SchemaVersion { get; set; }
+    public required string Features { get; set; }
+    public required string LabelColumn { get; set; }
+    public required string Task { get; set; }
+    public DateTimeOffset AcceptedAt { get; set; }
+    public bool Excluded { get; set; }
+    public string? ExcludedReason { get; set; }
+}
+
+public sealed class TrainingJob
+{
+    public Guid Id { get; set; }
+    public required string Dataset { get; set; }
+    public required string TriggerKey { get; set; }
+    public required string Reason { get; set; }
+    public Guid CorrelationId { get; set; }
+    public int? FromVersion { get; set; }
+    public bool FullRetrain { get; set; }
+    public required string Status { get; set; }
+    public int Attempts { get; set; }
+    public Guid? RunId { get; set; }
+    public string? Error { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+}
+
+public sealed class TrainingRunRecord
+{
+    public Guid Id { get; set; }
+    public required string Dataset { get; set; }
+    public int? ParentVersion { get; set; }
+    public required Guid[] BatchIds { get; set; }
+    public int SchemaVersion { get; set; }
+    public required byte[] State { get; set; }
+    public required byte[] Artifact { get; set; }
+    public required string Sha256 { get; set; }
+    public required string Metrics { get; set; }
+    public required string LossCurve { get; set; }
+    public required string Parameters { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset FinishedAt { get; set; }
+    public double SamplesPerSecond { get; set; }
+}
+
+public sealed class ServingVersion
+{
+    public required string Dataset { get; set; }
+    public int Version { get; set; }
+    public long Generation { get; set; }
+    public Guid? RunId { get; set; }
+}

@@ -1,0 +1,84 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Ctm.Trainer.Storage;
+
+namespace Ctm.Trainer.Training;
+
+/// <summary>
+/// Runs recorded training jobs. One active run per dataset across every replica: a session-level PostgreSQL
+/// advisory lock on the dataset is held for the whole run on a dedicated connection, so a replica that dies
+/// releases it with its connection, and its jobs (still 'running', never 'done') are picked up again.
+/// </summary>
+public sealed partial class TrainingWorker(IServiceProvider services, TrainingSignal signal, IConfiguration configuration, ILogger<TrainingWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Let migrations finish and the bus start before the first poll.
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunDueDatasetsAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogPollFailed(e);
+            }
+
+            try
+            {
+                await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RunDueDatasetsAsync(CancellationToken ct)
+    {
+        List<string> datasets;
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TrainerDbContext>();
+            datasets = await db.Jobs.Where(j => j.Status == "pending" || j.Status == "running")
+                .GroupBy(j => j.Dataset)
+                .OrderBy(g => g.Min(j => j.CreatedAt))
+                .Select(g => g.Key)
+                .ToListAsync(ct);
+        }
+
+        foreach (var dataset in datasets)
+        {
+            await using var lockConnection = new NpgsqlConnection(configuration.GetConnectionString("Postgres"));
+            await lockConnection.OpenAsync(ct);
+            await using var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext(@k))", lockConnection);
+            tryLock.Parameters.AddWithValue("k", "trainer:" + dataset);
+            if (await tryLock.ExecuteScalarAsync(ct) is not true)
+            {
+                continue; // another replica is training this dataset
+            }
+
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<TrainingRunner>().RunAsync(dataset, ct);
+            }
+            finally
+            {
+                await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext(@k))", lockConnection);
+                unlock.Parameters.AddWithValue("k", "trainer:" + dataset);
+                await unlock.ExecuteScalarAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Training poll failed; retrying")]
+    private partial void LogPollFailed(Exception error);
+}

@@ -79,6 +79,23 @@ public sealed class NumericStatistics
         Sketch.Add(value);
     }
 
+    /// <summary>
+    /// Fills the moments from sums taken around a shift (the first value), which the builder accumulates
+    /// without a division per value; the shift keeps the variance free of catastrophic cancellation.
+    /// </summary>
+    internal void SetMoments(long count, double shift, double sum, double sumOfSquares)
+    {
+        Count = count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        var meanOffset = sum / count;
+        Mean = shift + meanOffset;
+        SumSquaredDeviations = Math.Max(0, sumOfSquares - (sum * meanOffset));
+    }
+
     /// <summary>Adds the values summarized by <paramref name="other"/>.</summary>
     public void Merge(NumericStatistics other)
     {

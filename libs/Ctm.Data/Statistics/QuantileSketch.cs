@@ -4,7 +4,8 @@ namespace Ctm.Data.Statistics;
 
 /// <summary>
 /// A mergeable quantile sketch with relative-value error (the DDSketch idea): every finite value falls in
-/// a logarithmic bucket <c>(γ^(i-1), γ^i]</c> of its magnitude, with γ = (1+α)/(1−α) and α = <see cref="RelativeAccuracy"/>.
+/// a logarithmic bucket <c>(γ^(i-1), γ^i]</c> of its magnitude, with γ = 2^(1/35) ≈ 1.0200, so α = (γ−1)/(γ+1) ≤ <see cref="RelativeAccuracy"/>.
+/// The bucket of a value is read from its IEEE-754 exponent and mantissa bits (no logarithm per value).
 /// Guarantee: for any q, <see cref="Quantile"/> returns a value within α·|x| of x, the value of rank
 /// ⌊q·(n−1)⌋ in the data, as long as no buckets were collapsed (more than <see cref="MaxBucketsPerSign"/>
 /// distinct magnitudes, a dynamic range beyond about 10^35). Magnitudes below <see cref="MinIndexable"/> count as zero.
@@ -25,8 +26,16 @@ public sealed class QuantileSketch
     // Keeps bucket keys positive for positive values down to MinIndexable (index ≈ −1047).
     private const long KeyBias = 2048;
 
-    private static readonly double Gamma = (1 + RelativeAccuracy) / (1 - RelativeAccuracy);
-    private static readonly double InverseLogGamma = 1 / Math.Log(Gamma);
+    // 35 buckets per power of two: γ = 2^(1/35) gives α ≈ 0.0099, and the index splits into exponent and mantissa parts.
+    private const int BucketsPerOctave = 35;
+    private const int LookupBits = 12;
+    private static readonly double Gamma = Math.Pow(2, 1.0 / BucketsPerOctave);
+
+    // Mantissa bits above which the sub-bucket within an octave increments: 1 + M/2^52 = 2^(k/35).
+    private static readonly long[] Boundaries = CreateBoundaries();
+
+    // For each of the 2^12 mantissa cells, how many boundaries lie below the cell; a cell (0.02% wide) holds at most one.
+    private static readonly byte[] BoundariesBelowCell = CreateLookup();
 
     private readonly BucketArray _positive;
     private readonly BucketArray _negative;
@@ -205,7 +214,44 @@ public sealed class QuantileSketch
         _ => -Math.Pow(Gamma, -key - KeyBias - 1),
     };
 
-    private static int IndexOf(double magnitude) => (int)Math.Ceiling(Math.Log(magnitude) * InverseLogGamma);
+    // ceil(log_γ(magnitude)) for a positive normal double, from its bits.
+    private static int IndexOf(double magnitude)
+    {
+        var bits = BitConverter.DoubleToInt64Bits(magnitude);
+        var exponent = (int)(bits >> 52) - 1023;
+        var mantissa = bits & 0xF_FFFF_FFFF_FFFFL;
+        int sub = BoundariesBelowCell[mantissa >> (52 - LookupBits)];
+        if (mantissa > Boundaries[sub])
+        {
+            sub++;
+        }
+
+        return (exponent * BucketsPerOctave) + sub;
+    }
+
+    private static long[] CreateBoundaries()
+    {
+        var boundaries = new long[BucketsPerOctave + 1];
+        for (var k = 1; k < BucketsPerOctave; k++)
+        {
+            boundaries[k] = (long)Math.Ceiling((Math.Pow(2, (double)k / BucketsPerOctave) - 1) * (1L << 52));
+        }
+
+        boundaries[BucketsPerOctave] = long.MaxValue;
+        return boundaries;
+    }
+
+    private static byte[] CreateLookup()
+    {
+        var lookup = new byte[1 << LookupBits];
+        for (var cell = 0; cell < lookup.Length; cell++)
+        {
+            var start = (long)cell << (52 - LookupBits);
+            lookup[cell] = (byte)Boundaries.Count(b => b < start);
+        }
+
+        return lookup;
+    }
 
     // Dense counts over a contiguous range of bucket indices that grows on demand.
     private sealed class BucketArray

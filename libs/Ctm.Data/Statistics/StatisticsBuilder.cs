@@ -53,11 +53,23 @@ public sealed class StatisticsBuilder
 
     private sealed class Accumulator(string name, ColumnType? type)
     {
-        private readonly NumericStatistics? _numeric = type is null or ColumnType.Numeric ? new NumericStatistics() : null;
+        private readonly bool _readsNumbers = type is null or ColumnType.Numeric;
+        private readonly QuantileSketch _sketch = new();
         private readonly CategoricalStatistics? _categorical = type is null or ColumnType.Categorical ? new CategoricalStatistics() : null;
         private readonly List<string> _examples = [];
         private long _missing;
         private long _nonNumeric;
+
+        // Moments around a shift, extremes and counts: the per-value work is adds and compares only.
+        private long _count;
+        private double _shift = double.NaN;
+        private double _sum;
+        private double _sumOfSquares;
+        private double _min = double.PositiveInfinity;
+        private double _max = double.NegativeInfinity;
+        private long _zeros;
+        private long _nan;
+        private long _infinity;
 
         public void Add(ReadOnlySpan<char> cell)
         {
@@ -67,11 +79,11 @@ public sealed class StatisticsBuilder
                 return;
             }
 
-            if (_numeric is not null)
+            if (_readsNumbers)
             {
                 if (NumberParser.TryParse(cell, out var value))
                 {
-                    _numeric.Add(value);
+                    AddValue(value);
                 }
                 else
                 {
@@ -88,9 +100,9 @@ public sealed class StatisticsBuilder
 
         public void AddNumber(double value)
         {
-            if (_numeric is not null)
+            if (_readsNumbers)
             {
-                _numeric.Add(value);
+                AddValue(value);
             }
 
             if (_categorical is not null)
@@ -108,8 +120,23 @@ public sealed class StatisticsBuilder
         public ColumnStatistics Build(long rows)
         {
             // Without a schema a column is numeric when every present cell parsed as a number.
-            var inferred = type ?? (_nonNumeric == 0 && _numeric!.Count + _numeric.NonFinite > 0 ? ColumnType.Numeric : ColumnType.Categorical);
+            var inferred = type ?? (_nonNumeric == 0 && _count + _nan + _infinity > 0 ? ColumnType.Numeric : ColumnType.Categorical);
             var numeric = inferred == ColumnType.Numeric;
+            NumericStatistics? stats = null;
+            if (numeric)
+            {
+                stats = new NumericStatistics
+                {
+                    Zeros = _zeros,
+                    NaN = _nan,
+                    Infinity = _infinity,
+                    Min = _min,
+                    Max = _max,
+                    Sketch = _sketch.Clone(),
+                };
+                stats.SetMoments(_count, _shift, _sum, _sumOfSquares);
+            }
+
             return new ColumnStatistics
             {
                 Name = name,
@@ -118,9 +145,43 @@ public sealed class StatisticsBuilder
                 Missing = _missing,
                 NonNumeric = numeric ? _nonNumeric : 0,
                 NonNumericExamples = numeric ? [.. _examples] : [],
-                Numeric = numeric ? _numeric?.Clone() : null,
+                Numeric = stats,
                 Categorical = numeric ? null : _categorical?.Clone(),
             };
+        }
+
+        private void AddValue(double value)
+        {
+            if (!double.IsFinite(value))
+            {
+                if (double.IsNaN(value))
+                {
+                    _nan++;
+                }
+                else
+                {
+                    _infinity++;
+                }
+
+                return;
+            }
+
+            if (_count++ == 0)
+            {
+                _shift = value;
+            }
+
+            var d = value - _shift;
+            _sum += d;
+            _sumOfSquares += d * d;
+            _min = Math.Min(_min, value);
+            _max = Math.Max(_max, value);
+            if (value == 0)
+            {
+                _zeros++;
+            }
+
+            _sketch.Add(value);
         }
     }
 }

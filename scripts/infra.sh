@@ -32,15 +32,12 @@ EOF
 # ---------------------------------------------------------------- mode
 
 docker_engine() { command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1; }
+# docker-compose.yml uses the Compose Specification (top-level name): Compose v2, 'docker compose'.
+has_compose() { docker compose version >/dev/null 2>&1; }
 
 compose() {
-  if docker compose version >/dev/null 2>&1; then
-    docker compose -f "$root/docker-compose.yml" "$@"
-  elif command -v docker-compose >/dev/null 2>&1; then
-    docker-compose -f "$root/docker-compose.yml" "$@"
-  else
-    die "a Docker engine answers but neither 'docker compose' nor 'docker-compose' is installed: install one, or run with CTM_INFRA=local"
-  fi
+  has_compose || die "'docker compose' (Compose v2) is not installed: install the compose plugin, or run with CTM_INFRA=local"
+  docker compose -f "$root/docker-compose.yml" "$@"
 }
 
 # The mode 'up' should use.
@@ -50,7 +47,11 @@ choose_mode() {
     "") ;;
     *) die "CTM_INFRA must be docker or local, not '$CTM_INFRA'" ;;
   esac
-  if docker_engine; then echo docker; else echo local; fi
+  if docker_engine; then
+    if has_compose; then echo docker; return; fi
+    say "a Docker engine answers but 'docker compose' is missing: using local processes"
+  fi
+  echo local
 }
 
 # The mode a previous 'up' used (local when none ran).

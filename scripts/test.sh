@@ -43,13 +43,23 @@ in_sln=()
 if [ -n "$sln" ]; then
   mapfile -t in_sln < <(dotnet sln "$sln" list 2>/dev/null | tr '\\' '/' | sed 's/\r$//' | grep -E '^tests/.*\.csproj$' || true)
 fi
+# Support libraries under tests/ set IsTestProject=false. One that cannot even be evaluated is
+# kept, so that its failure shows and counts.
+is_test_project() {
+  local v
+  v="$(dotnet msbuild "$1" -getProperty:IsTestProject 2>/dev/null | tr -d '[:space:]')" || true
+  [ "$v" != false ]
+}
+keep=()
+for p in "${in_sln[@]}"; do is_test_project "$p" && keep+=("$p"); done
+in_sln=("${keep[@]}")
 # Test projects that the solution does not list still run (built on their own), with a warning.
 extra=()
 shopt -s nullglob
 for p in tests/*/*.csproj; do
   found=""
   for q in "${in_sln[@]}"; do [ "$q" = "$p" ] && found=1 && break; done
-  [ -n "$found" ] || extra+=("$p")
+  [ -n "$found" ] || ! is_test_project "$p" || extra+=("$p")
 done
 shopt -u nullglob
 if [ -z "$sln" ]; then

@@ -2,6 +2,7 @@
 # shellcheck shell=bash
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 state="$root/.ctm"
 
 say() { printf '%s\n' "$*" >&2; }

@@ -41,6 +41,7 @@ for f in Ctm.sln Ctm.slnx; do [ -f "$f" ] && { sln="$f"; break; }; done
 
 in_sln=()
 if [ -n "$sln" ]; then
+  # shellcheck disable=SC1003 # a backslash, for Windows-style paths
   mapfile -t in_sln < <(dotnet sln "$sln" list 2>/dev/null | tr '\\' '/' | sed 's/\r$//' | grep -E '^tests/.*\.csproj$' || true)
 fi
 # Support libraries under tests/ set IsTestProject=false. One that cannot even be evaluated is

@@ -1,40 +1,154 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Ctm.Bench.Training;
 using Ctm.Ml;
 using Ctm.Ml.Engine;
+using Ctm.Onnx;
 
+// Training throughput of the managed engine against PyTorch on the same data, then ONNX Runtime inference
+// latency of the exported model. Not a test: it prints figures and the command that made them.
 var rows = ArgInt("--rows", 200_000);
 var testRows = ArgInt("--test-rows", 20_000);
 var epochs = ArgInt("--epochs", 3);
-var threads = ArgInt("--threads", 0);
+var threads = ArgInt("--threads", Environment.ProcessorCount);
+var python = ArgString("--python", "/usr/bin/python3");
 var skipTorch = args.Contains("--skip-torch");
 var dir = Path.Combine(Path.GetTempPath(), "ctm-bench-training");
 Directory.CreateDirectory(dir);
+var trainPath = Path.Combine(dir, "train.f32");
+var testPath = Path.Combine(dir, "test.f32");
+
+Console.WriteLine($"command: dotnet run -c Release --project bench/Ctm.Bench.Training -- {string.Join(' ', args)}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
 
 var trainRaw = SyntheticData.Generate(rows, 42);
 var testRaw = SyntheticData.Generate(testRows, 4242);
-SyntheticData.Write(Path.Combine(dir, "train.f32"), trainRaw);
-SyntheticData.Write(Path.Combine(dir, "test.f32"), testRaw);
+SyntheticData.Write(trainPath, trainRaw);
+SyntheticData.Write(testPath, testRaw);
 var train = SyntheticData.ToDataset(trainRaw);
 var test = SyntheticData.ToDataset(testRaw);
-Console.WriteLine($"data: {rows} train rows, {testRows} test rows, {SyntheticData.Features} features, positives {trainRaw.Where((v, i) => i % 33 == 32).Average():P1}");
+Console.WriteLine($"data: {rows} train rows, {testRows} test rows, {SyntheticData.Features} features, 32 → 64 → 64 → 1 ReLU, logistic loss, Adam lr 1e-3, batch 256, {epochs} epochs");
+Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
 
-var options = new TrainingOptions
+if (args.Contains("--profile"))
 {
-    Task = ModelTask.BinaryClassification, HiddenLayers = [64, 64], Epochs = epochs, BatchSize = 256,
-    LearningRate = 1e-3, Seed = 42, MaxThreads = threads,
-};
-var engine = new ManagedTrainingEngine();
-var estimate = engine.Estimate(train, options, warmup: TimeSpan.FromMilliseconds(300));
-Console.WriteLine($"estimate: {estimate.SamplesPerSecond:F0} samples/s, cpu {estimate.CpuUtilization:P0}, peak {estimate.PeakMemoryBytes / 1048576} MiB, projected {estimate.ProjectedDuration.TotalSeconds:F2} s");
-
-var model = engine.Train(train, options);
-var metrics = Evaluator.Evaluate(model, test);
-Console.WriteLine($"ctm: {model.SamplesPerSecond:F0} samples/s (training loop), {rows * (double)epochs / model.Duration.TotalSeconds:F0} samples/s incl. preprocessing, accuracy {metrics.Overall.Accuracy:P2}, loss curve [{string.Join(", ", model.LossCurve.Select(l => l.ToString("F4", CultureInfo.InvariantCulture)))}]");
-
-static int ArgInt(string name, int fallback)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    PhaseProfile.Run(train);
+    return;
 }
+
+var threadCounts = threads == 1 ? new[] { 1 } : new[] { 1, threads };
+var engine = new ManagedTrainingEngine();
+TrainedModel? best = null;
+double bestAccuracy = 0;
+TorchResult? bestTorch = null;
+foreach (var t in threadCounts)
+{
+    // PyTorch first at each thread count, so the managed run is not favoured by a warmer machine.
+    var torch = skipTorch ? null : RunTorch(t);
+    var options = new TrainingOptions
+    {
+        Task = ModelTask.BinaryClassification, HiddenLayers = [64, 64], Epochs = epochs, BatchSize = 256,
+        LearningRate = 1e-3, Seed = 42, MaxThreads = t,
+    };
+    var estimate = engine.Estimate(train, options, warmup: TimeSpan.FromMilliseconds(300));
+    Console.WriteLine($"[{t} thread(s)] ctm estimate (300 ms warm-up): {estimate.SamplesPerSecond:N0} samples/s, CPU {estimate.CpuUtilization:P0} of {Environment.ProcessorCount} cores, peak working set {estimate.PeakMemoryBytes / 1048576} MiB, projected {estimate.ProjectedDuration.TotalSeconds:F2} s");
+    var model = engine.Train(train, options);
+    var accuracy = Evaluator.Evaluate(model, test).Overall.Accuracy!.Value;
+    Console.WriteLine($"[{t} thread(s)] ctm:   {model.SamplesPerSecond,11:N0} samples/s (training loop; {rows * (double)epochs / model.Duration.TotalSeconds:N0} incl. preprocessing), wall {model.Duration.TotalSeconds:F2} s, test accuracy {accuracy:P2}, loss [{Curve(model.LossCurve)}]");
+    if (torch is not null)
+    {
+        Console.WriteLine($"[{t} thread(s)] torch: {torch.SamplesPerSec,11:N0} samples/s (training loop), wall {torch.Seconds:F2} s, test accuracy {torch.Accuracy:P2}, loss [{Curve(torch.LossCurve)}]");
+        Console.WriteLine($"[{t} thread(s)] ratio: {model.SamplesPerSecond / torch.SamplesPerSec:F2}x");
+        bestTorch = bestTorch is null || torch.SamplesPerSec > bestTorch.SamplesPerSec ? torch : bestTorch;
+    }
+
+    if (best is null || model.SamplesPerSecond > best.SamplesPerSecond)
+    {
+        (best, bestAccuracy) = (model, accuracy);
+    }
+}
+
+if (bestTorch is not null)
+{
+    Console.WriteLine($"result: ctm {best!.SamplesPerSecond:N0} samples/s vs PyTorch {bestTorch.SamplesPerSec:N0} samples/s (each at its best thread count): {best.SamplesPerSecond / bestTorch.SamplesPerSec:F2}x; test accuracy {bestAccuracy:P2} vs {bestTorch.Accuracy:P2} ({(bestAccuracy - bestTorch.Accuracy) * 100:+0.00;-0.00} points)");
+}
+
+OnnxLatency(best!);
+
+static string Curve(IEnumerable<double> curve) => string.Join(", ", curve.Select(l => l.ToString("F4", CultureInfo.InvariantCulture)));
+
+TorchResult? RunTorch(int threads)
+{
+    var script = Path.Combine(AppContext.BaseDirectory, "torch_peer.py");
+    var start = new ProcessStartInfo(python, [script, trainPath, testPath, epochs.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture)])
+    {
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+    };
+
+    // These pin old OpenBLAS builds to a safe kernel on some processors and slow a current one; the peer runs
+    // with them unset (its BLAS kernel is printed), nothing else does.
+    start.Environment.Remove("OPENBLAS_CORETYPE");
+    start.Environment.Remove("OPENBLAS_L2_SIZE");
+    using var process = Process.Start(start)!;
+    var output = process.StandardOutput.ReadToEnd();
+    var error = process.StandardError.ReadToEnd();
+    process.WaitForExit();
+    if (process.ExitCode != 0)
+    {
+        Console.WriteLine($"torch: failed ({process.ExitCode}): {error.Trim()}");
+        return null;
+    }
+
+    var result = JsonSerializer.Deserialize<TorchResult>(output.Trim().Split('\n')[^1], new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+    Console.WriteLine($"[{threads} thread(s)] torch {result.Torch}, BLAS (OPENBLAS_CORETYPE/L2_SIZE unset for this process): {JsonSerializer.Serialize(result.Blas)}");
+    return result;
+}
+
+static void OnnxLatency(TrainedModel model)
+{
+    using var session = OnnxSession.Create(model.ToOnnx(), new OnnxSessionOptions { IntraOpThreads = 1 });
+    var names = model.State.Features.Select(f => f.Name).ToArray();
+    var rng = new Rng(7);
+
+    long[] Measure(int batch, int runs)
+    {
+        var inputs = names.Select(n => new FloatTensorInput(n, Enumerable.Range(0, batch).Select(_ => (float)rng.NextGaussian()).ToArray(), [batch, 1])).ToArray();
+        var output = new float[batch * 2];
+        FloatTensorOutput[] outputs = [new("probabilities", output)];
+        for (var i = 0; i < 200; i++)
+        {
+            session.Run(inputs, outputs);
+        }
+
+        var ticks = new long[runs];
+        for (var i = 0; i < runs; i++)
+        {
+            var t = Stopwatch.GetTimestamp();
+            session.Run(inputs, outputs);
+            ticks[i] = Stopwatch.GetTimestamp() - t;
+        }
+
+        Array.Sort(ticks);
+        return ticks;
+    }
+
+    static double Us(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
+    var single = Measure(1, 5000);
+    Console.WriteLine($"onnx runtime, 1 row: p50 {Us(single[single.Length / 2]):F1} µs, p99 {Us(single[(int)(single.Length * 0.99)]):F1} µs (intra-op threads 1, float fast path)");
+    var batched = Measure(256, 1000);
+    var mean = batched.Average(t => Us(t));
+    Console.WriteLine($"onnx runtime, batch 256: p50 {Us(batched[batched.Length / 2]):F1} µs, {256 / (mean / 1e6):N0} rows/s");
+}
+
+static int ArgInt(string name, int fallback) => int.Parse(ArgString(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+static string ArgString(string name, string fallback)
+{
+    var all = Environment.GetCommandLineArgs();
+    var i = Array.IndexOf(all, name);
+    return i >= 0 && i + 1 < all.Length ? all[i + 1] : fallback;
+}
+
+internal sealed record TorchResult(double SamplesPerSec, double Seconds, double Accuracy, double[] LossCurve, string Torch, int Threads, JsonElement Blas);

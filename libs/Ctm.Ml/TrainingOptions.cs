@@ -101,7 +101,10 @@ public interface ITrainingEngine
         TabularDataset train, TrainingOptions options, ModelState? warmStart = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a short warm-up (about <paramref name="warmup"/>) and projects the full run.</summary>
+    /// <summary>
+    /// Prepares the data, runs a short warm-up (150 ms untimed, then <paramref name="warmup"/> timed, 400 ms by
+    /// default) and projects the full run from it. The warm-up's weights are thrown away.
+    /// </summary>
     TrainingEstimate Estimate(
         TabularDataset train, TrainingOptions options, ModelState? warmStart = null,
         TimeSpan? warmup = null, CancellationToken cancellationToken = default);

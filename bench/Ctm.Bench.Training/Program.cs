@@ -37,6 +37,33 @@ if (args.Contains("--profile"))
     return;
 }
 
+var seeds = ArgInt("--seeds", 0);
+if (seeds > 0)
+{
+    // Accuracy spread over seeds (1 thread each): one seed's gap says little about a systematic one.
+    var ctmAccuracies = new List<double>();
+    var torchAccuracies = new List<double>();
+    for (var seed = 1; seed <= seeds; seed++)
+    {
+        var options = new TrainingOptions
+        {
+            Task = ModelTask.BinaryClassification, HiddenLayers = [64, 64], Epochs = epochs, BatchSize = 256,
+            LearningRate = 1e-3, Seed = seed, MaxThreads = 1,
+        };
+        ctmAccuracies.Add(Evaluator.Evaluate(new ManagedTrainingEngine().Train(train, options), test).Overall.Accuracy!.Value);
+        var torchSeed = skipTorch ? null : RunTorch(1, seed);
+        if (torchSeed is not null)
+        {
+            torchAccuracies.Add(torchSeed.Accuracy);
+        }
+
+        Console.WriteLine($"seed {seed}: ctm {ctmAccuracies[^1]:P2}, torch {(torchSeed is null ? "-" : torchSeed.Accuracy.ToString("P2", CultureInfo.InvariantCulture))}");
+    }
+
+    Console.WriteLine($"mean test accuracy over {seeds} seeds: ctm {ctmAccuracies.Average():P2} (min {ctmAccuracies.Min():P2}, max {ctmAccuracies.Max():P2}), torch {(torchAccuracies.Count == 0 ? "-" : $"{torchAccuracies.Average():P2} (min {torchAccuracies.Min():P2}, max {torchAccuracies.Max():P2})")}");
+    return;
+}
+
 var threadCounts = threads == 1 ? new[] { 1 } : new[] { 1, threads };
 var engine = new ManagedTrainingEngine();
 TrainedModel? best = null;
@@ -78,10 +105,10 @@ OnnxLatency(best!);
 
 static string Curve(IEnumerable<double> curve) => string.Join(", ", curve.Select(l => l.ToString("F4", CultureInfo.InvariantCulture)));
 
-TorchResult? RunTorch(int threads)
+TorchResult? RunTorch(int threads, int seed = 42)
 {
     var script = Path.Combine(AppContext.BaseDirectory, "torch_peer.py");
-    var start = new ProcessStartInfo(python, [script, trainPath, testPath, epochs.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture)])
+    var start = new ProcessStartInfo(python, [script, trainPath, testPath, epochs.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture)])
     {
         RedirectStandardOutput = true,
         RedirectStandardError = true,
@@ -102,6 +129,11 @@ TorchResult? RunTorch(int threads)
     }
 
     var result = JsonSerializer.Deserialize<TorchResult>(output.Trim().Split('\n')[^1], new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+    if (seed != 42)
+    {
+        return result;
+    }
+
     Console.WriteLine($"[{threads} thread(s)] torch {result.Torch}, BLAS (OPENBLAS_CORETYPE/L2_SIZE unset for this process): {JsonSerializer.Serialize(result.Blas)}");
     return result;
 }

@@ -1,6 +1,6 @@
 """PyTorch peer for the Ctm training benchmark: the same MLP, optimizer, batch size and data file as the C# engine.
 
-Usage: python3 torch_peer.py TRAIN.f32 TEST.f32 EPOCHS THREADS
+Usage: python3 torch_peer.py TRAIN.f32 TEST.f32 EPOCHS THREADS [SEED]
 Prints one JSON line: samples_per_sec (training loop only), accuracy on the test file, loss per epoch, BLAS info.
 """
 import json
@@ -29,7 +29,7 @@ def blas_info():
 
 def main():
     train_path, test_path, epochs, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    torch.manual_seed(42)
+    torch.manual_seed(int(sys.argv[5]) if len(sys.argv) > 5 else 42)
     torch.set_num_threads(threads)
     try:
         # OpenBLAS keeps its own pool beside OpenMP's: hold both to the thread count under test.

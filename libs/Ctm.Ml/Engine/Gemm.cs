@@ -45,6 +45,14 @@ internal static unsafe class Gemm
             var ai = a + ((long)i0 * ars);
             var ci = c + ((long)i0 * ldc);
             var j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; j + 32 <= n; j += 32)
+                {
+                    Block4x32(k, ai, ars, acs, b + j, ldb, ci + j, ldc, accumulate);
+                }
+            }
+
             for (; j + 16 <= n; j += 16)
             {
                 Block4x16(k, ai, ars, acs, b + j, ldb, ci + j, ldc, accumulate);
@@ -81,6 +89,50 @@ internal static unsafe class Gemm
 
             ScalarColumns(j, n, k, ai, acs, b, ldb, ci, accumulate);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x32(int k, float* a0, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        float* a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
+            c10 = Vector512.Load(c1); c11 = Vector512.Load(c1 + 16);
+            c20 = Vector512.Load(c2); c21 = Vector512.Load(c2 + 16);
+            c30 = Vector512.Load(c3); c31 = Vector512.Load(c3 + 16);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero;
+        }
+
+        for (var p = 0; p < k; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            b += ldb;
+            var x = Vector512.Create(*a0);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(*a1);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(*a2);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(*a3);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            a0 += acs; a1 += acs; a2 += acs; a3 += acs;
+        }
+
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c1); c11.Store(c1 + 16);
+        c20.Store(c2); c21.Store(c2 + 16);
+        c30.Store(c3); c31.Store(c3 + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -52,6 +52,7 @@ internal sealed class TrainingRun : IDisposable
         _pool = new WorkerPool(threads);
         _chunks = [.. _params.SelectMany((p, q) => Enumerable.Range(0, (p.Length + UpdateChunk - 1) / UpdateChunk)
             .Select(c => (q, c * UpdateChunk, Math.Min(p.Length, (c + 1) * UpdateChunk))))];
+        _parallelUpdate = _params.Sum(p => (long)p.Length) >= 64 * 1024;
     }
 
     public Network Network => _net;
@@ -84,7 +85,19 @@ internal sealed class TrainingRun : IDisposable
         _step++;
         _stepSize = _learningRate / (1 - MathF.Pow(Beta1, _step));
         _bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(Beta2, _step));
-        _pool.Run(_chunks.Length, _updateWork ??= UpdateWork);
+        if (_parallelUpdate)
+        {
+            _pool.Run(_chunks.Length, _updateWork ??= UpdateWork);
+        }
+        else
+        {
+            // A small model's update takes a few microseconds: less than waking a helper would.
+            for (var c = 0; c < _chunks.Length; c++)
+            {
+                UpdateWork(c);
+            }
+        }
+
         _net.RefreshTransposes();
 
         double loss = 0;
@@ -98,6 +111,7 @@ internal sealed class TrainingRun : IDisposable
 
     private const int UpdateChunk = 4096;
     private readonly (int Param, int Lo, int Hi)[] _chunks;
+    private readonly bool _parallelUpdate;
     private int _batchStart;
     private Action<int>? _shardWork, _updateWork;
 

@@ -37,6 +37,17 @@ if (args.Contains("--profile"))
     return;
 }
 
+if (args.Contains("--estimates"))
+{
+    for (var i = 0; i < 4; i++)
+    {
+        var e = new ManagedTrainingEngine().Estimate(train, new TrainingOptions { Task = ModelTask.BinaryClassification, HiddenLayers = [64, 64], Epochs = epochs, MaxThreads = ArgInt("--threads", 1) }, warmup: TimeSpan.FromMilliseconds(300 * (i + 1)));
+        Console.WriteLine($"estimate {300 * (i + 1)} ms: {e.SamplesPerSecond:N0} samples/s, CPU {e.CpuUtilization:P0}");
+    }
+
+    return;
+}
+
 var seeds = ArgInt("--seeds", 0);
 if (seeds > 0)
 {

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace Ctm.Ml.Engine;
@@ -241,7 +240,7 @@ internal static unsafe class Gemm
 
                 for (var i = 0; i < m; i++)
                 {
-                    var dot = TensorPrimitives.Dot(new ReadOnlySpan<float>(a + ((long)i * ars), k), column);
+                    var dot = Simd.Dot(new ReadOnlySpan<float>(a + ((long)i * ars), k), column);
                     var ci = c + ((long)i * ldc) + j;
                     *ci = accumulate ? *ci + dot : dot;
                 }
@@ -261,7 +260,7 @@ internal static unsafe class Gemm
                 for (var p = 0; p < k; p++)
                 {
                     var s = b[((long)p * ldb) + j];
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(a + ((long)p * acs), m), s, column, column);
+                    Simd.MultiplyAdd(column, new ReadOnlySpan<float>(a + ((long)p * acs), m), s);
                 }
 
                 for (var i = 0; i < m; i++)

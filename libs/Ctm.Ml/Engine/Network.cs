@@ -109,6 +109,7 @@ internal sealed class Network
 
     public long ParameterCount => W.Sum(w => (long)w.Length) + B.Sum(b => (long)b.Length);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RefreshTransposes()
     {
         for (var l = 1; l < Layers; l++)
@@ -169,7 +170,7 @@ internal sealed class Network
                         var zr = new Span<float>(zp + (r * width), width);
                         for (var c = 0; c < CategoricalCount; c++)
                         {
-                            TensorPrimitives.Add(zr, new ReadOnlySpan<float>(wp + ((long)cat[(r * CategoricalCount) + c] * width), width), zr);
+                            Simd.Add(zr, new ReadOnlySpan<float>(wp + ((long)cat[(r * CategoricalCount) + c] * width), width));
                         }
                     }
                 }
@@ -185,8 +186,7 @@ internal sealed class Network
 
             if (l < Layers - 1)
             {
-                var span = z.AsSpan(0, rows * width);
-                TensorPrimitives.Max(span, 0f, span);
+                Simd.Relu(z.AsSpan(0, rows * width));
             }
         }
     }
@@ -271,7 +271,7 @@ internal sealed class Network
             gb.AsSpan().Clear();
             for (var r = 0; r < rows; r++)
             {
-                TensorPrimitives.Add(gb, delta.AsSpan(r * width, width), gb);
+                Simd.Add(gb, delta.AsSpan(r * width, width));
             }
 
             fixed (float* dp = delta, gwp = ws.GW[l])
@@ -306,8 +306,7 @@ internal sealed class Network
                             var d = new ReadOnlySpan<float>(dp + (r * width), width);
                             for (var c = 0; c < CategoricalCount; c++)
                             {
-                                var row = gw.AsSpan(cat[(r * CategoricalCount) + c] * width, width);
-                                TensorPrimitives.Add(row, d, row);
+                                Simd.Add(gw.AsSpan(cat[(r * CategoricalCount) + c] * width, width), d);
                             }
                         }
                     }

@@ -58,6 +58,7 @@ internal sealed class TrainingRun : IDisposable
     public Network Network => _net;
 
     /// <summary>Trains on one batch; returns Σ weight·loss and Σ weight of its rows (loss before the update).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (double Loss, double Weight) Step(int[] order, int start, int count)
     {
         _batch = order;
@@ -115,6 +116,7 @@ internal sealed class TrainingRun : IDisposable
     private int _batchStart;
     private Action<int>? _shardWork, _updateWork;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ShardWork(int s)
     {
         var ws = _shards[s];
@@ -126,6 +128,7 @@ internal sealed class TrainingRun : IDisposable
         _net.Backward(ws);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void UpdateWork(int chunk)
     {
         var (q, lo, hi) = _chunks[chunk];
@@ -140,7 +143,7 @@ internal sealed class TrainingRun : IDisposable
         for (var s = 1; s < _shardCount; s++)
         {
             var gs = _grads[s][q];
-            System.Numerics.Tensors.TensorPrimitives.Add(g0.AsSpan(lo, hi - lo), gs.AsSpan(lo, hi - lo), g0.AsSpan(lo, hi - lo));
+            Simd.Add(g0.AsSpan(lo, hi - lo), gs.AsSpan(lo, hi - lo));
         }
 
         var p = _params[q];

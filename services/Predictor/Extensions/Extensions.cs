@@ -15,7 +15,8 @@ public static class Extensions
         builder.Services.AddSingleton<ModelLoader>();
         builder.Services.AddHostedService<InitialModelLoad>();
         builder.Services.AddHealthChecks().AddCheck<ModelsLoadedCheck>("models", tags: [ServiceDefaults.Extensions.ReadyTag]);
-        var replica = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48].ToLowerInvariant();
+        var replica = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}".ToLowerInvariant();
+        replica = replica.Length > 48 ? replica[^48..] : replica;
         builder.AddCtmMessaging(x =>
             // Every replica needs every promotion: a queue of its own (fan-out), deleted when the replica goes.
             x.AddConsumer<LoadPromotedModelConsumer>().Endpoint(e =>

@@ -72,6 +72,8 @@ public sealed partial class ModelRegistration(
             Origin = "trained",
             CreatedAt = now,
         });
+        // Saved first: nothing tells EF that lineage rows reference the version row.
+        await db.SaveChangesAsync(ct);
         db.VersionBatches.AddRange(message.BatchIds.Distinct().Select(b => new VersionBatch { Dataset = message.Dataset, Version = version, BatchId = b }));
         await db.SaveChangesAsync(ct);
         LogRegistered(message.Dataset, version, message.RunId, message.BatchIds.Count);

@@ -15,7 +15,7 @@ public static class Extensions
         builder.AddCtmDatabase<ValidatorDbContext>();
         builder.Services.AddScoped<BatchValidation>();
         builder.Services.AddSingleton<BatchFetcher>();
-        builder.AddCtmMessaging(x => x.AddConsumer<ValidateBatchConsumer>());
+        builder.AddCtmMessaging(x => x.AddConsumer<ValidateBatchConsumer>(typeof(ValidateBatchConsumerDefinition)));
         return builder;
     }
 }

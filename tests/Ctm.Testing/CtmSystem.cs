@@ -1,0 +1,167 @@
+using MassTransit;
+
+namespace Ctm.Testing;
+
+/// <summary>
+/// The whole system for a test class: the five services as real processes, on a database and a RabbitMQ
+/// virtual host of their own. Use as an xunit class fixture (<c>IClassFixture&lt;CtmSystem&gt;</c>) or create directly.
+/// </summary>
+public class CtmSystem : IAsyncLifetimeFixture
+{
+    public static readonly string[] ServiceNames = ["Ingest", "Validator", "Trainer", "Registry", "Predictor"];
+
+    private readonly Dictionary<string, ServiceProcess> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
+    private readonly List<ServiceProcess> _extraPredictors = [];
+    private IBusControl? _bus;
+
+    public IsolatedInfrastructure Infrastructure { get; private set; } = null!;
+
+    /// <summary>Settings passed to every service, e.g. <c>Training__Epochs</c>; override in a subclass.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["Training__Epochs"] = "30",
+        ["Ingest__RowEvents__MaxDelaySeconds"] = "1",
+    };
+
+    public ServiceProcess this[string name] => _services[name];
+
+    public IReadOnlyList<ServiceProcess> Predictors => [_services["Predictor"], .. _extraPredictors];
+
+    public HttpClient Client(string service) => new() { BaseAddress = _services[service].BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+
+    public async Task InitializeAsync()
+    {
+        Infrastructure = await IsolatedInfrastructure.CreateAsync("ctm_e2e");
+        foreach (var name in ServiceNames)
+        {
+            _ports[name] = TestEnvironment.FreePort();
+        }
+
+        foreach (var name in ServiceNames)
+        {
+            _services[name] = ServiceProcess.Start(name, _ports[name], Environment(name));
+        }
+
+        await WaitAllReadyAsync(_services.Values);
+    }
+
+    /// <summary>Starts another Predictor replica (fan-out of promotions is per replica).</summary>
+    public async Task<ServiceProcess> StartPredictorReplicaAsync()
+    {
+        var replica = ServiceProcess.Start("Predictor", TestEnvironment.FreePort(), Environment("Predictor"));
+        _extraPredictors.Add(replica);
+        await replica.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        return replica;
+    }
+
+    /// <summary>Restarts a service (e.g. after <see cref="ServiceProcess.Kill"/>) on the same port.</summary>
+    public async Task RestartAsync(string name)
+    {
+        await _services[name].DisposeAsync();
+        _services[name] = ServiceProcess.Start(name, _ports[name], Environment(name));
+        await _services[name].WaitReadyAsync(TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>A bus client on this system's virtual host, for publishing commands and events as another service would.</summary>
+    public async Task<IBus> BusAsync()
+    {
+        if (_bus is null)
+        {
+            var rabbit = TestEnvironment.RabbitMq;
+            var user = rabbit.UserInfo.Split(':');
+            _bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+            {
+                cfg.Host(rabbit.Host, (ushort)rabbit.Port, Infrastructure.VirtualHost, h =>
+                {
+                    h.Username(Uri.UnescapeDataString(user[0]));
+                    h.Password(Uri.UnescapeDataString(user.ElementAtOrDefault(1) ?? "guest"));
+                });
+            });
+            await _bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        }
+
+        return _bus;
+    }
+
+    /// <summary>Polls <paramref name="probe"/> until it returns a value; fails naming what was awaited, with every service's recent log.</summary>
+    public async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await probe() is { } value)
+                {
+                    return value;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or InvalidOperationException)
+            {
+                last = e;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}{(last is null ? "" : $" (last error: {last.Message})")}.\n{Logs()}");
+    }
+
+    public string Logs() => string.Join("\n", _services.Values.Concat(_extraPredictors).Select(s => $"----- {s.Name} -----\n{s.Tail(40)}"));
+
+    public async Task DisposeAsync()
+    {
+        if (_bus is not null)
+        {
+            await _bus.StopAsync();
+        }
+
+        foreach (var service in _services.Values.Concat(_extraPredictors))
+        {
+            await service.DisposeAsync();
+        }
+
+        if (Infrastructure is not null)
+        {
+            await Infrastructure.DisposeAsync();
+        }
+    }
+
+    private Dictionary<string, string> Environment(string name)
+    {
+        var rabbit = TestEnvironment.RabbitMq;
+        var user = rabbit.UserInfo.Split(':');
+        var env = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = Infrastructure.ConnectionString,
+            ["RabbitMq__Host"] = rabbit.Host,
+            ["RabbitMq__Port"] = rabbit.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RabbitMq__VirtualHost"] = Infrastructure.VirtualHost,
+            ["RabbitMq__Username"] = Uri.UnescapeDataString(user[0]),
+            ["RabbitMq__Password"] = Uri.UnescapeDataString(user.ElementAtOrDefault(1) ?? "guest"),
+        };
+        foreach (var service in ServiceNames)
+        {
+            env[$"Services__{service}"] = $"http://127.0.0.1:{_ports[service]}";
+        }
+
+        foreach (var (key, value) in Settings)
+        {
+            env[key] = value;
+        }
+
+        return env;
+    }
+
+    private static async Task WaitAllReadyAsync(IEnumerable<ServiceProcess> services) =>
+        await Task.WhenAll(services.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(120))));
+}
+
+/// <summary>xunit's async fixture shape, without depending on xunit here.</summary>
+public interface IAsyncLifetimeFixture
+{
+    Task InitializeAsync();
+    Task DisposeAsync();
+}

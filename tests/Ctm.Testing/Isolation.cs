@@ -1,0 +1,70 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Npgsql;
+
+namespace Ctm.Testing;
+
+/// <summary>A database and a RabbitMQ virtual host of their own for one test class: tests never see each other's messages or rows.</summary>
+public sealed class IsolatedInfrastructure : IAsyncDisposable
+{
+    private IsolatedInfrastructure(string database, string virtualHost)
+    {
+        Database = database;
+        VirtualHost = virtualHost;
+    }
+
+    public string Database { get; }
+    public string VirtualHost { get; }
+
+    public string ConnectionString => new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresAdmin) { Database = Database, MaxPoolSize = 20 }.ConnectionString;
+
+    public static async Task<IsolatedInfrastructure> CreateAsync(string prefix)
+    {
+        await TestEnvironment.RequireInfrastructureAsync();
+        var suffix = Guid.NewGuid().ToString("N")[..10];
+        var database = $"{prefix}_{suffix}".ToLowerInvariant();
+        await using (var connection = new NpgsqlConnection(TestEnvironment.PostgresAdmin))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var vhost = $"{prefix}-{suffix}";
+        using var http = Management();
+        var response = await http.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", new StringContent("{}", Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        var user = Uri.UnescapeDataString(TestEnvironment.RabbitMq.UserInfo.Split(':')[0]);
+        response = await http.PutAsync(
+            $"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}",
+            new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        return new IsolatedInfrastructure(database, vhost);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            using var http = Management();
+            await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(VirtualHost)}");
+            await using var connection = new NpgsqlConnection(TestEnvironment.PostgresAdmin);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+        catch (Exception)
+        {
+            // Cleanup is best effort: names are unique, so leftovers never affect another run.
+        }
+    }
+
+    private static HttpClient Management()
+    {
+        var uri = TestEnvironment.RabbitMqManagement;
+        var client = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/") };
+        var credentials = Uri.UnescapeDataString(uri.UserInfo is { Length: > 0 } u ? u : "guest:guest");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        return client;
+    }
+}

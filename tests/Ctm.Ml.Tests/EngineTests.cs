@@ -70,3 +70,29 @@ public sealed class EngineTests
         Assert.Empty(train.GetNumeric("x1").Intersect(test.GetNumeric("x1")));
     }
 }
+
+public sealed class DatasetTests
+{
+    [Fact]
+    public void Concat_BatchesWithColumnsInAnotherOrder_AppendsByName()
+    {
+        var a = TabularDataset.CreateBuilder().AddNumeric("x", [1, 2]).AddCategorical("c", ["p", null]).WithLabel("y", ["a", "b"]).Build();
+        var b = TabularDataset.CreateBuilder().AddCategorical("c", ["q"]).AddNumeric("x", [3]).WithLabel("y", ["a"]).Build();
+
+        var all = TabularDataset.Concat([a, b]);
+
+        Assert.Equal(3, all.RowCount);
+        Assert.Equal([1.0, 2, 3], all.GetNumeric("x"));
+        Assert.Equal(new[] { "p", "", "q" }, all.GetCategorical("c").Select(v => v ?? "").ToArray());
+        Assert.Equal(new[] { "a", "b", "a" }, all.ClassLabels!.Select(v => v ?? "").ToArray());
+    }
+
+    [Fact]
+    public void Concat_DifferentFeatures_Throws()
+    {
+        var a = TabularDataset.CreateBuilder().AddNumeric("x", [1]).WithLabel("y", [1.0]).Build();
+        var b = TabularDataset.CreateBuilder().AddCategorical("x", ["1"]).WithLabel("y", [1.0]).Build();
+
+        Assert.Throws<ArgumentException>(() => TabularDataset.Concat([a, b]));
+    }
+}

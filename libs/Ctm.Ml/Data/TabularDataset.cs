@@ -135,6 +135,57 @@ public sealed class TabularDataset
             rowNumber, labelName, numericLabels?.ToArray(), classLabels?.ToArray(), null);
     }
 
+    /// <summary>Appends datasets with the same columns (e.g. the accepted batches since the last model) into one.</summary>
+    /// <exception cref="ArgumentException">The parts differ in features, feature kinds, label name or label type, or only some carry weights.</exception>
+    public static TabularDataset Concat(IReadOnlyList<TabularDataset> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0)
+        {
+            throw new ArgumentException("Nothing to concatenate.", nameof(parts));
+        }
+
+        var first = parts[0];
+        foreach (var part in parts)
+        {
+            var same = part.Features.Count == first.Features.Count
+                && first.Features.All(f => part.FindFeature(f.Name) is { } g && g.Kind == f.Kind)
+                && part.LabelName == first.LabelName
+                && (part.NumericLabels is null) == (first.NumericLabels is null)
+                && (part.ClassLabels is null) == (first.ClassLabels is null);
+            if (!same)
+            {
+                throw new ArgumentException("Datasets to concatenate must have the same features (name and kind) and the same label.", nameof(parts));
+            }
+
+            if ((part.Weights is null) != (first.Weights is null))
+            {
+                throw new ArgumentException("Either every dataset to concatenate has row weights or none has.", nameof(parts));
+            }
+        }
+
+        var numeric = new double[]?[first.Features.Count];
+        var categorical = new string?[]?[first.Features.Count];
+        for (var f = 0; f < first.Features.Count; f++)
+        {
+            var name = first.Features[f].Name;
+            if (first.Features[f].Kind == FeatureKind.Numeric)
+            {
+                numeric[f] = [.. parts.SelectMany(p => p.GetNumeric(name))];
+            }
+            else
+            {
+                categorical[f] = [.. parts.SelectMany(p => p.GetCategorical(name))];
+            }
+        }
+
+        return new TabularDataset(
+            first.Features, numeric, categorical, parts.Sum(p => p.RowCount), first.LabelName,
+            first.NumericLabels is null ? null : [.. parts.SelectMany(p => p.NumericLabels!)],
+            first.ClassLabels is null ? null : [.. parts.SelectMany(p => p.ClassLabels!)],
+            first.Weights is null ? null : [.. parts.SelectMany(p => p.Weights!)]);
+    }
+
     /// <summary>A dataset of the given rows (in that order), e.g. a train/test split.</summary>
     public TabularDataset Take(IReadOnlyList<int> rows)
     {

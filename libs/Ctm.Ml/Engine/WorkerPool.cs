@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Ctm.Ml.Engine;
 
 /// <summary>
@@ -11,7 +13,14 @@ internal sealed class WorkerPool : IDisposable
     private readonly Thread[] _threads;
     private readonly object _lock = new();
     private Job? _job;
+    private const int SlowJobsBeforeSolo = 4;
+    private const int MinSoloJobs = 256;
+    private const int MaxSoloJobs = 1 << 16;
     private volatile bool _stop;
+    private int _slowJobs;
+    private int _fastJobs;
+    private int _soloLength = MinSoloJobs;
+    private int _soloJobs;
 
     public WorkerPool(int count)
     {
@@ -39,7 +48,19 @@ internal sealed class WorkerPool : IDisposable
             return;
         }
 
+        if (_soloJobs > 0)
+        {
+            _soloJobs--;
+            for (var i = 0; i < items; i++)
+            {
+                work(i);
+            }
+
+            return;
+        }
+
         var job = new Job(work, items);
+        var start = Stopwatch.GetTimestamp();
         Volatile.Write(ref _job, job);
         lock (_lock)
         {
@@ -47,10 +68,34 @@ internal sealed class WorkerPool : IDisposable
         }
 
         job.Execute();
+        var own = Stopwatch.GetTimestamp();
         var spin = new SpinWait();
         while (Volatile.Read(ref job.Done) < items)
         {
             spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        // On an oversubscribed machine a helper is often descheduled holding an item, and waiting for it costs more
+        // than doing everything here. Results do not depend on who computes an item, so fall back to one thread
+        // for a while, then try again.
+        // The solo stretch doubles each time parallel turns out slow again, and shrinks back while it pays.
+        var waited = Stopwatch.GetTimestamp() - own;
+        if (waited > (own - start) / 2)
+        {
+            if (++_slowJobs >= SlowJobsBeforeSolo)
+            {
+                (_slowJobs, _fastJobs, _soloJobs) = (0, 0, _soloLength);
+                _soloLength = Math.Min(_soloLength * 2, MaxSoloJobs);
+            }
+        }
+        else
+        {
+            _slowJobs = Math.Max(0, _slowJobs - 1);
+            if (++_fastJobs >= 256)
+            {
+                _fastJobs = 0;
+                _soloLength = Math.Max(_soloLength / 2, MinSoloJobs);
+            }
         }
 
         if (job.Error is { } error)

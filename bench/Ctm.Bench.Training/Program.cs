@@ -48,6 +48,32 @@ if (args.Contains("--estimates"))
     return;
 }
 
+if (ArgInt("--vocabulary", 0) is var vocabulary and > 0)
+{
+    // High-cardinality categoricals: the first layer's embedding rows grow with the vocabulary.
+    var rng = new Rng(5);
+    var cats = new string?[2][];
+    for (var c = 0; c < 2; c++)
+    {
+        cats[c] = new string?[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            cats[c][r] = $"v{(int)Math.Min(vocabulary - 1, Math.Abs(rng.NextGaussian()) * vocabulary / 3)}";
+        }
+    }
+
+    var builder = TabularDataset.CreateBuilder();
+    for (var j = 0; j < 8; j++)
+    {
+        builder.AddNumeric($"x{j}", train.GetNumeric($"x{j}"));
+    }
+
+    var wide = builder.AddCategorical("c0", cats[0]).AddCategorical("c1", cats[1]).WithLabel("y", train.ClassLabels!).Build();
+    var wideModel = new ManagedTrainingEngine().Train(wide, new TrainingOptions { Task = ModelTask.BinaryClassification, HiddenLayers = [64, 64], Epochs = epochs, MaxThreads = threads });
+    Console.WriteLine($"vocabulary {vocabulary} x 2 features: {wideModel.SamplesPerSecond:N0} samples/s, {wideModel.State.ParameterCount:N0} parameters, vocabularies {string.Join(", ", wideModel.State.Vocabularies.Select(v => v.Length))}");
+    return;
+}
+
 var seeds = ArgInt("--seeds", 0);
 if (seeds > 0)
 {

@@ -64,6 +64,27 @@ public sealed class WarmStartTests
     }
 
     [Fact]
+    public void WarmStart_CategoriesAbsentFromNewData_KeepTheirRowsExactly()
+    {
+        var engine = new ManagedTrainingEngine();
+        var options = TestData.Options(ModelTask.BinaryClassification, 8);
+        var parent = engine.Train(TestData.Mixed(ModelTask.BinaryClassification, 800, 1), options).State;
+
+        var child = engine.Train(TestData.Mixed(ModelTask.BinaryClassification, 800, 2, ["red", "green"]), options, parent).State;
+
+        var h = parent.LayerSizes[1];
+        var offset = parent.CategoricalOffsets()[0];
+        foreach (var color in new[] { "blue", "black", "white" })
+        {
+            var row = offset + Array.IndexOf(parent.Vocabularies[0], color);
+            Assert.Equal(parent.Weights[0].AsSpan(row * h, h).ToArray(), child.Weights[0].AsSpan(row * h, h).ToArray());
+        }
+
+        var red = offset + Array.IndexOf(parent.Vocabularies[0], "red");
+        Assert.NotEqual(parent.Weights[0].AsSpan(red * h, h).ToArray(), child.Weights[0].AsSpan(red * h, h).ToArray());
+    }
+
+    [Fact]
     public void WarmStart_FromBytes_ContinuesLikeTheInMemoryState()
     {
         var engine = new ManagedTrainingEngine();

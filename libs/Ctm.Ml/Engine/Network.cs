@@ -298,15 +298,30 @@ internal sealed class Network
 
                     if (CategoricalCount > 0)
                     {
+                        // Only the embedding rows of this shard's categories get a gradient; the rest of the block
+                        // keeps stale values and is never read (see Workspace.Touched), so its cost does not grow
+                        // with the vocabulary.
                         var gw = ws.GW[0];
-                        gw.AsSpan(NumericCount * width).Clear();
                         var cat = ws.Cat;
+                        var stamp = ++ws.Stamp;
+                        ws.Touched.Clear();
                         for (var r = 0; r < rows; r++)
                         {
                             var d = new ReadOnlySpan<float>(dp + (r * width), width);
                             for (var c = 0; c < CategoricalCount; c++)
                             {
-                                Simd.Add(gw.AsSpan(cat[(r * CategoricalCount) + c] * width, width), d);
+                                var row = cat[(r * CategoricalCount) + c];
+                                var target = gw.AsSpan(row * width, width);
+                                if (ws.RowStamps[row] != stamp)
+                                {
+                                    ws.RowStamps[row] = stamp;
+                                    ws.Touched.Add(row);
+                                    d.CopyTo(target);
+                                }
+                                else
+                                {
+                                    Simd.Add(target, d);
+                                }
                             }
                         }
                     }
@@ -390,6 +405,7 @@ internal sealed class Workspace
         Spare = new float[capacity * maxWidth];
         GW = [.. net.W.Select(w => new float[w.Length])];
         GB = [.. net.B.Select(b => new float[b.Length])];
+        RowStamps = new int[net.Sizes[0]];
     }
 
     public int Capacity { get; }
@@ -409,4 +425,16 @@ internal sealed class Workspace
     public float[][] GW { get; }
 
     public float[][] GB { get; }
+
+    /// <summary>Per first-layer row, the <see cref="Stamp"/> of the last backward pass that wrote its gradient.</summary>
+    public int[] RowStamps { get; }
+
+    /// <summary>Counts backward passes.</summary>
+    public int Stamp { get; set; }
+
+    /// <summary>Embedding rows whose gradient the last backward pass wrote; other categorical rows of GW[0] are stale.</summary>
+    public List<int> Touched { get; } = [];
+
+    /// <summary>True when the last backward pass wrote the gradient of first-layer row <paramref name="row"/>.</summary>
+    public bool Wrote(int row) => RowStamps[row] == Stamp;
 }

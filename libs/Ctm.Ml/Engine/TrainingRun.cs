@@ -50,9 +50,13 @@ internal sealed class TrainingRun : IDisposable
         _v = [.. _params.Select(p => new float[p.Length])];
         _shardLoss = new double[maxShards];
         _pool = new WorkerPool(threads);
-        _chunks = [.. _params.SelectMany((p, q) => Enumerable.Range(0, (p.Length + UpdateChunk - 1) / UpdateChunk)
-            .Select(c => (q, c * UpdateChunk, Math.Min(p.Length, (c + 1) * UpdateChunk))))];
-        _parallelUpdate = _params.Sum(p => (long)p.Length) >= 64 * 1024;
+        // Embedding rows (the categorical block of W0) are updated lazily, only when their category is in the batch.
+        _denseLength = [.. _params.Select((p, q) => q == 0 ? net.NumericCount * net.Sizes[1] : p.Length)];
+        _rowStamps = new int[net.Sizes[0]];
+        _rowGradient = new float[net.Sizes[1]];
+        _chunks = [.. _denseLength.SelectMany((length, q) => Enumerable.Range(0, (length + UpdateChunk - 1) / UpdateChunk)
+            .Select(c => (q, c * UpdateChunk, Math.Min(length, (c + 1) * UpdateChunk))))];
+        _parallelUpdate = _denseLength.Sum(p => (long)p) >= 64 * 1024;
     }
 
     public Network Network => _net;
@@ -99,6 +103,11 @@ internal sealed class TrainingRun : IDisposable
             }
         }
 
+        if (_net.CategoricalCount > 0)
+        {
+            UpdateEmbeddingRows();
+        }
+
         _net.RefreshTransposes();
 
         double loss = 0;
@@ -113,6 +122,10 @@ internal sealed class TrainingRun : IDisposable
     private const int UpdateChunk = 4096;
     private readonly (int Param, int Lo, int Hi)[] _chunks;
     private readonly bool _parallelUpdate;
+    private readonly int[] _denseLength;
+    private readonly int[] _rowStamps;
+    private readonly float[] _rowGradient;
+    private readonly List<int> _rows = [];
     private int _batchStart;
     private Action<int>? _shardWork, _updateWork;
 
@@ -135,24 +148,64 @@ internal sealed class TrainingRun : IDisposable
         Update(q, lo, hi);
     }
 
-    /// <summary>Sums shard gradients in shard order, adds L2, and takes an Adam step (PyTorch's formula) on [lo, hi).</summary>
+    /// <summary>Sums shard gradients in shard order and takes an Adam step on [lo, hi) of parameter <paramref name="q"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Update(int q, int lo, int hi)
     {
-        var g0 = _grads[0][q];
+        var g0 = _grads[0][q].AsSpan(lo, hi - lo);
         for (var s = 1; s < _shardCount; s++)
         {
-            var gs = _grads[s][q];
-            Simd.Add(g0.AsSpan(lo, hi - lo), gs.AsSpan(lo, hi - lo));
+            Simd.Add(g0, _grads[s][q].AsSpan(lo, hi - lo));
         }
 
-        var p = _params[q];
-        var m = _m[q];
-        var v = _v[q];
-        var l2 = _isWeight[q] ? _l2 : 0f;
+        AdamStep(_params[q].AsSpan(lo, hi - lo), _m[q].AsSpan(lo, hi - lo), _v[q].AsSpan(lo, hi - lo), g0, _isWeight[q] ? _l2 : 0f);
+    }
+
+    /// <summary>
+    /// Lazy Adam for embedding rows (as TensorFlow's LazyAdam, PyTorch's SparseAdam): a row's moments and weights
+    /// move only in steps whose batch holds its category, so a step costs the same whatever the vocabulary size.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void UpdateEmbeddingRows()
+    {
+        var h = _net.Sizes[1];
+        _rows.Clear();
+        for (var s = 0; s < _shardCount; s++)
+        {
+            foreach (var row in _shards[s].Touched)
+            {
+                if (_rowStamps[row] != _step)
+                {
+                    _rowStamps[row] = _step;
+                    _rows.Add(row);
+                }
+            }
+        }
+
+        var g = _rowGradient.AsSpan();
+        foreach (var row in _rows)
+        {
+            g.Clear();
+            for (var s = 0; s < _shardCount; s++)
+            {
+                if (_shards[s].Wrote(row))
+                {
+                    Simd.Add(g, _grads[s][0].AsSpan(row * h, h));
+                }
+            }
+
+            AdamStep(_params[0].AsSpan(row * h, h), _m[0].AsSpan(row * h, h), _v[0].AsSpan(row * h, h), g, _l2);
+        }
+    }
+
+    /// <summary>One Adam step with L2 added to the gradient, in PyTorch's formulation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AdamStep(Span<float> p, Span<float> m, Span<float> v, ReadOnlySpan<float> g0, float l2)
+    {
         var stepSize = _stepSize;
         var bc2Sqrt = _bc2Sqrt;
-        var i = lo;
+        var n = p.Length;
+        var i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
             var vb1 = Vector256.Create(Beta1);
@@ -163,21 +216,21 @@ internal sealed class TrainingRun : IDisposable
             var vstep = Vector256.Create(stepSize);
             var vbc2 = Vector256.Create(bc2Sqrt);
             var veps = Vector256.Create(Epsilon);
-            for (; i + 8 <= hi; i += 8)
+            for (; i + 8 <= n; i += 8)
             {
-                var pv = Vector256.Create(p.AsSpan(i, 8));
-                var g = Vector256.Create(g0.AsSpan(i, 8)) + (vl2 * pv);
-                var mv = (vb1 * Vector256.Create(m.AsSpan(i, 8))) + (vb1c * g);
-                var vv = (vb2 * Vector256.Create(v.AsSpan(i, 8))) + (vb2c * g * g);
+                var pv = Vector256.Create(p.Slice(i, 8));
+                var g = Vector256.Create(g0.Slice(i, 8)) + (vl2 * pv);
+                var mv = (vb1 * Vector256.Create(m.Slice(i, 8))) + (vb1c * g);
+                var vv = (vb2 * Vector256.Create(v.Slice(i, 8))) + (vb2c * g * g);
                 var denom = (Vector256.Sqrt(vv) / vbc2) + veps;
                 pv -= vstep * mv / denom;
-                mv.CopyTo(m.AsSpan(i, 8));
-                vv.CopyTo(v.AsSpan(i, 8));
-                pv.CopyTo(p.AsSpan(i, 8));
+                mv.CopyTo(m.Slice(i, 8));
+                vv.CopyTo(v.Slice(i, 8));
+                pv.CopyTo(p.Slice(i, 8));
             }
         }
 
-        for (; i < hi; i++)
+        for (; i < n; i++)
         {
             var g = g0[i] + (l2 * p[i]);
             m[i] = (Beta1 * m[i]) + ((1 - Beta1) * g);

@@ -28,6 +28,13 @@ public sealed record ModelTrained
     public required long ArtifactSize { get; init; }
     /// <summary>Evaluation metrics by name (e.g. <c>accuracy</c>, <c>log_loss</c>, <c>rmse</c>), on held-out data where there was any.</summary>
     public required IReadOnlyDictionary<string, double> Metrics { get; init; }
+    /// <summary>
+    /// The serving version's metrics on the same held-out rows as <see cref="Metrics"/> (the newest rows, never
+    /// trained on by this run), or null when nothing served or it could not be evaluated on them.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? BaselineMetrics { get; init; }
+    /// <summary>The version <see cref="BaselineMetrics"/> belong to, or null.</summary>
+    public int? BaselineVersion { get; init; }
     /// <summary>Metrics per slice, keyed <c>feature=value</c>, then metric name.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? SliceMetrics { get; init; }
     /// <summary>Training parameters as text (architecture, epochs, learning rate...).</summary>

@@ -14,6 +14,7 @@ var epochs = ArgInt("--epochs", 3);
 var threads = ArgInt("--threads", Environment.ProcessorCount);
 var python = ArgString("--python", "/usr/bin/python3");
 var skipTorch = args.Contains("--skip-torch");
+var repeat = ArgInt("--repeat", 3);
 var dir = Path.Combine(Path.GetTempPath(), "ctm-bench-training");
 Directory.CreateDirectory(dir);
 var trainPath = Path.Combine(dir, "train.f32");
@@ -28,7 +29,7 @@ SyntheticData.Write(trainPath, trainRaw);
 SyntheticData.Write(testPath, testRaw);
 var train = SyntheticData.ToDataset(trainRaw);
 var test = SyntheticData.ToDataset(testRaw);
-Console.WriteLine($"data: {rows} train rows, {testRows} test rows, {SyntheticData.Features} features, 32 → 64 → 64 → 1 ReLU, logistic loss, Adam lr 1e-3, batch 256, {epochs} epochs");
+Console.WriteLine($"data: {rows} train rows, {testRows} test rows, {SyntheticData.Features} features, 32 → 64 → 64 → 1 ReLU, logistic loss, Adam lr 1e-3, batch 256, {epochs} epochs; samples/s is the best of {repeat} runs per side");
 Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
 
 if (args.Contains("--profile"))
@@ -108,8 +109,15 @@ double bestAccuracy = 0;
 TorchResult? bestTorch = null;
 foreach (var t in threadCounts)
 {
-    // PyTorch first at each thread count, so the managed run is not favoured by a warmer machine.
-    var torch = skipTorch ? null : RunTorch(t);
+    // PyTorch first at each thread count, so the managed run is not favoured by a warmer machine. Each side
+    // keeps its best of --repeat runs: the cores here are shared, and the best run is the least disturbed one.
+    TorchResult? torch = null;
+    for (var r = 0; r < repeat && !skipTorch; r++)
+    {
+        var run = RunTorch(t, quiet: r > 0);
+        torch = torch is null || (run is not null && run.SamplesPerSec > torch.SamplesPerSec) ? run : torch;
+    }
+
     var options = new TrainingOptions
     {
         Task = ModelTask.BinaryClassification, HiddenLayers = [64, 64], Epochs = epochs, BatchSize = 256,
@@ -118,6 +126,12 @@ foreach (var t in threadCounts)
     var estimate = engine.Estimate(train, options, warmup: TimeSpan.FromMilliseconds(300));
     Console.WriteLine($"[{t} thread(s)] ctm estimate (300 ms warm-up): {estimate.SamplesPerSecond:N0} samples/s, CPU {estimate.CpuUtilization:P0} of {Environment.ProcessorCount} cores, peak working set {estimate.PeakMemoryBytes / 1048576} MiB, projected {estimate.ProjectedDuration.TotalSeconds:F2} s");
     var model = engine.Train(train, options);
+    for (var r = 1; r < repeat; r++)
+    {
+        var again = engine.Train(train, options);
+        model = again.SamplesPerSecond > model.SamplesPerSecond ? again : model;
+    }
+
     var accuracy = Evaluator.Evaluate(model, test).Overall.Accuracy!.Value;
     Console.WriteLine($"[{t} thread(s)] ctm:   {model.SamplesPerSecond,11:N0} samples/s (training loop; {rows * (double)epochs / model.Duration.TotalSeconds:N0} incl. preprocessing), wall {model.Duration.TotalSeconds:F2} s, test accuracy {accuracy:P2}, loss [{Curve(model.LossCurve)}]");
     if (torch is not null)
@@ -142,7 +156,7 @@ OnnxLatency(best!);
 
 static string Curve(IEnumerable<double> curve) => string.Join(", ", curve.Select(l => l.ToString("F4", CultureInfo.InvariantCulture)));
 
-TorchResult? RunTorch(int threads, int seed = 42)
+TorchResult? RunTorch(int threads, int seed = 42, bool quiet = false)
 {
     var script = Path.Combine(AppContext.BaseDirectory, "torch_peer.py");
     var start = new ProcessStartInfo(python, [script, trainPath, testPath, epochs.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture)])
@@ -166,7 +180,7 @@ TorchResult? RunTorch(int threads, int seed = 42)
     }
 
     var result = JsonSerializer.Deserialize<TorchResult>(output.Trim().Split('\n')[^1], new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
-    if (seed != 42)
+    if (seed != 42 || quiet)
     {
         return result;
     }

@@ -18,7 +18,7 @@ public sealed record TrainingOptions
     /// <summary>Adam learning rate.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
-    /// <summary>L2 penalty on weights (not biases), added to the gradient.</summary>
+    /// <summary>L2 penalty on weights (not biases), added to the gradient; an embedding row gets it only in steps whose batch holds its category.</summary>
     public double L2 { get; init; }
 
     /// <summary>Seeds initialization and shuffling.</summary>

@@ -4,9 +4,10 @@ using Ctm.Ml.Data;
 namespace Ctm.Ml.Engine;
 
 /// <summary>
-/// Trains on the CPU in managed code: register-blocked SIMD matrix products, a hand-written backward pass and Adam,
-/// with each batch's shards spread over the cores. Deterministic: same data, options and seed give bit-identical
-/// weights on any number of threads.
+/// Trains on the CPU in managed code: register-blocked SIMD matrix products (AVX-512 or AVX2 with FMA), a
+/// hand-written backward pass and Adam (lazy for embedding rows), with each batch's 128-row shards spread over the
+/// cores. Deterministic: same data, options and seed give bit-identical weights on any number of threads
+/// (on the same instruction set).
 /// </summary>
 public sealed class ManagedTrainingEngine : ITrainingEngine
 {

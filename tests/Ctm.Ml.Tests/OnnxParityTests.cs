@@ -54,6 +54,35 @@ public sealed class OnnxParityTests
         Assert.Equal("Categorical", features.RootElement[1].GetProperty("kind").GetString());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ExportedModel_OnlyNumericOrOnlyCategoricalFeatures_MatchesEngine(bool numericOnly)
+    {
+        var mixed = TestData.Mixed(ModelTask.BinaryClassification, 500, seed: 6);
+        var builder = TabularDataset.CreateBuilder();
+        var input = RandomInputs(100, seed: 3);
+        var inputBuilder = TabularDataset.CreateBuilder();
+        if (numericOnly)
+        {
+            builder.AddNumeric("x1", mixed.GetNumeric("x1")).AddNumeric("x2", mixed.GetNumeric("x2"));
+            inputBuilder.AddNumeric("x1", input.GetNumeric("x1")).AddNumeric("x2", input.GetNumeric("x2"));
+        }
+        else
+        {
+            builder.AddCategorical("color", mixed.GetCategorical("color"));
+            inputBuilder.AddCategorical("color", input.GetCategorical("color"));
+        }
+
+        var model = new ManagedTrainingEngine().Train(builder.WithLabel("target", mixed.ClassLabels!).Build(), TestData.Options(ModelTask.BinaryClassification, 4));
+        var rows = inputBuilder.Build();
+
+        using var session = OnnxSession.Create(model.ToOnnx());
+        var outputs = Run(session, rows, ["probabilities"]);
+
+        AssertClose(model.Predict(rows).Values, outputs[0].AsFloat(), 1e-5, relative: false);
+    }
+
     [Fact]
     public void ExportedModel_MissingNumeric_IsImputedWithTheTrainingMean()
     {

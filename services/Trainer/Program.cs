@@ -9,4 +9,5 @@ builder.AddTrainer();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapRunsApi();
+app.MapDatasetsApi();
 app.Run();

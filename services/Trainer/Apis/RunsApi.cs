@@ -15,18 +15,20 @@ public static class RunsApi
         api.MapGet("/datasets/{dataset}/jobs", ListJobsAsync);
         api.MapGet("/runs/{id:guid}", GetRunAsync);
         api.MapGet("/runs/{id:guid}/artifact", GetArtifactAsync);
+        api.MapGet("/runs/{id:guid}/loss.svg", GetLossCurveAsync);
         return app;
     }
 
     public static async Task<Ok<List<RunDto>>> ListRunsAsync(string dataset, TrainerDbContext db, CancellationToken ct)
     {
         var runs = await db.Runs.AsNoTracking().Where(r => r.Dataset == dataset).OrderBy(r => r.FinishedAt)
-            .Select(r => new { r.Id, r.Dataset, r.ParentVersion, r.BatchIds, r.SchemaVersion, r.Sha256, r.Metrics, r.LossCurve, r.Parameters, r.StartedAt, r.FinishedAt, r.SamplesPerSecond })
+            .Select(r => new { r.Id, r.Dataset, r.ParentVersion, r.BatchIds, r.SchemaVersion, r.Sha256, r.Metrics, r.LossCurve, r.Parameters, r.StartedAt, r.FinishedAt, r.SamplesPerSecond, r.BaselineVersion, r.BaselineMetrics, r.Device, r.HoldoutBatchId, r.WindowDescription })
             .ToListAsync(ct);
         return TypedResults.Ok(runs.Select(r => new RunDto(
             r.Id, r.Dataset, r.ParentVersion, r.BatchIds, r.SchemaVersion, r.Sha256,
             JsonDocument.Parse(r.Metrics).RootElement, JsonSerializer.Deserialize<double[]>(r.LossCurve)!, JsonDocument.Parse(r.Parameters).RootElement,
-            r.StartedAt, r.FinishedAt, r.SamplesPerSecond)).ToList());
+            r.StartedAt, r.FinishedAt, r.SamplesPerSecond, r.BaselineVersion,
+            r.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(r.BaselineMetrics), r.Device, r.HoldoutBatchId, r.WindowDescription)).ToList());
     }
 
     public static async Task<Results<Ok<RunDto>, NotFound>> GetRunAsync(Guid id, TrainerDbContext db, CancellationToken ct)
@@ -44,6 +46,19 @@ public static class RunsApi
     public static async Task<Ok<List<TrainingJob>>> ListJobsAsync(string dataset, TrainerDbContext db, CancellationToken ct) =>
         TypedResults.Ok(await db.Jobs.AsNoTracking().Where(j => j.Dataset == dataset).OrderBy(j => j.CreatedAt).ToListAsync(ct));
 
+    public static async Task<Results<ContentHttpResult, NotFound>> GetLossCurveAsync(Guid id, TrainerDbContext db, CancellationToken ct)
+    {
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Dataset, r.LossCurve, r.FinishedAt }).SingleOrDefaultAsync(ct);
+        if (run is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var curve = JsonSerializer.Deserialize<double[]>(run.LossCurve)!;
+        var title = $"{run.Dataset} - run {id.ToString()[..8]} - {run.FinishedAt:yyyy-MM-dd HH:mm:ss}Z";
+        return TypedResults.Content(LossCurveSvg.Render(curve, title), "image/svg+xml");
+    }
+
     public static async Task<Results<FileContentHttpResult, NotFound>> GetArtifactAsync(Guid id, TrainerDbContext db, HttpResponse response, CancellationToken ct)
     {
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Artifact, r.Sha256 }).SingleOrDefaultAsync(ct);
@@ -59,4 +74,5 @@ public static class RunsApi
 
 public sealed record RunDto(
     Guid Id, string Dataset, int? ParentVersion, Guid[] BatchIds, int SchemaVersion, string Sha256,
-    JsonElement Metrics, double[] LossCurve, JsonElement Parameters, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double SamplesPerSecond);
+    JsonElement Metrics, double[] LossCurve, JsonElement Parameters, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double SamplesPerSecond,
+    int? BaselineVersion, Dictionary<string, double>? BaselineMetrics, string Device, Guid? HoldoutBatchId, string Window);

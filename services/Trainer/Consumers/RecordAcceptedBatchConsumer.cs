@@ -4,10 +4,14 @@ using Ctm.ServiceDefaults.Storage;
 using Ctm.Trainer.Storage;
 using Ctm.Trainer.Training;
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Trainer.Consumers;
 
-/// <summary>Records an accepted batch and a training job for it, then acknowledges; the worker trains.</summary>
+/// <summary>
+/// Records an accepted batch and a training job for it, then acknowledges; the worker trains when the dataset's
+/// policy says so. Every accepted batch gets its job (its trigger); a run answers the jobs it took.
+/// </summary>
 public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSignal signal, TimeProvider clock) : IConsumer<BatchAccepted>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -17,12 +21,14 @@ public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSig
         var m = context.Message;
         var ct = context.CancellationToken;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (!await db.TryMarkProcessedAsync("record-accepted-batch", m.BatchId.ToString(), ct))
+        if (!await db.TryMarkProcessedAsync("record-accepted-batch", $"{m.BatchId}:{(m.Released ? "released" : "accepted")}", ct))
         {
             return;
         }
 
+        var finalExclusion = await BatchExclusion.FinalReasonAsync(db, m.BatchId, ct);
         var batch = await db.Batches.FindAsync([m.BatchId], ct);
+        var requeue = false;
         if (batch is null)
         {
             db.Batches.Add(new AcceptedBatch
@@ -37,12 +43,15 @@ public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSig
                 LabelColumn = m.LabelColumn,
                 Task = m.Task,
                 AcceptedAt = m.AcceptedAt,
+                Excluded = finalExclusion is not null,
+                ExcludedReason = finalExclusion,
             });
         }
-        else if (m.Released)
+        else if (m.Released && finalExclusion is null)
         {
             batch.Excluded = false;
             batch.ExcludedReason = null;
+            requeue = true;
         }
 
         db.Jobs.Add(new TrainingJob
@@ -52,10 +61,17 @@ public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSig
             TriggerKey = $"batch:{m.BatchId}:{(m.Released ? "released" : "accepted")}",
             Reason = m.Released ? "batch-released" : "batch-accepted",
             CorrelationId = m.CorrelationId,
+            BatchId = m.BatchId,
             Status = "pending",
             CreatedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);
+        if (requeue)
+        {
+            // A released batch re-enters the order at the end: it counts toward the next threshold like a new one.
+            await db.Database.ExecuteSqlAsync($"UPDATE trainer.batches SET seq = nextval('trainer.batch_seq') WHERE batch_id = {m.BatchId}", ct);
+        }
+
         await tx.CommitAsync(ct);
         signal.Notify();
     }

@@ -16,14 +16,21 @@ public static class Extensions
         builder.Services.AddOptions<TrainingSettings>().BindConfiguration(TrainingSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddCtmHttp();
         builder.AddCtmDatabase<TrainerDbContext>();
-        builder.Services.AddSingleton<ITrainingEngine, ManagedTrainingEngine>();
+        // Engines by device; TrainingDevice picks one from Training:Device (a GPU engine registers under "cuda").
+        builder.Services.AddKeyedSingleton<ITrainingEngine, ManagedTrainingEngine>(TrainingDevice.Cpu);
+        builder.Services.AddSingleton<TrainingDevice>();
         builder.Services.AddSingleton<TrainingSignal>();
+        builder.Services.AddSingleton<BatchRowsCache>();
+        builder.Services.AddScoped<TrainingDataLoader>();
         builder.Services.AddScoped<TrainingRunner>();
         builder.Services.AddHostedService<TrainingWorker>();
         builder.AddCtmMessaging(x =>
         {
-            x.AddConsumer<RecordAcceptedBatchConsumer>();
+            x.AddConsumer<RecordAcceptedBatchConsumer>(typeof(RecordAcceptedBatchConsumerDefinition));
             x.AddConsumer<ExcludeQuarantinedBatchConsumer>();
+            x.AddConsumer<ExcludeDiscardedBatchConsumer>();
+            x.AddConsumer<ExcludeCorruptBatchConsumer>();
+            x.AddConsumer<RequestRetrainConsumer>();
             x.AddConsumer<TrackServingVersionConsumer>();
         });
         return builder;

@@ -21,13 +21,20 @@ public sealed class TrainingSettings
 
     public int Seed { get; set; } = 42;
 
-    /// <summary>Fraction of rows held out for evaluation.</summary>
+    /// <summary>Fraction of the newest batch's rows (its newest rows) held out for evaluation.</summary>
     [Range(0.0, 0.5)]
     public double HoldoutFraction { get; set; } = 0.2;
 
     /// <summary>A job that failed this many times is marked failed instead of retried.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// <c>cpu</c>, <c>cuda</c> or <c>auto</c>. CUDA needs an engine registered under the key <c>cuda</c> and the CUDA
+    /// driver; without them <c>cuda</c> falls back to the CPU with a warning, <c>auto</c> quietly.
+    /// </summary>
+    [RegularExpression("^(cpu|cuda|auto)$", ErrorMessage = "Training:Device must be cpu, cuda or auto.")]
+    public string Device { get; set; } = "auto";
 
     /// <summary>Threads for training; 0 = all cores.</summary>
     [Range(0, 256)]

@@ -10,6 +10,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
     public DbSet<TrainingJob> Jobs => Set<TrainingJob>();
     public DbSet<TrainingRunRecord> Runs => Set<TrainingRunRecord>();
     public DbSet<ServingVersion> Serving => Set<ServingVersion>();
+    public DbSet<TrainingPolicyRecord> Policies => Set<TrainingPolicyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -30,6 +31,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.Property(x => x.AcceptedAt).HasColumnName("accepted_at");
             b.Property(x => x.Excluded).HasColumnName("excluded");
             b.Property(x => x.ExcludedReason).HasColumnName("excluded_reason");
+            b.Property(x => x.Seq).HasColumnName("seq").ValueGeneratedOnAdd();
         });
         modelBuilder.Entity<TrainingJob>(b =>
         {
@@ -48,6 +50,8 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.Property(x => x.Error).HasColumnName("error");
             b.Property(x => x.CreatedAt).HasColumnName("created_at");
             b.Property(x => x.FinishedAt).HasColumnName("finished_at");
+            b.Property(x => x.BatchId).HasColumnName("batch_id");
+            b.Property(x => x.CutoffSeq).HasColumnName("cutoff_seq");
         });
         modelBuilder.Entity<TrainingRunRecord>(b =>
         {
@@ -67,6 +71,11 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.Property(x => x.StartedAt).HasColumnName("started_at");
             b.Property(x => x.FinishedAt).HasColumnName("finished_at");
             b.Property(x => x.SamplesPerSecond).HasColumnName("samples_per_second");
+            b.Property(x => x.BaselineVersion).HasColumnName("baseline_version");
+            b.Property(x => x.BaselineMetrics).HasColumnName("baseline_metrics").HasColumnType("jsonb");
+            b.Property(x => x.Device).HasColumnName("device");
+            b.Property(x => x.HoldoutBatchId).HasColumnName("holdout_batch_id");
+            b.Property(x => x.WindowDescription).HasColumnName("window_description");
         });
         modelBuilder.Entity<ServingVersion>(b =>
         {
@@ -76,6 +85,22 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.Property(x => x.Version).HasColumnName("version");
             b.Property(x => x.Generation).HasColumnName("generation");
             b.Property(x => x.RunId).HasColumnName("run_id");
+        });
+        modelBuilder.Entity<TrainingPolicyRecord>(b =>
+        {
+            b.ToTable("policies");
+            b.HasKey(x => x.Dataset);
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.Trigger).HasColumnName("trigger");
+            b.Property(x => x.EveryBatches).HasColumnName("every_batches");
+            b.Property(x => x.EveryRows).HasColumnName("every_rows");
+            b.Property(x => x.IntervalSeconds).HasColumnName("interval_seconds");
+            b.Property(x => x.CatchUp).HasColumnName("catch_up");
+            b.Property(x => x.WindowKind).HasColumnName("window_kind");
+            b.Property(x => x.WindowBatches).HasColumnName("window_batches");
+            b.Property(x => x.HalfLifeHours).HasColumnName("half_life_hours");
+            b.Property(x => x.WarmStart).HasColumnName("warm_start");
+            b.Property(x => x.UpdatedAt).HasColumnName("updated_at");
         });
     }
 }
@@ -94,6 +119,7 @@ public sealed class AcceptedBatch
     public DateTimeOffset AcceptedAt { get; set; }
     public bool Excluded { get; set; }
     public string? ExcludedReason { get; set; }
+    public long Seq { get; set; }
 }
 
 public sealed class TrainingJob
@@ -111,6 +137,8 @@ public sealed class TrainingJob
     public string? Error { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
+    public Guid? BatchId { get; set; }
+    public long? CutoffSeq { get; set; }
 }
 
 public sealed class TrainingRunRecord
@@ -129,6 +157,11 @@ public sealed class TrainingRunRecord
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset FinishedAt { get; set; }
     public double SamplesPerSecond { get; set; }
+    public int? BaselineVersion { get; set; }
+    public string? BaselineMetrics { get; set; }
+    public string Device { get; set; } = "cpu";
+    public Guid? HoldoutBatchId { get; set; }
+    public string WindowDescription { get; set; } = "all";
 }
 
 public sealed class ServingVersion
@@ -137,4 +170,19 @@ public sealed class ServingVersion
     public int Version { get; set; }
     public long Generation { get; set; }
     public Guid? RunId { get; set; }
+}
+
+public sealed class TrainingPolicyRecord
+{
+    public required string Dataset { get; set; }
+    public required string Trigger { get; set; }
+    public int EveryBatches { get; set; }
+    public long EveryRows { get; set; }
+    public double IntervalSeconds { get; set; }
+    public bool CatchUp { get; set; }
+    public required string WindowKind { get; set; }
+    public int WindowBatches { get; set; }
+    public double HalfLifeHours { get; set; }
+    public bool WarmStart { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }

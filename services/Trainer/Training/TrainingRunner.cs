@@ -1,13 +1,14 @@
 using System.Globalization;
+using System.Net;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Ctm.Contracts;
-using Ctm.Data.Parsing;
 using Ctm.Ml;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Trainer.Extensions;
+using Ctm.Trainer.Policies;
 using Ctm.Trainer.Storage;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -15,10 +16,15 @@ using Microsoft.Extensions.Options;
 
 namespace Ctm.Trainer.Training;
 
-/// <summary>One training run for a dataset: every open job of the dataset is answered by it.</summary>
+/// <summary>
+/// One training run for a dataset, when its policy says one is due: it answers the jobs the plan took, trains on the
+/// clean batches up to the plan's cut-off (in the policy's window), and judges the model and the serving version on
+/// the same fresh rows.
+/// </summary>
 public sealed partial class TrainingRunner(
     TrainerDbContext db,
-    ITrainingEngine engine,
+    TrainingDevice device,
+    TrainingDataLoader loader,
     IHttpClientFactory http,
     IBus bus,
     OutboxSignal outbox,
@@ -31,24 +37,44 @@ public sealed partial class TrainingRunner(
     private static readonly string CodeVersion =
         typeof(TrainingRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    public async Task RunAsync(string dataset, CancellationToken ct)
+    /// <summary>Runs the dataset once if a run is due.</summary>
+    /// <returns>True when a run was attempted (another may be due at once, e.g. a backlog of batches).</returns>
+    public async Task<bool> RunAsync(string dataset, CancellationToken ct)
     {
         var options = settings.Value;
-        var jobs = await db.Jobs.Where(j => j.Dataset == dataset && (j.Status == "pending" || j.Status == "running")).OrderBy(j => j.CreatedAt).ToListAsync(ct);
-        if (jobs.Count == 0)
+        var policy = TrainingPolicy.From(await db.Policies.AsNoTracking().SingleOrDefaultAsync(p => p.Dataset == dataset, ct));
+        var openJobs = await db.Jobs.AsNoTracking().Where(j => j.Dataset == dataset && (j.Status == "pending" || j.Status == "running")).ToListAsync(ct);
+        if (openJobs.Count == 0)
         {
-            return;
+            return false;
         }
 
+        var batchIds = openJobs.Where(j => j.BatchId is not null).Select(j => j.BatchId!.Value).ToList();
+        var batches = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.BatchId))
+            .Select(b => new { b.BatchId, b.Seq, b.RowCount, b.Excluded }).ToDictionaryAsync(b => b.BatchId, ct);
+        var newestSeq = await db.Batches.Where(b => b.Dataset == dataset).MaxAsync(b => (long?)b.Seq, ct) ?? 0;
+        var lastRunAt = await db.Runs.Where(r => r.Dataset == dataset).MaxAsync(r => (DateTimeOffset?)r.FinishedAt, ct);
+        var open = openJobs.Select(j =>
+        {
+            var b = j.BatchId is { } id && batches.TryGetValue(id, out var found) ? found : null;
+            return new OpenJob(j.Id, j.Status == "running", b?.Seq, b?.RowCount ?? 0, b?.Excluded ?? false, j.CutoffSeq, j.CreatedAt);
+        }).ToList();
+        var plan = RunPlanner.Plan(policy, open, newestSeq, lastRunAt, clock.GetUtcNow());
+        if (plan is null)
+        {
+            return false;
+        }
+
+        var jobs = await db.Jobs.Where(j => plan.JobIds.Contains(j.Id)).OrderBy(j => j.CreatedAt).ToListAsync(ct);
         foreach (var job in jobs)
         {
             job.Status = "running";
             job.Attempts++;
+            job.CutoffSeq = plan.CutoffSeq;
         }
 
         await db.SaveChangesAsync(ct);
-        var exhausted = jobs.Where(j => j.Attempts > options.MaxAttempts).ToList();
-        if (exhausted.Count == jobs.Count)
+        if (jobs.All(j => j.Attempts > options.MaxAttempts))
         {
             foreach (var job in jobs)
             {
@@ -58,12 +84,12 @@ public sealed partial class TrainingRunner(
 
             await db.SaveChangesAsync(ct);
             LogGaveUp(dataset, options.MaxAttempts);
-            return;
+            return true;
         }
 
         try
         {
-            await TrainAsync(dataset, jobs, options, ct);
+            await TrainAsync(dataset, jobs, plan, policy, options, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -72,36 +98,24 @@ public sealed partial class TrainingRunner(
             var ids = jobs.Select(j => j.Id).ToArray();
             await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Error, e.Message), ct);
         }
+
+        return true;
     }
 
-    private async Task TrainAsync(string dataset, List<TrainingJob> jobs, TrainingSettings options, CancellationToken ct)
+    private async Task TrainAsync(string dataset, List<TrainingJob> jobs, RunPlan plan, TrainingPolicy policy, TrainingSettings options, CancellationToken ct)
     {
         var startedAt = clock.GetUtcNow();
-        var batches = await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset && !b.Excluded).OrderBy(b => b.AcceptedAt).ToListAsync(ct);
-        if (batches.Count == 0)
+        var set = await loader.LoadAsync(dataset, plan.CutoffSeq, policy, ct);
+        if (set is null)
         {
             await FinishJobsAsync(jobs, null, "no clean batches to train on", ct);
             return;
         }
 
-        // Train on the newest schema only: a schema change starts a new lineage with a full retrain.
-        var schemaVersion = batches.Max(b => b.SchemaVersion);
-        batches = [.. batches.Where(b => b.SchemaVersion == schemaVersion)];
-        var newest = batches[^1];
-        var features = JsonSerializer.Deserialize<List<ColumnSpec>>(newest.Features, Json)!
-            .Select(c => new FeatureSpec(c.Name, c.Kind == "numeric" ? FeatureKind.Numeric : FeatureKind.Categorical)).ToList();
-        var task = newest.Task switch
-        {
-            "binary" => ModelTask.BinaryClassification,
-            "multiclass" => ModelTask.MulticlassClassification,
-            _ => ModelTask.Regression,
-        };
-
-        var data = await LoadAsync(batches, features, newest.LabelColumn, task, ct);
-        var (parentVersion, warmStart) = await WarmStartAsync(dataset, features, task, jobs, ct);
+        var (parentVersion, warmStart) = await WarmStartAsync(dataset, set, policy, jobs, ct);
         var trainingOptions = new TrainingOptions
         {
-            Task = task,
+            Task = set.Task,
             HiddenLayers = options.HiddenLayers,
             Epochs = options.Epochs,
             BatchSize = options.BatchSize,
@@ -109,16 +123,18 @@ public sealed partial class TrainingRunner(
             Seed = options.Seed,
             MaxThreads = options.MaxThreads,
         };
-        var (train, holdout) = data.RowCount >= 20 && options.HoldoutFraction > 0 ? data.Split(options.HoldoutFraction, options.Seed) : (data, data);
+        var (train, evaluation, heldOut) = set.Split(options.HoldoutFraction);
 
         var runId = NewId.NextGuid();
         var correlationId = jobs[^1].CorrelationId;
-        LogStarting(runId, dataset, batches.Count, data.RowCount, parentVersion);
+        LogStarting(runId, dataset, set.Batches.Count, train.RowCount, heldOut, parentVersion, plan.Reason, set.Window);
         var progress = new ProgressPublisher(bus, runId, dataset, correlationId, clock);
-        var model = await Task.Run(() => engine.Train(train, trainingOptions, warmStart, progress, ct), ct);
+        var model = await Task.Run(() => device.Engine.Train(train, trainingOptions, warmStart, progress, ct), ct);
         await progress.CompleteAsync(model, ct);
 
-        var metrics = Evaluator.Evaluate(model, holdout);
+        var metrics = Evaluator.Evaluate(model, evaluation);
+        var overall = Flatten(metrics.Overall);
+        var (baselineVersion, baseline) = heldOut > 0 ? await BaselineAsync(dataset, set, evaluation, ct) : (null, null);
         var artifact = model.ToOnnx(new OnnxExportOptions
         {
             GraphName = dataset,
@@ -128,20 +144,25 @@ public sealed partial class TrainingRunner(
         var finishedAt = clock.GetUtcNow();
         var parameters = new Dictionary<string, string>
         {
-            ["hiddenLayers"] = string.Join(",", options.HiddenLayers),
+            ["hiddenLayers"] = string.Join(",", model.State.HiddenLayers),
             ["epochs"] = options.Epochs.ToString(CultureInfo.InvariantCulture),
             ["batchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["learningRate"] = options.LearningRate.ToString(CultureInfo.InvariantCulture),
             ["holdoutFraction"] = options.HoldoutFraction.ToString(CultureInfo.InvariantCulture),
             ["warmStart"] = (warmStart is not null).ToString(),
             ["trainRows"] = train.RowCount.ToString(CultureInfo.InvariantCulture),
+            ["evaluation"] = heldOut > 0 ? $"newest {heldOut} rows of batch {set.Newest.BatchId}" : "training rows (too few rows to hold any out)",
+            ["window"] = set.Window,
+            ["trigger"] = plan.Reason,
         };
-        var overall = Flatten(metrics.Overall);
+        var batchIds = set.Batches.Select(b => b.BatchId).ToArray();
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var batchIds = batches.Select(b => b.BatchId).ToArray();
-        // A batch quarantined while we trained must not reach a model: drop this run, the jobs stay open and run again.
-        if (await db.Batches.AnyAsync(b => batchIds.Contains(b.BatchId) && b.Excluded, ct))
+        // A batch quarantined, discarded or declared corrupt while we trained must not reach a model: drop this run;
+        // the jobs stay open and run again without it. FOR SHARE reads the latest committed flag and makes a
+        // concurrent exclusion wait for this commit (after which the Registry's own rules apply to the version).
+        var excluded = await db.Database.SqlQuery<bool>($"SELECT excluded AS \"Value\" FROM trainer.batches WHERE batch_id = ANY({batchIds}) FOR SHARE").ToListAsync(ct);
+        if (excluded.Any(x => x))
         {
             throw new InvalidOperationException("A batch used by this run was excluded while it trained; retraining without it");
         }
@@ -152,7 +173,7 @@ public sealed partial class TrainingRunner(
             Dataset = dataset,
             ParentVersion = parentVersion,
             BatchIds = batchIds,
-            SchemaVersion = schemaVersion,
+            SchemaVersion = set.SchemaVersion,
             State = model.State.ToBytes(),
             Artifact = artifact,
             Sha256 = sha256,
@@ -162,6 +183,11 @@ public sealed partial class TrainingRunner(
             StartedAt = startedAt,
             FinishedAt = finishedAt,
             SamplesPerSecond = model.SamplesPerSecond,
+            BaselineVersion = baselineVersion,
+            BaselineMetrics = baseline is null ? null : JsonSerializer.Serialize(baseline, Json),
+            Device = device.Name,
+            HoldoutBatchId = heldOut > 0 ? set.Newest.BatchId : null,
+            WindowDescription = set.Window,
         });
         await db.SaveChangesAsync(ct);
         await db.EnqueueAsync(new ModelTrained
@@ -171,16 +197,18 @@ public sealed partial class TrainingRunner(
             CorrelationId = correlationId,
             BatchIds = batchIds,
             ParentVersion = parentVersion,
-            SchemaVersion = schemaVersion,
-            Task = newest.Task,
+            SchemaVersion = set.SchemaVersion,
+            Task = set.TaskName,
             ArtifactLocation = new Uri(ServiceUrls.Require(urls.Value.Trainer, "Trainer"), $"v1/runs/{runId}/artifact").ToString(),
             ArtifactSha256 = sha256,
             ArtifactSize = artifact.LongLength,
             Metrics = overall,
+            BaselineMetrics = baseline,
+            BaselineVersion = baselineVersion,
             SliceMetrics = metrics.Slices.ToDictionary(s => $"{s.Feature}={s.Value ?? "(missing)"}", s => (IReadOnlyDictionary<string, double>)Flatten(s.Metrics)),
             Parameters = parameters,
-            Engine = engine.Name,
-            Device = "cpu",
+            Engine = device.Engine.Name,
+            Device = device.Name,
             Seed = options.Seed,
             CodeVersion = CodeVersion,
             StartedAt = startedAt,
@@ -190,7 +218,7 @@ public sealed partial class TrainingRunner(
         await FinishJobsAsync(jobs, runId, null, ct);
         await tx.CommitAsync(ct);
         outbox.Notify();
-        LogFinished(runId, dataset, JsonSerializer.Serialize(overall, Json));
+        LogFinished(runId, dataset, JsonSerializer.Serialize(overall, Json), baselineVersion, baseline is null ? "none" : JsonSerializer.Serialize(baseline, Json));
     }
 
     private async Task FinishJobsAsync(List<TrainingJob> jobs, Guid? runId, string? note, CancellationToken ct)
@@ -206,54 +234,83 @@ public sealed partial class TrainingRunner(
         await db.SaveChangesAsync(ct);
     }
 
-    private async Task<(int? Version, ModelState? State)> WarmStartAsync(string dataset, List<FeatureSpec> features, ModelTask task, List<TrainingJob> jobs, CancellationToken ct)
+    /// <summary>
+    /// The parent: the version a request names, else the serving version when the policy warm-starts. A full retrain
+    /// (requested, or the parent is of another schema or other features) starts cold.
+    /// </summary>
+    private async Task<(int? Version, ModelState? State)> WarmStartAsync(string dataset, TrainingSet set, TrainingPolicy policy, List<TrainingJob> jobs, CancellationToken ct)
     {
         if (jobs.Any(j => j.FullRetrain))
         {
             return (null, null);
         }
 
+        Guid? runId;
+        int version;
+        if (jobs.LastOrDefault(j => j.FromVersion is not null)?.FromVersion is { } from)
+        {
+            (version, runId) = (from, await RunOfVersionAsync(dataset, from, ct));
+        }
+        else if (policy.WarmStart && await db.Serving.AsNoTracking().SingleOrDefaultAsync(s => s.Dataset == dataset, ct) is { RunId: { } servingRun } serving)
+        {
+            (version, runId) = (serving.Version, servingRun);
+        }
+        else
+        {
+            return (null, null);
+        }
+
+        var parent = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.State, r.SchemaVersion }).SingleOrDefaultAsync(ct);
+        if (parent is null || parent.SchemaVersion != set.SchemaVersion)
+        {
+            return (null, null);
+        }
+
+        var state = ModelState.FromBytes(parent.State);
+        var compatible = state.Task == set.Task && state.Features.SequenceEqual(set.Features);
+        return compatible ? (version, state) : (null, null);
+    }
+
+    /// <summary>The run that made a Registry version, from the Registry's public API.</summary>
+    private async Task<Guid> RunOfVersionAsync(string dataset, int version, CancellationToken ct)
+    {
+        using var client = http.CreateClient(HttpExtensions.ClientName);
+        var registry = ServiceUrls.Require(urls.Value.Registry, "Registry");
+        using var response = await client.GetAsync(new Uri(registry, $"v1/datasets/{Uri.EscapeDataString(dataset)}/versions/{version}"), ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new InvalidOperationException($"Retrain from version {version} of {dataset}: the Registry has no such version");
+        }
+
+        var body = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(ct);
+        return body.TryGetProperty("runId", out var run) && run.ValueKind == JsonValueKind.String
+            ? run.GetGuid()
+            : throw new InvalidOperationException($"Retrain from version {version} of {dataset}: it was not trained here (no run id)");
+    }
+
+    /// <summary>The serving version, loaded from its run's state, on the same held-out rows; null when it cannot be.</summary>
+    private async Task<(int? Version, Dictionary<string, double>? Metrics)> BaselineAsync(string dataset, TrainingSet set, TabularDataset evaluation, CancellationToken ct)
+    {
         var serving = await db.Serving.AsNoTracking().SingleOrDefaultAsync(s => s.Dataset == dataset, ct);
         if (serving?.RunId is not { } runId)
         {
             return (null, null);
         }
 
-        var parent = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => r.State).SingleOrDefaultAsync(ct);
-        if (parent is null)
+        var bytes = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => r.State).SingleOrDefaultAsync(ct);
+        if (bytes is null)
         {
             return (null, null);
         }
 
-        var state = ModelState.FromBytes(parent);
-        // Same features and task: continue from the parent. Otherwise the parent cannot be warm-started from.
-        var compatible = state.Task == task && state.Features.SequenceEqual(features);
-        return compatible ? (serving.Version, state) : (null, null);
-    }
-
-    private async Task<TabularDataset> LoadAsync(List<AcceptedBatch> batches, List<FeatureSpec> features, string label, ModelTask task, CancellationToken ct)
-    {
-        using var client = http.CreateClient(HttpExtensions.ClientName);
-        var rows = new List<string?[]>();
-        foreach (var batch in batches)
+        var state = ModelState.FromBytes(bytes);
+        if (state.Task != set.Task || !state.Features.SequenceEqual(set.Features))
         {
-            var bytes = await client.GetByteArrayAsync(batch.Location, ct);
-            var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            if (!string.Equals(sha, batch.Sha256, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidDataException($"The rows of batch {batch.BatchId} at {batch.Location} have SHA-256 {sha}, not {batch.Sha256}");
-            }
-
-            using var stream = new MemoryStream(bytes, writable: false);
-            var table = TabularBatch.ReadCsv(stream, batch.Location);
-            var indices = features.Select(f => table.IndexOf(f.Name)).Append(table.IndexOf(label)).ToArray();
-            foreach (var row in table.Rows)
-            {
-                rows.Add([.. indices.Select(i => i < 0 ? null : row[i])]);
-            }
+            LogBaselineIncompatible(dataset, serving.Version);
+            return (null, null);
         }
 
-        return TabularDataset.FromRows(features, label, task, rows);
+        return (serving.Version, Flatten(Evaluator.Evaluate(TrainedModel.FromState(state), evaluation).Overall));
     }
 
     private static Dictionary<string, double> Flatten(MetricValues m)
@@ -276,11 +333,14 @@ public sealed partial class TrainingRunner(
         return d;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: training {Dataset} on {Batches} batches ({Rows} rows), warm start from v{Parent}")]
-    private partial void LogStarting(Guid runId, string dataset, int batches, int rows, int? parent);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: training {Dataset} on {Batches} batches ({Rows} rows, {HeldOut} held out), warm start from v{Parent}; trigger {Trigger}, window {Window}")]
+    private partial void LogStarting(Guid runId, string dataset, int batches, int rows, int heldOut, int? parent, string trigger, string window);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of {Dataset} finished: {Metrics}")]
-    private partial void LogFinished(Guid runId, string dataset, string metrics);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of {Dataset} finished: {Metrics}; serving v{BaselineVersion} on the same rows: {Baseline}")]
+    private partial void LogFinished(Guid runId, string dataset, string metrics, int? baselineVersion, string baseline);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The serving version v{Version} of {Dataset} has other features or another task; no baseline")]
+    private partial void LogBaselineIncompatible(string dataset, int version);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Training {Dataset} failed (attempt {Attempt} of {MaxAttempts}); its jobs stay open")]
     private partial void LogRunFailed(Exception error, string dataset, int attempt, int maxAttempts);

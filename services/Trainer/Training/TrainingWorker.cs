@@ -8,13 +8,16 @@ namespace Ctm.Trainer.Training;
 /// Runs recorded training jobs. One active run per dataset across every replica: a session-level PostgreSQL
 /// advisory lock on the dataset is held for the whole run on a dedicated connection, so a replica that dies
 /// releases it with its connection, and its jobs (still 'running', never 'done') are picked up again.
+/// The dataset's policy decides inside the lock whether a run is due; runs due at once (a backlog) run back to back.
 /// </summary>
-public sealed partial class TrainingWorker(IServiceProvider services, TrainingSignal signal, IConfiguration configuration, ILogger<TrainingWorker> logger) : BackgroundService
+/// <remarks>Takes <see cref="TrainingDevice"/> so the device is chosen, and logged, at start.</remarks>
+public sealed partial class TrainingWorker(IServiceProvider services, TrainingSignal signal, TrainingDevice device, IConfiguration configuration, ILogger<TrainingWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Let migrations finish and the bus start before the first poll.
         await Task.Yield();
+        LogDevice(device.Name);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -67,8 +70,14 @@ public sealed partial class TrainingWorker(IServiceProvider services, TrainingSi
 
             try
             {
-                await using var scope = services.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<TrainingRunner>().RunAsync(dataset, ct);
+                for (var run = 0; run < 100; run++)
+                {
+                    await using var scope = services.CreateAsyncScope();
+                    if (!await scope.ServiceProvider.GetRequiredService<TrainingRunner>().RunAsync(dataset, ct))
+                    {
+                        break;
+                    }
+                }
             }
             finally
             {
@@ -78,6 +87,9 @@ public sealed partial class TrainingWorker(IServiceProvider services, TrainingSi
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Training worker started on {Device}")]
+    private partial void LogDevice(string device);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Training poll failed; retrying")]
     private partial void LogPollFailed(Exception error);

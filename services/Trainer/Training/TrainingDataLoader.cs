@@ -1,0 +1,125 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Ctm.Contracts;
+using Ctm.Data.Parsing;
+using Ctm.Ml;
+using Ctm.ServiceDefaults.Http;
+using Ctm.Trainer.Policies;
+using Ctm.Trainer.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ctm.Trainer.Training;
+
+/// <summary>Gathers a run's data: the clean batches up to a cut-off, of the newest schema, in the policy's window.</summary>
+public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory http, BatchRowsCache cache)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <returns>The data, or null when the dataset has no clean batch up to the cut-off.</returns>
+    public async Task<TrainingSet?> LoadAsync(string dataset, long? cutoffSeq, TrainingPolicy policy, CancellationToken ct)
+    {
+        var query = db.Batches.AsNoTracking().Where(b => b.Dataset == dataset && !b.Excluded);
+        if (cutoffSeq is { } cutoff)
+        {
+            query = query.Where(b => b.Seq <= cutoff);
+        }
+
+        var batches = await query.OrderBy(b => b.Seq).ToListAsync(ct);
+        if (batches.Count == 0)
+        {
+            return null;
+        }
+
+        // Train on the newest schema only: a schema change starts a new lineage with a full retrain.
+        var schemaVersion = batches.Max(b => b.SchemaVersion);
+        batches = [.. batches.Where(b => b.SchemaVersion == schemaVersion)];
+        var (window, weights, description) = TrainingWindow.Apply(policy, batches);
+        var newest = window[^1];
+        var features = JsonSerializer.Deserialize<List<ColumnSpec>>(newest.Features, Json)!
+            .Select(c => new FeatureSpec(c.Name, c.Kind == "numeric" ? FeatureKind.Numeric : FeatureKind.Categorical)).ToList();
+        var task = newest.Task switch
+        {
+            "binary" => ModelTask.BinaryClassification,
+            "multiclass" => ModelTask.MulticlassClassification,
+            _ => ModelTask.Regression,
+        };
+
+        var parts = new List<TabularDataset>(window.Count);
+        foreach (var batch in window)
+        {
+            parts.Add(await LoadBatchAsync(batch, features, newest.LabelColumn, task, ct));
+        }
+
+        return new TrainingSet(window, schemaVersion, features, newest.LabelColumn, task, newest.Task, parts, weights, description);
+    }
+
+    private async Task<TabularDataset> LoadBatchAsync(AcceptedBatch batch, List<FeatureSpec> features, string label, ModelTask task, CancellationToken ct)
+    {
+        var key = $"{batch.BatchId}|{batch.Sha256}|{label}|{task}|{string.Join(",", features.Select(f => $"{f.Name}:{f.Kind}"))}";
+        if (cache.TryGet(key, out var cached))
+        {
+            return cached;
+        }
+
+        using var client = http.CreateClient(HttpExtensions.ClientName);
+        var bytes = await client.GetByteArrayAsync(batch.Location, ct);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (!string.Equals(sha, batch.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException($"The rows of batch {batch.BatchId} at {batch.Location} have SHA-256 {sha}, not {batch.Sha256}");
+        }
+
+        using var stream = new MemoryStream(bytes, writable: false);
+        var table = TabularBatch.ReadCsv(stream, batch.Location);
+        var indices = features.Select(f => table.IndexOf(f.Name)).Append(table.IndexOf(label)).ToArray();
+        var rows = new List<string?[]>(table.Rows.Count);
+        foreach (var row in table.Rows)
+        {
+            rows.Add([.. indices.Select(i => i < 0 ? null : row[i])]);
+        }
+
+        var data = TabularDataset.FromRows(features, label, task, rows);
+        cache.Add(key, data);
+        return data;
+    }
+}
+
+/// <summary>
+/// Parsed batches, so each run does not download and parse every batch of its window again. Batches are immutable
+/// (the key includes their hash), so a cached copy is never stale; the oldest entries go past a row budget.
+/// </summary>
+public sealed class BatchRowsCache
+{
+    private const long MaxRows = 2_000_000;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, TabularDataset> _entries = new(StringComparer.Ordinal);
+    private readonly Queue<string> _order = new();
+    private long _rows;
+
+    public bool TryGet(string key, out TabularDataset data)
+    {
+        lock (_gate)
+        {
+            return _entries.TryGetValue(key, out data!);
+        }
+    }
+
+    public void Add(string key, TabularDataset data)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryAdd(key, data))
+            {
+                return;
+            }
+
+            _order.Enqueue(key);
+            _rows += data.RowCount;
+            while (_rows > MaxRows && _order.TryDequeue(out var oldest))
+            {
+                _rows -= _entries[oldest].RowCount;
+                _entries.Remove(oldest);
+            }
+        }
+    }
+}

@@ -102,8 +102,9 @@ public interface ITrainingEngine
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Prepares the data, runs a short warm-up (150 ms untimed, then <paramref name="warmup"/> timed, 400 ms by
-    /// default) and projects the full run from it. The warm-up's weights are thrown away.
+    /// Prepares the data (at most 100,000 evenly spaced rows of it), runs a short warm-up (150 ms untimed, then
+    /// <paramref name="warmup"/> timed, 400 ms by default) and projects the full run from it. The warm-up's weights
+    /// are thrown away.
     /// </summary>
     TrainingEstimate Estimate(
         TabularDataset train, TrainingOptions options, ModelState? warmStart = null,

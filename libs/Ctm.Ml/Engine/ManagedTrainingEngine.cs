@@ -13,6 +13,7 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan UntimedWarmup = TimeSpan.FromMilliseconds(150);
+    private const int EstimateSampleRows = 100_000;
 
     /// <inheritdoc />
     public string Name => "ctm-managed-simd";
@@ -87,9 +88,13 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
         options.Validate();
         var budget = warmup ?? TimeSpan.FromMilliseconds(400);
         var process = Process.GetCurrentProcess();
+        // A big dataset is sampled (evenly spaced rows) so the estimate stays short; preparation time scales with rows.
+        var sample = train.RowCount <= EstimateSampleRows
+            ? train
+            : train.Take([.. Enumerable.Range(0, EstimateSampleRows).Select(i => (int)((long)i * train.RowCount / EstimateSampleRows))]);
         var prepClock = Stopwatch.StartNew();
-        var (_, data, net) = Prepare(train, options, warmStart);
-        var prepTime = prepClock.Elapsed;
+        var (_, data, net) = Prepare(sample, options, warmStart);
+        var prepTime = prepClock.Elapsed * ((double)train.RowCount / sample.RowCount);
 
         using var run = new TrainingRun(net, data, options, Threads(options));
         var order = Enumerable.Range(0, data.Rows).ToArray();
@@ -123,7 +128,7 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
         var rate = samples / wall.TotalSeconds;
-        var projected = prepTime + TimeSpan.FromSeconds((double)options.Epochs * data.Rows / rate);
+        var projected = prepTime + TimeSpan.FromSeconds((double)options.Epochs * train.RowCount / rate);
         return new TrainingEstimate(
             rate, Math.Clamp(cpu / wall.TotalSeconds / Environment.ProcessorCount, 0, 1), process.PeakWorkingSet64,
             projected, wall, samples, net.ParameterCount);

@@ -4,23 +4,33 @@ namespace Ctm.Ml.Engine;
 
 /// <summary>
 /// Threads that share short jobs of independent work items, thousands of jobs a second. Items are claimed
-/// dynamically, so the caller never waits for a helper the OS has not scheduled (the cores here are shared):
-/// it takes the unclaimed items itself. Helpers spin briefly before sleeping, since waking a pooled thread per
-/// job would cost more than the job.
+/// dynamically, so the caller takes whatever a helper has not started. Helpers spin briefly (yielding) before
+/// sleeping, since waking a pooled thread per job would cost more than the job.
 /// </summary>
+/// <remarks>
+/// On shared cores a helper can cost more than it brings (descheduled while holding an item, or spinning on the
+/// core the caller needs). The pool therefore times jobs run in parallel against jobs the caller runs alone, and
+/// keeps the faster way for a stretch that doubles while the same way keeps winning. Results never depend on it:
+/// an item computes the same thing on whichever thread runs it.
+/// </remarks>
 internal sealed class WorkerPool : IDisposable
 {
+    private const int ProbeJobs = 24;
+    private const int MinStretch = 512;
+    private const int MaxStretch = 1 << 15;
+    private static readonly long SpinTicks = Stopwatch.Frequency / 10_000; // 100 µs
+
     private readonly Thread[] _threads;
     private readonly object _lock = new();
     private Job? _job;
-    private const int SlowJobsBeforeSolo = 4;
-    private const int MinSoloJobs = 256;
-    private const int MaxSoloJobs = 1 << 16;
     private volatile bool _stop;
-    private int _slowJobs;
-    private int _fastJobs;
-    private int _soloLength = MinSoloJobs;
-    private int _soloJobs;
+
+    // Probe state: ProbeJobs parallel, then ProbeJobs alone, then a stretch of the faster.
+    private int _phaseJobs;
+    private long _parallelTicks, _soloTicks;
+    private bool? _lastWinner;
+    private int _stretch = MinStretch;
+    private Mode _mode = Mode.ProbeParallel;
 
     public WorkerPool(int count)
     {
@@ -33,6 +43,14 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
+    private enum Mode
+    {
+        ProbeParallel,
+        ProbeSolo,
+        Parallel,
+        Solo,
+    }
+
     public int Count { get; }
 
     /// <summary>Runs <paramref name="work"/>(item) for every item in [0, items), in parallel, and waits for all.</summary>
@@ -40,68 +58,23 @@ internal sealed class WorkerPool : IDisposable
     {
         if (Count == 1 || items == 1)
         {
-            for (var i = 0; i < items; i++)
-            {
-                work(i);
-            }
-
+            RunAlone(items, work);
             return;
         }
 
-        if (_soloJobs > 0)
-        {
-            _soloJobs--;
-            for (var i = 0; i < items; i++)
-            {
-                work(i);
-            }
-
-            return;
-        }
-
-        var job = new Job(work, items);
         var start = Stopwatch.GetTimestamp();
-        Volatile.Write(ref _job, job);
-        lock (_lock)
+        var parallel = _mode is Mode.ProbeParallel or Mode.Parallel;
+        if (parallel)
         {
-            Monitor.PulseAll(_lock);
-        }
-
-        job.Execute();
-        var own = Stopwatch.GetTimestamp();
-        var spin = new SpinWait();
-        while (Volatile.Read(ref job.Done) < items)
-        {
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
-
-        // On an oversubscribed machine a helper is often descheduled holding an item, and waiting for it costs more
-        // than doing everything here. Results do not depend on who computes an item, so fall back to one thread
-        // for a while, then try again.
-        // The solo stretch doubles each time parallel turns out slow again, and shrinks back while it pays.
-        var waited = Stopwatch.GetTimestamp() - own;
-        if (waited > (own - start) / 2)
-        {
-            if (++_slowJobs >= SlowJobsBeforeSolo)
-            {
-                (_slowJobs, _fastJobs, _soloJobs) = (0, 0, _soloLength);
-                _soloLength = Math.Min(_soloLength * 2, MaxSoloJobs);
-            }
+            RunParallel(items, work);
         }
         else
         {
-            _slowJobs = Math.Max(0, _slowJobs - 1);
-            if (++_fastJobs >= 256)
-            {
-                _fastJobs = 0;
-                _soloLength = Math.Max(_soloLength / 2, MinSoloJobs);
-            }
+            RunAlone(items, work);
         }
 
-        if (job.Error is { } error)
-        {
-            throw new AggregateException(error);
-        }
+        var ticks = Stopwatch.GetTimestamp() - start;
+        Choose(ticks);
     }
 
     public void Dispose()
@@ -118,14 +91,82 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
+    private static void RunAlone(int items, Action<int> work)
+    {
+        for (var i = 0; i < items; i++)
+        {
+            work(i);
+        }
+    }
+
+    private void RunParallel(int items, Action<int> work)
+    {
+        var job = new Job(work, items);
+        Volatile.Write(ref _job, job);
+        lock (_lock)
+        {
+            Monitor.PulseAll(_lock);
+        }
+
+        job.Execute();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref job.Done) < items)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (job.Error is { } error)
+        {
+            throw new AggregateException(error);
+        }
+    }
+
+    private void Choose(long ticks)
+    {
+        _phaseJobs++;
+        switch (_mode)
+        {
+            case Mode.ProbeParallel:
+                _parallelTicks += ticks;
+                if (_phaseJobs == ProbeJobs)
+                {
+                    (_mode, _phaseJobs) = (Mode.ProbeSolo, 0);
+                }
+
+                break;
+            case Mode.ProbeSolo:
+                _soloTicks += ticks;
+                if (_phaseJobs == ProbeJobs)
+                {
+                    var parallelWins = _parallelTicks < _soloTicks;
+                    _stretch = _lastWinner == parallelWins ? Math.Min(_stretch * 2, MaxStretch) : MinStretch;
+                    _lastWinner = parallelWins;
+                    (_mode, _phaseJobs, _parallelTicks, _soloTicks) = (parallelWins ? Mode.Parallel : Mode.Solo, 0, 0, 0);
+                }
+
+                break;
+            default:
+                if (_phaseJobs >= _stretch)
+                {
+                    (_mode, _phaseJobs) = (Mode.ProbeParallel, 0);
+                }
+
+                break;
+        }
+
+    }
+
     private void Loop()
     {
         Job? seen = null;
         while (!_stop)
         {
-            for (var spins = 0; ReferenceEquals(Volatile.Read(ref _job), seen) && !_stop && spins < 4000; spins++)
+            // Spin (yielding to whatever else wants this core) for a short while, then sleep until the next job.
+            var spin = new SpinWait();
+            var until = Stopwatch.GetTimestamp() + SpinTicks;
+            while (ReferenceEquals(Volatile.Read(ref _job), seen) && !_stop && Stopwatch.GetTimestamp() < until)
             {
-                Thread.SpinWait(20);
+                spin.SpinOnce(sleep1Threshold: -1);
             }
 
             lock (_lock)

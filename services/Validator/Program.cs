@@ -9,4 +9,8 @@ builder.AddValidator();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapDatasetsApi();
+app.MapQuarantineApi();
+app.MapSchemaApi();
+app.MapStatisticsApi();
+app.MapSkewApi();
 app.Run();

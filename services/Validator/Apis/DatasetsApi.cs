@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Validator.Storage;
-using Ctm.Validator.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,9 +16,9 @@ public static class DatasetsApi
         var api = app.MapGroup("/v1");
         api.MapPut("/datasets/{dataset}/config", PutConfigAsync);
         api.MapGet("/datasets/{dataset}/config", GetConfigAsync);
-        api.MapGet("/datasets/{dataset}/schema", GetSchemaAsync);
         api.MapGet("/datasets/{dataset}/batches", ListBatchesAsync);
         api.MapGet("/batches/{id:guid}", GetBatchAsync);
+        api.MapGet("/datasets/{dataset}/audit", ListAuditAsync);
         return app;
     }
 
@@ -51,17 +50,10 @@ public static class DatasetsApi
         return config is null ? TypedResults.NotFound() : TypedResults.Ok(new DatasetConfigDto(config.LabelColumn, config.Task));
     }
 
-    public static async Task<Results<Ok<SchemaDto>, NotFound>> GetSchemaAsync(string dataset, ValidatorDbContext db, CancellationToken ct)
+    /// <summary>The dataset's batch decisions in decision order; <c>?status=quarantined</c> lists what awaits an operator.</summary>
+    public static async Task<Ok<List<BatchDecisionDto>>> ListBatchesAsync(string dataset, string? status, ValidatorDbContext db, CancellationToken ct)
     {
-        var schema = await db.Schemas.AsNoTracking().Where(s => s.Dataset == dataset).OrderByDescending(s => s.Version).FirstOrDefaultAsync(ct);
-        return schema is null
-            ? TypedResults.NotFound()
-            : TypedResults.Ok(new SchemaDto(schema.Version, JsonSerializer.Deserialize<DatasetSchema>(schema.Definition, Json)!, schema.Reason, schema.CreatedAt));
-    }
-
-    public static async Task<Ok<List<BatchDecisionDto>>> ListBatchesAsync(string dataset, ValidatorDbContext db, CancellationToken ct)
-    {
-        var batches = await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset).OrderBy(b => b.DecidedAt).ToListAsync(ct);
+        var batches = await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset && (status == null || b.Status == status)).OrderBy(b => b.DecidedAt).ToListAsync(ct);
         return TypedResults.Ok(batches.Select(ToDto).ToList());
     }
 
@@ -71,12 +63,32 @@ public static class DatasetsApi
         return batch is null ? TypedResults.NotFound() : TypedResults.Ok(ToDto(batch));
     }
 
-    private static BatchDecisionDto ToDto(BatchDecision b) => new(
-        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, JsonSerializer.Deserialize<List<Anomaly>>(b.Reasons, Json)!, b.DecidedAt);
+    /// <summary>Who did what, when and why: releases, discards, schema changes, proposal decisions, thresholds.</summary>
+    public static async Task<Ok<List<AuditDto>>> ListAuditAsync(string dataset, ValidatorDbContext db, CancellationToken ct)
+    {
+        var entries = await db.Audit.AsNoTracking().Where(a => a.Dataset == dataset).OrderBy(a => a.Id).ToListAsync(ct);
+        return TypedResults.Ok(entries.Select(a => new AuditDto(
+            a.Id, a.BatchId, a.Action, a.Operator, a.Reason, a.Details is null ? null : JsonDocument.Parse(a.Details).RootElement, a.At)).ToList());
+    }
+
+    internal static BatchDecisionDto ToDto(BatchDecision b) => new(
+        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, JsonSerializer.Deserialize<List<Anomaly>>(b.Reasons, Json)!, b.DecidedAt, b.UpdatedAt,
+        b.Details is null ? null : JsonDocument.Parse(b.Details).RootElement, b.WindowBatchIds);
 }
 
 public sealed record DatasetConfigDto(string? LabelColumn, string? Task);
 
-public sealed record SchemaDto(int Version, DatasetSchema Schema, string Reason, DateTimeOffset CreatedAt);
+/// <summary>A batch's decision: <c>status</c> is accepted, quarantined, released, discarded or corrupt; <c>details</c> is the library's decision (p-values, examples).</summary>
+public sealed record BatchDecisionDto(
+    Guid BatchId, string Dataset, string Status, int? SchemaVersion, long RowCount, string Sha256, IReadOnlyList<Anomaly> Reasons, DateTimeOffset DecidedAt,
+    DateTimeOffset? UpdatedAt, JsonElement? Details, Guid[]? WindowBatchIds);
 
-public sealed record BatchDecisionDto(Guid BatchId, string Dataset, string Status, int? SchemaVersion, long RowCount, string Sha256, IReadOnlyList<Anomaly> Reasons, DateTimeOffset DecidedAt);
+public sealed record AuditDto(long Id, Guid? BatchId, string Action, string Operator, string Reason, JsonElement? Details, DateTimeOffset At);
+
+/// <summary>An operator's request: who and why (both required, for the audit log).</summary>
+public sealed record OperatorRequest(string? Operator, string? Reason)
+{
+    public ProblemHttpResult? Problem() => string.IsNullOrWhiteSpace(Operator) || string.IsNullOrWhiteSpace(Reason)
+        ? TypedResults.Problem(detail: "'operator' and 'reason' are required: every operator action is audited", statusCode: 400, title: "Who and why")
+        : null;
+}

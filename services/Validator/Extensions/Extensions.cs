@@ -1,7 +1,11 @@
+using System.Text.Json.Serialization;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Consumers;
+using Ctm.Validator.Quarantine;
+using Ctm.Validator.Schemas;
+using Ctm.Validator.Skew;
 using Ctm.Validator.Storage;
 using Ctm.Validator.Validation;
 
@@ -13,9 +17,29 @@ public static class Extensions
     {
         builder.AddCtmHttp();
         builder.AddCtmDatabase<ValidatorDbContext>();
+        builder.Services.AddOptions<ValidatorSettings>().BindConfiguration(ValidatorSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.AllowOutOfOrderMetadataProperties = true;
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        });
+        builder.Services.AddScoped<DatasetStore>();
         builder.Services.AddScoped<BatchValidation>();
+        builder.Services.AddScoped<QuarantineService>();
+        builder.Services.AddScoped<SchemaService>();
+        builder.Services.AddScoped<SkewService>();
         builder.Services.AddSingleton<BatchFetcher>();
-        builder.AddCtmMessaging(x => x.AddConsumer<ValidateBatchConsumer>(typeof(ValidateBatchConsumerDefinition)));
+        builder.AddCtmMessaging(x =>
+        {
+            x.AddConsumer<ValidateBatchConsumer>(typeof(ValidateBatchConsumerDefinition));
+            x.AddConsumer<ReleaseBatchConsumer>();
+            x.AddConsumer<DiscardBatchConsumer>();
+            x.AddConsumer<MarkBatchCorruptConsumer>();
+            x.AddConsumer<RecordModelTrainedConsumer>();
+            x.AddConsumer<RecordModelPromotedConsumer>();
+            x.AddConsumer<CheckSkewConsumer>();
+        });
         return builder;
     }
 }

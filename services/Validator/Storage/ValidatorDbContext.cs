@@ -9,6 +9,13 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
     public DbSet<DatasetConfig> Datasets => Set<DatasetConfig>();
     public DbSet<SchemaVersion> Schemas => Set<SchemaVersion>();
     public DbSet<BatchDecision> Batches => Set<BatchDecision>();
+    public DbSet<StoredStatistics> Statistics => Set<StoredStatistics>();
+    public DbSet<SchemaProposal> Proposals => Set<SchemaProposal>();
+    public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<FeatureThreshold> Thresholds => Set<FeatureThreshold>();
+    public DbSet<ModelRun> Runs => Set<ModelRun>();
+    public DbSet<ModelVersion> Versions => Set<ModelVersion>();
+    public DbSet<SkewReport> SkewReports => Set<SkewReport>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -31,6 +38,8 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
             b.Property(x => x.Definition).HasColumnName("definition").HasColumnType("jsonb");
             b.Property(x => x.Reason).HasColumnName("reason");
             b.Property(x => x.CreatedAt).HasColumnName("created_at");
+            b.Property(x => x.DataSchema).HasColumnName("data_schema").HasColumnType("jsonb");
+            b.Property(x => x.CreatedBy).HasColumnName("created_by");
         });
         modelBuilder.Entity<BatchDecision>(b =>
         {
@@ -46,6 +55,99 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
             b.Property(x => x.CorrelationId).HasColumnName("correlation_id");
             b.Property(x => x.Reasons).HasColumnName("reasons").HasColumnType("jsonb");
             b.Property(x => x.DecidedAt).HasColumnName("decided_at");
+            b.Property(x => x.Details).HasColumnName("details").HasColumnType("jsonb");
+            b.Property(x => x.WindowBatchIds).HasColumnName("window_batch_ids");
+            b.Property(x => x.UpdatedAt).HasColumnName("updated_at");
+        });
+        modelBuilder.Entity<StoredStatistics>(b =>
+        {
+            b.ToTable("batch_statistics");
+            b.HasKey(x => x.BatchId);
+            b.Property(x => x.BatchId).HasColumnName("batch_id");
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.Statistics).HasColumnName("statistics").HasColumnType("jsonb");
+            b.Property(x => x.CreatedAt).HasColumnName("created_at");
+        });
+        modelBuilder.Entity<SchemaProposal>(b =>
+        {
+            b.ToTable("schema_proposals");
+            b.HasKey(x => x.Id);
+            b.Property(x => x.Id).HasColumnName("id");
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.BatchId).HasColumnName("batch_id");
+            b.Property(x => x.BaseVersion).HasColumnName("base_version");
+            b.Property(x => x.Changes).HasColumnName("changes").HasColumnType("jsonb");
+            b.Property(x => x.Status).HasColumnName("status");
+            b.Property(x => x.CreatedAt).HasColumnName("created_at");
+            b.Property(x => x.DecidedBy).HasColumnName("decided_by");
+            b.Property(x => x.DecisionReason).HasColumnName("decision_reason");
+            b.Property(x => x.DecidedAt).HasColumnName("decided_at");
+            b.Property(x => x.ResultingVersion).HasColumnName("resulting_version");
+        });
+        modelBuilder.Entity<AuditEntry>(b =>
+        {
+            b.ToTable("audit_log");
+            b.HasKey(x => x.Id);
+            b.Property(x => x.Id).HasColumnName("id").UseIdentityByDefaultColumn();
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.BatchId).HasColumnName("batch_id");
+            b.Property(x => x.Action).HasColumnName("action");
+            b.Property(x => x.Operator).HasColumnName("operator");
+            b.Property(x => x.Reason).HasColumnName("reason");
+            b.Property(x => x.Details).HasColumnName("details").HasColumnType("jsonb");
+            b.Property(x => x.At).HasColumnName("at");
+        });
+        modelBuilder.Entity<FeatureThreshold>(b =>
+        {
+            b.ToTable("thresholds");
+            b.HasKey(x => new { x.Dataset, x.Feature, x.Kind });
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.Feature).HasColumnName("feature");
+            b.Property(x => x.Kind).HasColumnName("kind");
+            b.Property(x => x.Significance).HasColumnName("significance");
+            b.Property(x => x.JensenShannonFloor).HasColumnName("jensen_shannon_floor");
+            b.Property(x => x.LInfinityFloor).HasColumnName("l_infinity_floor");
+            b.Property(x => x.Enabled).HasColumnName("enabled");
+            b.Property(x => x.UpdatedBy).HasColumnName("updated_by");
+            b.Property(x => x.UpdatedAt).HasColumnName("updated_at");
+        });
+        modelBuilder.Entity<ModelRun>(b =>
+        {
+            b.ToTable("model_runs");
+            b.HasKey(x => x.RunId);
+            b.Property(x => x.RunId).HasColumnName("run_id");
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.BatchIds).HasColumnName("batch_ids");
+            b.Property(x => x.SchemaVersion).HasColumnName("schema_version");
+            b.Property(x => x.FinishedAt).HasColumnName("finished_at");
+        });
+        modelBuilder.Entity<ModelVersion>(b =>
+        {
+            b.ToTable("model_versions");
+            b.HasKey(x => new { x.Dataset, x.Version });
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.Version).HasColumnName("version");
+            b.Property(x => x.RunId).HasColumnName("run_id");
+            b.Property(x => x.Generation).HasColumnName("generation");
+            b.Property(x => x.PromotedAt).HasColumnName("promoted_at");
+        });
+        modelBuilder.Entity<SkewReport>(b =>
+        {
+            b.ToTable("skew_reports");
+            b.HasKey(x => x.Id);
+            b.Property(x => x.Id).HasColumnName("id");
+            b.Property(x => x.Dataset).HasColumnName("dataset");
+            b.Property(x => x.ModelVersion).HasColumnName("model_version");
+            b.Property(x => x.Replica).HasColumnName("replica");
+            b.Property(x => x.WindowStart).HasColumnName("window_start");
+            b.Property(x => x.WindowEnd).HasColumnName("window_end");
+            b.Property(x => x.SampledRows).HasColumnName("sampled_rows");
+            b.Property(x => x.ServedRows).HasColumnName("served_rows");
+            b.Property(x => x.Statistics).HasColumnName("statistics").HasColumnType("jsonb");
+            b.Property(x => x.BaselineBatchIds).HasColumnName("baseline_batch_ids");
+            b.Property(x => x.Status).HasColumnName("status");
+            b.Property(x => x.Anomalies).HasColumnName("anomalies").HasColumnType("jsonb");
+            b.Property(x => x.CreatedAt).HasColumnName("created_at");
         });
     }
 }
@@ -65,6 +167,8 @@ public sealed class SchemaVersion
     public required string Definition { get; set; }
     public required string Reason { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    public string? DataSchema { get; set; }
+    public string? CreatedBy { get; set; }
 }
 
 public sealed class BatchDecision
@@ -79,4 +183,91 @@ public sealed class BatchDecision
     public Guid CorrelationId { get; set; }
     public required string Reasons { get; set; }
     public DateTimeOffset DecidedAt { get; set; }
+    public string? Details { get; set; }
+    public Guid[]? WindowBatchIds { get; set; }
+    public DateTimeOffset? UpdatedAt { get; set; }
+}
+
+/// <summary>The batch statistics, as <c>BatchStatistics.ToJson()</c> wrote them.</summary>
+public sealed class StoredStatistics
+{
+    public Guid BatchId { get; set; }
+    public required string Dataset { get; set; }
+    public required string Statistics { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class SchemaProposal
+{
+    public Guid Id { get; set; }
+    public required string Dataset { get; set; }
+    public Guid BatchId { get; set; }
+    public int BaseVersion { get; set; }
+    public required string Changes { get; set; }
+    public required string Status { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string? DecidedBy { get; set; }
+    public string? DecisionReason { get; set; }
+    public DateTimeOffset? DecidedAt { get; set; }
+    public int? ResultingVersion { get; set; }
+}
+
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+    public required string Dataset { get; set; }
+    public Guid? BatchId { get; set; }
+    public required string Action { get; set; }
+    public required string Operator { get; set; }
+    public required string Reason { get; set; }
+    public string? Details { get; set; }
+    public DateTimeOffset At { get; set; }
+}
+
+public sealed class FeatureThreshold
+{
+    public required string Dataset { get; set; }
+    public required string Feature { get; set; }
+    public required string Kind { get; set; }
+    public double Significance { get; set; }
+    public double JensenShannonFloor { get; set; }
+    public double LInfinityFloor { get; set; }
+    public bool Enabled { get; set; }
+    public required string UpdatedBy { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public sealed class ModelRun
+{
+    public Guid RunId { get; set; }
+    public required string Dataset { get; set; }
+    public required Guid[] BatchIds { get; set; }
+    public int SchemaVersion { get; set; }
+    public DateTimeOffset FinishedAt { get; set; }
+}
+
+public sealed class ModelVersion
+{
+    public required string Dataset { get; set; }
+    public int Version { get; set; }
+    public Guid? RunId { get; set; }
+    public long Generation { get; set; }
+    public DateTimeOffset PromotedAt { get; set; }
+}
+
+public sealed class SkewReport
+{
+    public Guid Id { get; set; }
+    public required string Dataset { get; set; }
+    public int ModelVersion { get; set; }
+    public required string Replica { get; set; }
+    public DateTimeOffset WindowStart { get; set; }
+    public DateTimeOffset WindowEnd { get; set; }
+    public long SampledRows { get; set; }
+    public long ServedRows { get; set; }
+    public required string Statistics { get; set; }
+    public required Guid[] BaselineBatchIds { get; set; }
+    public required string Status { get; set; }
+    public required string Anomalies { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
 }

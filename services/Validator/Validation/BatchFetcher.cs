@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Ctm.Data.Parsing;
 using Ctm.ServiceDefaults.Http;
 
 namespace Ctm.Validator.Validation;
@@ -7,7 +6,7 @@ namespace Ctm.Validator.Validation;
 /// <summary>Redeems a claim check: fetches a batch's rows from Ingest and checks they are the bytes that were announced.</summary>
 public sealed class BatchFetcher(IHttpClientFactory http)
 {
-    public async Task<TabularBatch> FetchAsync(string location, string sha256, CancellationToken ct)
+    public async Task<byte[]> FetchAsync(string location, string sha256, CancellationToken ct)
     {
         using var client = http.CreateClient(HttpExtensions.ClientName);
         var bytes = await client.GetByteArrayAsync(location, ct);
@@ -17,7 +16,6 @@ public sealed class BatchFetcher(IHttpClientFactory http)
             throw new InvalidDataException($"The rows at {location} have SHA-256 {actual}, not the announced {sha256}");
         }
 
-        using var stream = new MemoryStream(bytes, writable: false);
-        return TabularBatch.ReadCsv(stream, location);
+        return bytes;
     }
 }

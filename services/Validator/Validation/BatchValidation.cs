@@ -1,16 +1,23 @@
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Data.Parsing;
+using Ctm.Data.Schema;
+using Ctm.Data.Statistics;
+using Ctm.Data.Validation;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Ctm.Validator.Validation;
 
-/// <summary>Decides a batch: accept, or quarantine with every reason. One decision per batch, whatever the redeliveries.</summary>
-public sealed partial class BatchValidation(ValidatorDbContext db, BatchFetcher fetcher, OutboxSignal signal, TimeProvider clock, ILogger<BatchValidation> logger)
+/// <summary>
+/// Decides a batch: accept, or quarantine with every reason. One decision per batch, whatever the redeliveries.
+/// Statistics are computed in one streaming pass and stored, so windows and training baselines are merges.
+/// </summary>
+public sealed partial class BatchValidation(
+    ValidatorDbContext db, DatasetStore store, BatchFetcher fetcher, OutboxSignal signal, IOptions<ValidatorSettings> settings, TimeProvider clock, ILogger<BatchValidation> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task ValidateAsync(BatchIngested message, CancellationToken ct)
     {
         if (await db.Batches.AnyAsync(b => b.BatchId == message.BatchId, ct))
@@ -20,11 +27,11 @@ public sealed partial class BatchValidation(ValidatorDbContext db, BatchFetcher 
         }
 
         // Fetch outside the transaction: no locks are held while the network is slow.
-        var batch = await fetcher.FetchAsync(message.Location, message.Sha256, ct);
+        var bytes = await fetcher.FetchAsync(message.Location, message.Sha256, ct);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // Serialize decisions per dataset, so that two first batches cannot both fix the schema.
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"validator:" + message.Dataset}))", ct);
+        await store.LockAsync(message.Dataset, ct);
         if (!await db.TryMarkProcessedAsync("validate-batch", message.BatchId.ToString(), ct))
         {
             LogDuplicate(message.BatchId);
@@ -32,92 +39,141 @@ public sealed partial class BatchValidation(ValidatorDbContext db, BatchFetcher 
         }
 
         var now = clock.GetUtcNow();
-        var current = await db.Schemas.Where(s => s.Dataset == message.Dataset).OrderByDescending(s => s.Version).FirstOrDefaultAsync(ct);
-        DatasetSchema schema;
-        int version;
-        var reasons = new List<Anomaly>();
+        var knownHashes = await db.Batches.AsNoTracking().Where(b => b.Dataset == message.Dataset && b.Sha256 == message.Sha256).Select(b => b.Sha256).ToListAsync(ct);
+        var validator = new BatchValidator(settings.Value.ToOptions());
+        var current = await store.CurrentSchemaAsync(message.Dataset, ct);
+        BatchStatistics statistics;
+        ValidationDecision decision;
+        DatasetSchema? contract = null;
+        Guid[]? windowIds = null;
         if (current is null)
         {
-            var config = await db.Datasets.FindAsync([message.Dataset], ct);
-            schema = DatasetSchema.Infer(batch, config?.LabelColumn, config?.Task, out var problem);
-            if (problem is not null)
-            {
-                reasons.Add(new Anomaly { Feature = schema.Label, Kind = "missing-column", Description = problem });
-                version = 0;
-            }
-            else
-            {
-                version = 1;
-                db.Schemas.Add(new SchemaVersion
-                {
-                    Dataset = message.Dataset,
-                    Version = version,
-                    Definition = JsonSerializer.Serialize(schema, Json),
-                    Reason = $"inferred from batch {message.BatchId}",
-                    CreatedAt = now,
-                });
-            }
+            (statistics, decision, contract) = await FirstBatchAsync(message, bytes, validator, knownHashes, ct);
         }
         else
         {
-            schema = JsonSerializer.Deserialize<DatasetSchema>(current.Definition, Json)!;
-            version = current.Version;
-            reasons.AddRange(schema.Check(batch));
+            var schema = await store.WithThresholdsAsync(message.Dataset, current.Data, ct);
+            statistics = Compute(bytes, message.Location, schema, null);
+            var window = await store.WindowAsync(message.Dataset, message.BatchId, ct);
+            windowIds = window?.Ids;
+            decision = validator.Validate(statistics, schema, window?.Merged, message.Sha256, knownHashes);
+            contract = current.Contract;
         }
 
-        var accepted = reasons.Count == 0;
+        var reasons = AnomalyMapping.ToContract(decision.Anomalies);
+        int? version = contract is null ? null : decision.SchemaVersion;
         db.Batches.Add(new BatchDecision
         {
             BatchId = message.BatchId,
             Dataset = message.Dataset,
-            Status = accepted ? "accepted" : "quarantined",
-            SchemaVersion = version == 0 ? null : version,
+            Status = decision.IsAccepted ? BatchStatus.Accepted : BatchStatus.Quarantined,
+            SchemaVersion = version,
             RowCount = message.RowCount,
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, Json),
+            Reasons = JsonSerializer.Serialize(reasons, DatasetStore.Json),
+            Details = decision.ToJson(),
+            WindowBatchIds = windowIds,
             DecidedAt = now,
         });
-        await db.SaveChangesAsync(ct);
+        db.Statistics.Add(new StoredStatistics { BatchId = message.BatchId, Dataset = message.Dataset, Statistics = statistics.ToJson(), CreatedAt = now });
 
-        if (accepted)
+        if (decision.IsAccepted)
         {
-            await db.EnqueueAsync(Accepted(message, schema, version, now), message.CorrelationId, ct);
-            LogAccepted(message.BatchId, message.Dataset, version);
+            await db.SaveChangesAsync(ct);
+            await db.EnqueueAsync(Accepted(message.BatchId, message.Dataset, message.CorrelationId, message.RowCount, message.Sha256, message.Location, contract!, version!.Value, released: false, now), message.CorrelationId, ct);
+            LogAccepted(message.BatchId, message.Dataset, version.Value);
         }
         else
         {
+            if (current is not null && current.Data.ProposeFix(decision.Anomalies) is { Count: > 0 } changes)
+            {
+                db.Proposals.Add(new SchemaProposal
+                {
+                    Id = Guid.CreateVersion7(),
+                    Dataset = message.Dataset,
+                    BatchId = message.BatchId,
+                    BaseVersion = current.Version,
+                    Changes = JsonSerializer.Serialize(changes, DataJson.Options),
+                    Status = ProposalStatus.Pending,
+                    CreatedAt = now,
+                });
+            }
+
+            await db.SaveChangesAsync(ct);
             await db.EnqueueAsync(new BatchQuarantined
             {
                 BatchId = message.BatchId,
                 Dataset = message.Dataset,
                 CorrelationId = message.CorrelationId,
                 Reasons = reasons,
-                SchemaVersion = version == 0 ? null : version,
+                SchemaVersion = version,
                 QuarantinedAt = now,
             }, message.CorrelationId, ct);
-            LogQuarantined(message.BatchId, message.Dataset, string.Join(" ", reasons.Select(r => r.Description)));
+            LogQuarantined(message.BatchId, message.Dataset, decision.Summary.ReplaceLineEndings(" "));
         }
 
         await tx.CommitAsync(ct);
         signal.Notify();
     }
 
-    public static BatchAccepted Accepted(BatchIngested message, DatasetSchema schema, int version, DateTimeOffset now) => new()
+    /// <summary>The event that lets a batch flow on to training, described by the dataset's current schema.</summary>
+    public static BatchAccepted Accepted(Guid batchId, string dataset, Guid correlationId, long rowCount, string sha256, string location, DatasetSchema schema, int version, bool released, DateTimeOffset now) => new()
     {
-        BatchId = message.BatchId,
-        Dataset = message.Dataset,
-        CorrelationId = message.CorrelationId,
-        RowCount = message.RowCount,
-        Sha256 = message.Sha256,
-        Location = message.Location,
+        BatchId = batchId,
+        Dataset = dataset,
+        CorrelationId = correlationId,
+        RowCount = rowCount,
+        Sha256 = sha256,
+        Location = location,
         SchemaVersion = version,
         Features = schema.Features,
         LabelColumn = schema.Label,
         Task = schema.Task,
+        Released = released,
         AcceptedAt = now,
     };
+
+    /// <summary>The first batch fixes the schema: types inferred, then presence, domains and ranges from its statistics.</summary>
+    private async Task<(BatchStatistics, ValidationDecision, DatasetSchema?)> FirstBatchAsync(
+        BatchIngested message, byte[] bytes, BatchValidator validator, List<string> knownHashes, CancellationToken ct)
+    {
+        var config = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Dataset == message.Dataset, ct);
+        var columns = Header(bytes, message.Location);
+        var label = DatasetSchema.ChooseLabel(columns, config?.LabelColumn);
+        var statistics = Compute(bytes, message.Location, null, label);
+        if (!columns.Contains(label, StringComparer.Ordinal))
+        {
+            var missing = new Ctm.Data.Validation.Anomaly(label, AnomalyKind.MissingColumn, 0, 1,
+                $"The label column '{label}' (from the dataset's config) is not in the batch, so no schema can be inferred from it.");
+            return (statistics, ValidationDecision.From([missing], 0), null);
+        }
+
+        var schema = DataSchema.Infer(statistics, label, settings.Value.ToInferenceOptions());
+        var decision = validator.Validate(statistics, schema, null, message.Sha256, knownHashes);
+        if (!decision.IsAccepted)
+        {
+            return (statistics, decision, null);
+        }
+
+        var kind = schema.Find(label)!.Type;
+        var task = config?.Task ?? DatasetSchema.InferTask(TabularBatch.ReadCsv(new MemoryStream(bytes, writable: false), message.Location), label, kind);
+        store.AddSchema(message.Dataset, schema, task, $"inferred from batch {message.BatchId}", null);
+        return (statistics, decision, DatasetSchema.From(schema, task));
+    }
+
+    private static BatchStatistics Compute(byte[] bytes, string source, DataSchema? schema, string? label)
+    {
+        using var reader = new CsvReader(new MemoryStream(bytes, writable: false), source);
+        return BatchStatistics.Compute(reader, schema, label);
+    }
+
+    private static IReadOnlyList<string> Header(byte[] bytes, string source)
+    {
+        using var reader = new CsvReader(new MemoryStream(bytes, writable: false), source);
+        return reader.Header;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} was already decided; redelivery ignored")]
     private partial void LogDuplicate(Guid batchId);
@@ -127,4 +183,11 @@ public sealed partial class BatchValidation(ValidatorDbContext db, BatchFetcher 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quarantined batch {BatchId} of {Dataset}: {Reasons}")]
     private partial void LogQuarantined(Guid batchId, string dataset, string reasons);
+}
+
+public static class ProposalStatus
+{
+    public const string Pending = "pending";
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
 }

@@ -1,0 +1,50 @@
+using Ctm.Validator.Quarantine;
+using Ctm.Validator.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ctm.Validator.Apis;
+
+/// <summary>Operators release or discard quarantined batches (the bus commands <c>ReleaseBatch</c> and <c>DiscardBatch</c> do the same).</summary>
+public static class QuarantineApi
+{
+    public static IEndpointRouteBuilder MapQuarantineApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/batches/{id:guid}");
+        api.MapPost("/release", ReleaseAsync);
+        api.MapPost("/discard", DiscardAsync);
+        return app;
+    }
+
+    public static async Task<Results<Ok<BatchDecisionDto>, ProblemHttpResult>> ReleaseAsync(
+        Guid id, OperatorRequest body, QuarantineService quarantine, ValidatorDbContext db, CancellationToken ct)
+    {
+        if (body.Problem() is { } problem)
+        {
+            return problem;
+        }
+
+        var (outcome, message) = await quarantine.ReleaseAsync(id, body.Operator!, body.Reason!, Guid.NewGuid(), ct);
+        return await ResultAsync(id, outcome, message, db, ct);
+    }
+
+    public static async Task<Results<Ok<BatchDecisionDto>, ProblemHttpResult>> DiscardAsync(
+        Guid id, OperatorRequest body, QuarantineService quarantine, ValidatorDbContext db, CancellationToken ct)
+    {
+        if (body.Problem() is { } problem)
+        {
+            return problem;
+        }
+
+        var (outcome, message) = await quarantine.DiscardAsync(id, body.Operator!, body.Reason!, Guid.NewGuid(), ct);
+        return await ResultAsync(id, outcome, message, db, ct);
+    }
+
+    private static async Task<Results<Ok<BatchDecisionDto>, ProblemHttpResult>> ResultAsync(
+        Guid id, OperatorOutcome outcome, string message, ValidatorDbContext db, CancellationToken ct) => outcome switch
+        {
+            OperatorOutcome.NotFound => TypedResults.Problem(detail: message, statusCode: 404, title: "Unknown batch"),
+            OperatorOutcome.Conflict => TypedResults.Problem(detail: message, statusCode: 409, title: "Not allowed in the batch's state"),
+            _ => TypedResults.Ok(DatasetsApi.ToDto(await db.Batches.AsNoTracking().SingleAsync(b => b.BatchId == id, ct))),
+        };
+}

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Ctm.Data.Schema;
+using Ctm.Data.Statistics;
+using Ctm.Validator.Quarantine;
+using Ctm.Validator.Schemas;
+using Ctm.Validator.Storage;
+using Ctm.Validator.Validation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Ctm.Validator.Apis;
+
+/// <summary>
+/// Schemas (versioned), operators' changes to them, the changes the Validator proposes for quarantined batches
+/// (approve or reject), and per-feature drift and skew thresholds.
+/// </summary>
+public static class SchemaApi
+{
+    public static IEndpointRouteBuilder MapSchemaApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1");
+        api.MapGet("/datasets/{dataset}/schema", GetSchemaAsync);
+        api.MapGet("/datasets/{dataset}/schema/versions", ListSchemasAsync);
+        api.MapGet("/datasets/{dataset}/schema/versions/{version:int}", GetSchemaVersionAsync);
+        api.MapPost("/datasets/{dataset}/schema/changes", ChangeSchemaAsync);
+        api.MapGet("/datasets/{dataset}/proposals", ListProposalsAsync);
+        api.MapGet("/proposals/{id:guid}", GetProposalAsync);
+        api.MapPost("/proposals/{id:guid}/approve", ApproveAsync);
+        api.MapPost("/proposals/{id:guid}/reject", RejectAsync);
+        api.MapGet("/datasets/{dataset}/thresholds", GetThresholdsAsync);
+        api.MapPut("/datasets/{dataset}/thresholds/{feature}", PutThresholdsAsync);
+        return app;
+    }
+
+    public static async Task<Results<Ok<SchemaDto>, NotFound>> GetSchemaAsync(string dataset, DatasetStore store, CancellationToken ct) =>
+        await store.CurrentSchemaAsync(dataset, ct) is { } current ? TypedResults.Ok(ToDto(current)) : TypedResults.NotFound();
+
+    public static async Task<Ok<List<SchemaDto>>> ListSchemasAsync(string dataset, ValidatorDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Schemas.AsNoTracking().Where(s => s.Dataset == dataset).OrderBy(s => s.Version).ToListAsync(ct);
+        return TypedResults.Ok(rows.Select(r => ToDto(CurrentSchema.From(r))).ToList());
+    }
+
+    public static async Task<Results<Ok<SchemaDto>, NotFound>> GetSchemaVersionAsync(string dataset, int version, ValidatorDbContext db, CancellationToken ct) =>
+        await db.Schemas.AsNoTracking().SingleOrDefaultAsync(s => s.Dataset == dataset && s.Version == version, ct) is { } row
+            ? TypedResults.Ok(ToDto(CurrentSchema.From(row)))
+            : TypedResults.NotFound();
+
+    /// <summary>
+    /// Body: <c>{"operator": "...", "reason": "...", "changes": [{"op": "addDomainValues", "feature": "plan", "values": ["enterprise"]},
+    /// {"op": "relaxDomainMass", "feature": "plan", "maxOutOfDomainFraction": 0.05}, {"op": "widenRange", "feature": "fee", "min": 0, "max": 500},
+    /// {"op": "markOptional", "feature": "x", "minPresence": 0}, {"op": "addColumn", "feature": "y", "type": "Numeric"}]}</c>.
+    /// </summary>
+    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> ChangeSchemaAsync(string dataset, SchemaChangeRequest body, SchemaService schemas, CancellationToken ct)
+    {
+        if (new OperatorRequest(body.Operator, body.Reason).Problem() is { } problem)
+        {
+            return problem;
+        }
+
+        return ToResult(await schemas.ChangeAsync(dataset, body.Changes ?? [], body.Operator!, body.Reason!, ct));
+    }
+
+    public static async Task<Ok<List<ProposalDto>>> ListProposalsAsync(string dataset, string? status, ValidatorDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Proposals.AsNoTracking().Where(p => p.Dataset == dataset && (status == null || p.Status == status)).OrderBy(p => p.CreatedAt).ToListAsync(ct);
+        return TypedResults.Ok(rows.Select(ToDto).ToList());
+    }
+
+    public static async Task<Results<Ok<ProposalDto>, NotFound>> GetProposalAsync(Guid id, ValidatorDbContext db, CancellationToken ct) =>
+        await db.Proposals.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, ct) is { } row ? TypedResults.Ok(ToDto(row)) : TypedResults.NotFound();
+
+    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> ApproveAsync(Guid id, OperatorRequest body, SchemaService schemas, CancellationToken ct) =>
+        body.Problem() ?? (Results<Ok<SchemaChangeResult>, ProblemHttpResult>)ToResult(await schemas.ApproveAsync(id, body.Operator!, body.Reason!, ct));
+
+    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> RejectAsync(Guid id, OperatorRequest body, SchemaService schemas, CancellationToken ct) =>
+        body.Problem() ?? (Results<Ok<SchemaChangeResult>, ProblemHttpResult>)ToResult(await schemas.RejectAsync(id, body.Operator!, body.Reason!, ct));
+
+    /// <summary>The service's defaults and the dataset's overrides (feature <c>*</c> is the dataset-wide default).</summary>
+    public static async Task<Ok<ThresholdsDto>> GetThresholdsAsync(string dataset, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
+    {
+        var rows = await db.Thresholds.AsNoTracking().Where(t => t.Dataset == dataset).OrderBy(t => t.Feature).ThenBy(t => t.Kind).ToListAsync(ct);
+        return TypedResults.Ok(new ThresholdsDto(
+            settings.Value.DefaultDrift,
+            settings.Value.DefaultSkew,
+            [.. rows.Select(r => new FeatureThresholdDto(r.Feature, r.Kind, new DriftThresholds { Significance = r.Significance, JensenShannonFloor = r.JensenShannonFloor, LInfinityFloor = r.LInfinityFloor, Enabled = r.Enabled }, r.UpdatedBy, r.UpdatedAt))]));
+    }
+
+    /// <summary>Body: <c>{"operator": "...", "reason": "...", "drift": {"significance": 1e-6, "jensenShannonFloor": 0.05, "lInfinityFloor": 0.1, "enabled": true}, "skew": {...}}</c>.</summary>
+    public static async Task<Results<Ok<ThresholdsDto>, ProblemHttpResult>> PutThresholdsAsync(
+        string dataset, string feature, ThresholdsRequest body, SchemaService schemas, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
+    {
+        if (new OperatorRequest(body.Operator, body.Reason).Problem() is { } problem)
+        {
+            return problem;
+        }
+
+        foreach (var t in new[] { body.Drift, body.Skew })
+        {
+            if (t is not null && (t.Significance is <= 0 or >= 1 || t.JensenShannonFloor is < 0 or > 1 || t.LInfinityFloor is < 0 or > 1))
+            {
+                return TypedResults.Problem(detail: "significance must be in (0, 1); jensenShannonFloor and lInfinityFloor in [0, 1]", statusCode: 400, title: "Invalid thresholds");
+            }
+        }
+
+        if (body.Drift is null && body.Skew is null)
+        {
+            return TypedResults.Problem(detail: "give 'drift', 'skew' or both", statusCode: 400, title: "Invalid thresholds");
+        }
+
+        await schemas.SetThresholdsAsync(dataset, feature, body.Drift, body.Skew, body.Operator!, body.Reason!, ct);
+        return TypedResults.Ok((await GetThresholdsAsync(dataset, db, settings, ct)).Value!);
+    }
+
+    private static Results<Ok<SchemaChangeResult>, ProblemHttpResult> ToResult(SchemaChangeResult result) => result.Outcome switch
+    {
+        OperatorOutcome.NotFound => TypedResults.Problem(detail: result.Message, statusCode: 404, title: "Not found"),
+        OperatorOutcome.Conflict => TypedResults.Problem(detail: result.Message, statusCode: 409, title: "The change cannot apply"),
+        _ => TypedResults.Ok(result),
+    };
+
+    private static SchemaDto ToDto(CurrentSchema s) =>
+        new(s.Version, s.Contract, s.Reason, s.CreatedAt, s.CreatedBy, JsonDocument.Parse(s.Data.ToJson()).RootElement);
+
+    private static ProposalDto ToDto(SchemaProposal p)
+    {
+        var changes = JsonSerializer.Deserialize<List<SchemaChange>>(p.Changes, DataJson.Options)!;
+        return new(p.Id, p.Dataset, p.BatchId, p.BaseVersion, p.Status, JsonDocument.Parse(p.Changes).RootElement, [.. changes.Select(c => c.Describe())],
+            p.CreatedAt, p.DecidedBy, p.DecisionReason, p.DecidedAt, p.ResultingVersion);
+    }
+}
+
+/// <summary>A schema version: <c>schema</c> is the contract view (columns, label, task), <c>definition</c> the full schema (presence, domains, ranges, thresholds).</summary>
+public sealed record SchemaDto(int Version, DatasetSchema Schema, string Reason, DateTimeOffset CreatedAt, string? CreatedBy, JsonElement Definition);
+
+public sealed record SchemaChangeRequest(string? Operator, string? Reason, List<SchemaChange>? Changes);
+
+public sealed record ProposalDto(
+    Guid Id, string Dataset, Guid BatchId, int BaseVersion, string Status, JsonElement Changes, IReadOnlyList<string> Descriptions,
+    DateTimeOffset CreatedAt, string? DecidedBy, string? DecisionReason, DateTimeOffset? DecidedAt, int? ResultingVersion);
+
+public sealed record ThresholdsRequest(string? Operator, string? Reason, DriftThresholds? Drift, DriftThresholds? Skew);
+
+public sealed record ThresholdsDto(DriftThresholds DefaultDrift, DriftThresholds DefaultSkew, IReadOnlyList<FeatureThresholdDto> Overrides);
+
+public sealed record FeatureThresholdDto(string Feature, string Kind, DriftThresholds Thresholds, string UpdatedBy, DateTimeOffset UpdatedAt);

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Ctm.Data.Schema;
+using Ctm.Data.Statistics;
+using Ctm.Validator.Validation;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Ctm.Validator.Storage;
+
+/// <summary>A dataset's state as the Validator's decisions need it: the lock, the current schema, thresholds, windows, baselines, the audit log.</summary>
+public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettings> settings, TimeProvider clock)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Batch statuses whose data may be trained on and that form the drift window.</summary>
+    public static readonly string[] Usable = [BatchStatus.Accepted, BatchStatus.Released];
+
+    /// <summary>Serializes every decision about a dataset (validation, release, discard, schema change) until the transaction ends.</summary>
+    public async Task LockAsync(string dataset, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"validator:" + dataset}))", ct);
+
+    /// <summary>The dataset's newest schema, or null before its first accepted batch.</summary>
+    public async Task<CurrentSchema?> CurrentSchemaAsync(string dataset, CancellationToken ct)
+    {
+        var row = await db.Schemas.AsNoTracking().Where(s => s.Dataset == dataset).OrderByDescending(s => s.Version).FirstOrDefaultAsync(ct);
+        return row is null ? null : CurrentSchema.From(row);
+    }
+
+    /// <summary>Records a new schema version (<paramref name="schema"/>'s version) with its contract view.</summary>
+    public void AddSchema(string dataset, DataSchema schema, string task, string reason, string? createdBy)
+    {
+        db.Schemas.Add(new SchemaVersion
+        {
+            Dataset = dataset,
+            Version = schema.Version,
+            Definition = JsonSerializer.Serialize(DatasetSchema.From(schema, task), Json),
+            DataSchema = schema.ToJson(),
+            Reason = reason,
+            CreatedBy = createdBy,
+            CreatedAt = clock.GetUtcNow(),
+        });
+    }
+
+    /// <summary><paramref name="schema"/> with the dataset's drift and skew thresholds (per feature, then the dataset's '*', then the schema's own).</summary>
+    public async Task<DataSchema> WithThresholdsAsync(string dataset, DataSchema schema, CancellationToken ct)
+    {
+        var rows = await db.Thresholds.AsNoTracking().Where(t => t.Dataset == dataset).ToListAsync(ct);
+        if (rows.Count == 0)
+        {
+            return schema;
+        }
+
+        DriftThresholds? Find(string feature, string kind) =>
+            (rows.FirstOrDefault(r => r.Feature == feature && r.Kind == kind) ?? rows.FirstOrDefault(r => r.Feature == ThresholdKinds.AllFeatures && r.Kind == kind)) is { } r
+                ? new DriftThresholds { Significance = r.Significance, JensenShannonFloor = r.JensenShannonFloor, LInfinityFloor = r.LInfinityFloor, Enabled = r.Enabled }
+                : null;
+
+        return schema with
+        {
+            Columns = [.. schema.Columns.Select(c => c with
+            {
+                Drift = Find(c.Name, ThresholdKinds.Drift) ?? c.Drift,
+                Skew = Find(c.Name, ThresholdKinds.Skew) ?? c.Skew,
+            })],
+        };
+    }
+
+    /// <summary>The most recent usable batches of the dataset (not <paramref name="except"/>) and their merged statistics, or null when there are none.</summary>
+    public async Task<(Guid[] Ids, BatchStatistics Merged)?> WindowAsync(string dataset, Guid except, CancellationToken ct)
+    {
+        var ids = await db.Batches.AsNoTracking()
+            .Where(b => b.Dataset == dataset && b.BatchId != except && Usable.Contains(b.Status))
+            .OrderByDescending(b => b.DecidedAt).Take(settings.Value.WindowBatches).Select(b => b.BatchId).ToArrayAsync(ct);
+        var merged = await MergeAsync(ids, ct);
+        return merged is null ? null : (ids, merged);
+    }
+
+    /// <summary>The merged statistics of <paramref name="batchIds"/> (those that have statistics), or null when none has.</summary>
+    public async Task<BatchStatistics?> MergeAsync(IReadOnlyCollection<Guid> batchIds, CancellationToken ct)
+    {
+        if (batchIds.Count == 0)
+        {
+            return null;
+        }
+
+        var json = await db.Statistics.AsNoTracking().Where(s => batchIds.Contains(s.BatchId)).Select(s => s.Statistics).ToListAsync(ct);
+        return json.Count == 0 ? null : BatchStatistics.Merge(json.Select(BatchStatistics.FromJson));
+    }
+
+    public async Task<BatchStatistics?> StatisticsAsync(Guid batchId, CancellationToken ct)
+    {
+        var json = await db.Statistics.AsNoTracking().Where(s => s.BatchId == batchId).Select(s => s.Statistics).SingleOrDefaultAsync(ct);
+        return json is null ? null : BatchStatistics.FromJson(json);
+    }
+
+    public void Audit(string dataset, Guid? batchId, string action, string @operator, string reason, object? details = null) =>
+        db.Audit.Add(new AuditEntry
+        {
+            Dataset = dataset,
+            BatchId = batchId,
+            Action = action,
+            Operator = @operator,
+            Reason = reason,
+            Details = details is null ? null : JsonSerializer.Serialize(details, Json),
+            At = clock.GetUtcNow(),
+        });
+}
+
+/// <summary>A schema version as stored: the library's schema and the contract view.</summary>
+public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema Contract, string Reason, string? CreatedBy, DateTimeOffset CreatedAt)
+{
+    public static CurrentSchema From(SchemaVersion row)
+    {
+        var contract = JsonSerializer.Deserialize<DatasetSchema>(row.Definition, DatasetStore.Json)!;
+        // Versions written before the library's schema was stored get one from their columns: types and the label, no limits.
+        var data = row.DataSchema is { } json
+            ? DataSchema.FromJson(json)
+            : new DataSchema
+            {
+                Version = row.Version,
+                LabelColumn = contract.Label,
+                Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == DatasetSchema.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
+            };
+        return new CurrentSchema(row.Version, data with { Version = row.Version }, contract, row.Reason, row.CreatedBy, row.CreatedAt);
+    }
+}
+
+public static class BatchStatus
+{
+    public const string Accepted = "accepted";
+    public const string Quarantined = "quarantined";
+    public const string Released = "released";
+    public const string Discarded = "discarded";
+    public const string Corrupt = "corrupt";
+}
+
+public static class ThresholdKinds
+{
+    public const string Drift = "drift";
+    public const string Skew = "skew";
+    public const string AllFeatures = "*";
+}

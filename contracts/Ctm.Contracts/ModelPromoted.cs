@@ -18,10 +18,16 @@ public sealed record ModelPromoted
     public required string ArtifactLocation { get; init; }
     /// <summary>SHA-256 the artifact must have.</summary>
     public required string ArtifactSha256 { get; init; }
-    /// <summary>Why: <c>trained</c>, <c>rollback</c> or <c>manual</c>.</summary>
+    /// <summary>Why: <c>trained</c>, <c>rollback</c>, <c>manual</c> (an operator's approval) or <c>external</c> (an uploaded model the policy promoted).</summary>
     public required string Reason { get; init; }
     /// <summary>The training run that made the version, or null for a model registered from outside.</summary>
     public Guid? RunId { get; init; }
     /// <summary>When the promotion was committed.</summary>
     public required DateTimeOffset PromotedAt { get; init; }
+    /// <summary>
+    /// For a model registered from outside whose input names differ from the dataset's features: model input name →
+    /// the instance field (dataset feature) that feeds it; a matrix input [N,k] maps to k comma-separated features in
+    /// column order. Null when every input is named after its feature.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? InputMapping { get; init; }
 }

@@ -9,4 +9,6 @@ builder.AddRegistry();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapModelsApi();
+app.MapProvenanceApi();
+app.MapOperationsApi();
 app.Run();

@@ -24,37 +24,31 @@ public static class ModelsApi
     {
         var rows = await db.Promotions.AsNoTracking()
             .Where(p => p.EndedAt == null)
-            .Join(db.Versions, p => new { p.Dataset, p.Version }, v => new { v.Dataset, v.Version }, (p, v) => new { p, v.Sha256 })
+            .Join(db.Versions, p => new { p.Dataset, p.Version }, v => new { v.Dataset, v.Version }, (p, v) => new { p, v.Sha256, v.InputMapping })
             .OrderBy(x => x.p.Dataset)
             .ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(x => ToServing(x.p, x.Sha256, registration)).ToList());
+        return TypedResults.Ok(rows.Select(x => ToServing(x.p, x.Sha256, x.InputMapping, registration)).ToList());
     }
 
-    public static async Task<Results<Ok<ServingDto>, NotFound>> GetServingAsync(string dataset, RegistryDbContext db, ModelRegistration registration, CancellationToken ct)
+    /// <summary>What serves now, or with <paramref name="at"/> what served at that instant: one range query on the promotions.</summary>
+    public static async Task<Results<Ok<ServingDto>, NotFound>> GetServingAsync(string dataset, DateTimeOffset? at, RegistryDbContext db, ModelRegistration registration, CancellationToken ct)
     {
-        var row = await db.Promotions.AsNoTracking()
-            .Where(p => p.Dataset == dataset && p.EndedAt == null)
-            .Join(db.Versions, p => new { p.Dataset, p.Version }, v => new { v.Dataset, v.Version }, (p, v) => new { p, v.Sha256 })
+        var promotions = db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset);
+        promotions = at is { } t
+            ? promotions.Where(p => p.PromotedAt <= t && (p.EndedAt == null || p.EndedAt > t))
+            : promotions.Where(p => p.EndedAt == null);
+        var row = await promotions
+            .Join(db.Versions, p => new { p.Dataset, p.Version }, v => new { v.Dataset, v.Version }, (p, v) => new { p, v.Sha256, v.InputMapping })
             .SingleOrDefaultAsync(ct);
-        return row is null ? TypedResults.NotFound() : TypedResults.Ok(ToServing(row.p, row.Sha256, registration));
+        return row is null ? TypedResults.NotFound() : TypedResults.Ok(ToServing(row.p, row.Sha256, row.InputMapping, registration));
     }
 
-    public static async Task<Ok<List<VersionDto>>> ListVersionsAsync(string dataset, RegistryDbContext db, CancellationToken ct)
-    {
-        var versions = await db.Versions.AsNoTracking().Where(v => v.Dataset == dataset).OrderBy(v => v.Version)
-            .Select(v => new { v.Dataset, v.Version, v.RunId, v.ParentVersion, v.SchemaVersion, v.Task, v.Sha256, v.Size, v.Metrics, v.Engine, v.Origin, v.Tainted, v.CreatedAt })
-            .ToListAsync(ct);
-        var batches = await db.VersionBatches.AsNoTracking().Where(b => b.Dataset == dataset).ToListAsync(ct);
-        return TypedResults.Ok(versions.Select(v => new VersionDto(
-            v.Dataset, v.Version, v.RunId, v.ParentVersion, v.SchemaVersion, v.Task, v.Sha256, v.Size,
-            JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, ModelRegistration.Json)!, v.Engine, v.Origin, v.Tainted, v.CreatedAt,
-            [.. batches.Where(b => b.Version == v.Version).Select(b => b.BatchId).Order()])).ToList());
-    }
+    public static async Task<Ok<List<VersionDto>>> ListVersionsAsync(string dataset, RegistryDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(await LoadVersionsAsync(dataset, null, db, ct));
 
     public static async Task<Results<Ok<VersionDto>, NotFound>> GetVersionAsync(string dataset, int version, RegistryDbContext db, CancellationToken ct)
     {
-        var all = (await ListVersionsAsync(dataset, db, ct)).Value!;
-        var found = all.SingleOrDefault(v => v.Version == version);
+        var found = (await LoadVersionsAsync(dataset, version, db, ct)).SingleOrDefault();
         return found is null ? TypedResults.NotFound() : TypedResults.Ok(found);
     }
 
@@ -71,12 +65,75 @@ public static class ModelsApi
         return TypedResults.File(row.Artifact, "application/octet-stream", $"{dataset}-v{version}.onnx", entityTag: new EntityTagHeaderValue($"\"{row.Sha256}\""));
     }
 
-    private static ServingDto ToServing(Promotion p, string sha256, ModelRegistration registration) =>
-        new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256);
+    private static async Task<List<VersionDto>> LoadVersionsAsync(string dataset, int? only, RegistryDbContext db, CancellationToken ct)
+    {
+        var query = db.Versions.AsNoTracking().Where(v => v.Dataset == dataset);
+        if (only is { } o)
+        {
+            query = query.Where(v => v.Version == o);
+        }
+
+        var versions = await query.OrderBy(v => v.Version)
+            .Select(v => new
+            {
+                v.Dataset, v.Version, v.RunId, v.ParentVersion, v.SchemaVersion, v.Task, v.Sha256, v.Size, v.Metrics, v.SliceMetrics, v.BaselineMetrics, v.Engine, v.Origin,
+                v.Tainted, v.TaintReason, v.TaintedAt, v.CreatedAt, v.Description, v.UploadedBy, v.ExternalSource, v.InputMapping,
+            })
+            .ToListAsync(ct);
+        var batchQuery = db.VersionBatches.AsNoTracking().Where(b => b.Dataset == dataset);
+        if (only is { } b1)
+        {
+            batchQuery = batchQuery.Where(b => b.Version == b1);
+        }
+
+        var batches = (await batchQuery.ToListAsync(ct)).ToLookup(b => b.Version, b => b.BatchId);
+        var decisions = (await db.Decisions.AsNoTracking().Where(d => d.Dataset == dataset).OrderBy(d => d.Id).Select(d => new { d.Version, d.Decision }).ToListAsync(ct))
+            .GroupBy(d => d.Version).ToDictionary(g => g.Key, g => g.Last().Decision);
+        return [.. versions.Select(v => new VersionDto(
+            v.Dataset, v.Version, v.RunId, v.ParentVersion, v.SchemaVersion, v.Task, v.Sha256, v.Size,
+            JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, ModelRegistration.Json)!, v.Engine, v.Origin, v.Tainted, v.CreatedAt,
+            [.. batches[v.Version].Order()])
+        {
+            SliceMetrics = v.SliceMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, double>>>(v.SliceMetrics, ModelRegistration.Json),
+            BaselineMetrics = v.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(v.BaselineMetrics, ModelRegistration.Json),
+            TaintReason = v.TaintReason,
+            TaintedAt = v.TaintedAt,
+            Decision = decisions.GetValueOrDefault(v.Version),
+            Description = v.Description,
+            UploadedBy = v.UploadedBy,
+            ExternalSource = v.ExternalSource,
+            InputMapping = ModelRegistration.ParseMapping(v.InputMapping),
+        })];
+    }
+
+    private static ServingDto ToServing(Promotion p, string sha256, string? inputMapping, ModelRegistration registration) =>
+        new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256)
+        {
+            EndedAt = p.EndedAt,
+            InputMapping = ModelRegistration.ParseMapping(inputMapping),
+        };
 }
 
-public sealed record ServingDto(string Dataset, int Version, long Generation, string Reason, string Actor, DateTimeOffset PromotedAt, string ArtifactLocation, string ArtifactSha256);
+public sealed record ServingDto(string Dataset, int Version, long Generation, string Reason, string Actor, DateTimeOffset PromotedAt, string ArtifactLocation, string ArtifactSha256)
+{
+    public DateTimeOffset? EndedAt { get; init; }
+
+    /// <summary>Model input name → instance field, for an uploaded model whose inputs are not named after the features.</summary>
+    public IReadOnlyDictionary<string, string>? InputMapping { get; init; }
+}
 
 public sealed record VersionDto(
     string Dataset, int Version, Guid? RunId, int? ParentVersion, int? SchemaVersion, string Task, string Sha256, long Size,
-    IReadOnlyDictionary<string, double> Metrics, string Engine, string Origin, bool Tainted, DateTimeOffset CreatedAt, IReadOnlyList<Guid> BatchIds);
+    IReadOnlyDictionary<string, double> Metrics, string Engine, string Origin, bool Tainted, DateTimeOffset CreatedAt, IReadOnlyList<Guid> BatchIds)
+{
+    public IReadOnlyDictionary<string, Dictionary<string, double>>? SliceMetrics { get; init; }
+    public IReadOnlyDictionary<string, double>? BaselineMetrics { get; init; }
+    public string? TaintReason { get; init; }
+    public DateTimeOffset? TaintedAt { get; init; }
+    /// <summary>The latest promotion decision: promoted, pending, rejected, tainted, stale or approved.</summary>
+    public string? Decision { get; init; }
+    public string? Description { get; init; }
+    public string? UploadedBy { get; init; }
+    public string? ExternalSource { get; init; }
+    public IReadOnlyDictionary<string, string>? InputMapping { get; init; }
+}

@@ -1,5 +1,9 @@
 using Ctm.Registry.Consumers;
+using Ctm.Registry.External;
+using Ctm.Registry.Lineage;
 using Ctm.Registry.Models;
+using Ctm.Registry.Policies;
+using Ctm.Registry.Rollbacks;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
@@ -14,7 +18,19 @@ public static class Extensions
         builder.AddCtmHttp();
         builder.AddCtmDatabase<RegistryDbContext>();
         builder.Services.AddScoped<ModelRegistration>();
-        builder.AddCtmMessaging(x => x.AddConsumer<RegisterModelConsumer>());
+        builder.Services.AddScoped<BatchTracker>();
+        builder.Services.AddScoped<RollbackService>();
+        builder.Services.AddScoped<PromotionService>();
+        builder.Services.AddScoped<ExternalModelService>();
+        builder.AddCtmMessaging(x =>
+        {
+            x.AddConsumer<RegisterModelConsumer>();
+            x.AddConsumer<RollbackConsumer>();
+            x.AddConsumer<TrackIngestedBatchConsumer>();
+            x.AddConsumer<TrackAcceptedBatchConsumer>();
+            x.AddConsumer<TrackQuarantinedBatchConsumer>();
+            x.AddConsumer<TrackDiscardedBatchConsumer>();
+        });
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Registry.Policies;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Storage;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Options;
 
 namespace Ctm.Registry.Models;
 
-/// <summary>Registers trained versions with their lineage, and promotes them.</summary>
+/// <summary>Registers versions with their lineage, decides their promotion by the dataset's policy, and promotes.</summary>
 public sealed partial class ModelRegistration(
     RegistryDbContext db,
     IHttpClientFactory http,
@@ -46,8 +47,10 @@ public sealed partial class ModelRegistration(
         }
 
         var now = clock.GetUtcNow();
-        var version = await db.Versions.Where(v => v.Dataset == message.Dataset).MaxAsync(v => (int?)v.Version, ct) ?? 0;
-        version++;
+        var version = await NextVersionAsync(message.Dataset, ct);
+        var batchIds = message.BatchIds.Distinct().ToArray();
+        // Under the dataset lock, so a rollback either ran before (and this version arrives tainted) or runs after (and taints it).
+        var (taintReason, taintBatch) = await TaintOfNewVersionAsync(message.Dataset, batchIds, message.ParentVersion, ct);
         db.Versions.Add(new ModelVersion
         {
             Dataset = message.Dataset,
@@ -61,6 +64,7 @@ public sealed partial class ModelRegistration(
             Size = artifact.LongLength,
             Metrics = JsonSerializer.Serialize(message.Metrics, Json),
             SliceMetrics = message.SliceMetrics is null ? null : JsonSerializer.Serialize(message.SliceMetrics, Json),
+            BaselineMetrics = message.BaselineMetrics is null ? null : JsonSerializer.Serialize(message.BaselineMetrics, Json),
             Parameters = JsonSerializer.Serialize(message.Parameters, Json),
             Engine = message.Engine,
             Device = message.Device,
@@ -70,17 +74,58 @@ public sealed partial class ModelRegistration(
             FinishedAt = message.FinishedAt,
             SamplesPerSecond = message.SamplesPerSecond,
             Origin = "trained",
+            Tainted = taintReason is not null,
+            TaintedAt = taintReason is null ? null : now,
+            TaintReason = taintReason,
+            TaintedByBatch = taintBatch,
             CreatedAt = now,
         });
         // Saved first: nothing tells EF that lineage rows reference the version row.
         await db.SaveChangesAsync(ct);
-        db.VersionBatches.AddRange(message.BatchIds.Distinct().Select(b => new VersionBatch { Dataset = message.Dataset, Version = version, BatchId = b }));
+        db.VersionBatches.AddRange(batchIds.Select(b => new VersionBatch { Dataset = message.Dataset, Version = version, BatchId = b }));
         await db.SaveChangesAsync(ct);
-        LogRegistered(message.Dataset, version, message.RunId, message.BatchIds.Count);
+        LogRegistered(message.Dataset, version, message.RunId, batchIds.Length);
 
-        await PromoteAsync(message.Dataset, version, sha256, message.RunId, "trained", "registry", new { runId = message.RunId, metrics = message.Metrics }, message.CorrelationId, ct);
+        var stale = await StaleReasonAsync(message.Dataset, message.ParentVersion, message.StartedAt, ct);
+        var candidate = new Candidate(version, message.Task, message.Metrics, message.BaselineMetrics, message.BaselineVersion, taintReason, stale);
+        await DecideAndPromoteAsync(message.Dataset, candidate, message.RunId, message.CorrelationId, "registry", ct);
         await tx.CommitAsync(ct);
         signal.Notify();
+    }
+
+    /// <summary>Applies the dataset's policy to a just-registered version, records the decision, and promotes if it says so. Inside the caller's transaction and dataset lock.</summary>
+    public async Task<Verdict> DecideAndPromoteAsync(string dataset, Candidate candidate, Guid? runId, Guid correlationId, string actor, CancellationToken ct)
+    {
+        var policy = await PolicyAsync(dataset, ct);
+        var serving = await ServingVersionAsync(dataset, ct);
+        var verdict = PromotionPolicy.Decide(candidate, serving, policy);
+        db.Decisions.Add(new PromotionDecision
+        {
+            Dataset = dataset,
+            Version = candidate.Version,
+            Decision = verdict.Decision,
+            Basis = verdict.Basis,
+            Metric = verdict.Metric,
+            CandidateValue = verdict.CandidateValue,
+            BaselineValue = verdict.BaselineValue,
+            BaselineVersion = verdict.BaselineVersion,
+            Tolerance = policy.Tolerance,
+            Mode = policy.Mode,
+            Actor = actor,
+            Reason = verdict.Reason,
+            At = clock.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(ct);
+        LogDecided(dataset, candidate.Version, verdict.Decision, verdict.Reason);
+        if (verdict.Promotes)
+        {
+            var sha = await db.Versions.Where(v => v.Dataset == dataset && v.Version == candidate.Version).Select(v => v.Sha256).SingleAsync(ct);
+            await PromoteAsync(dataset, candidate.Version, sha, runId, runId is null ? "external" : "trained", actor,
+                new { decision = verdict.Decision, verdict.Basis, verdict.Metric, candidate = verdict.CandidateValue, baseline = verdict.BaselineValue, verdict.BaselineVersion, policy.Tolerance, verdict.Reason },
+                correlationId, ct);
+        }
+
+        return verdict;
     }
 
     /// <summary>
@@ -103,6 +148,7 @@ public sealed partial class ModelRegistration(
             PromotedAt = now,
         });
         await db.SaveChangesAsync(ct);
+        var mapping = await db.Versions.Where(v => v.Dataset == dataset && v.Version == version).Select(v => v.InputMapping).SingleAsync(ct);
         await db.EnqueueAsync(new ModelPromoted
         {
             Dataset = dataset,
@@ -114,22 +160,88 @@ public sealed partial class ModelRegistration(
             RunId = runId,
             Reason = reason,
             PromotedAt = now,
+            InputMapping = ParseMapping(mapping),
         }, correlationId, ct);
         LogPromoted(dataset, version, generation, reason);
         return generation;
     }
 
+    public async Task<PolicySettings> PolicyAsync(string dataset, CancellationToken ct)
+    {
+        var row = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Name == dataset, ct);
+        return row is null ? PolicySettings.Default : new PolicySettings(row.PolicyMode, row.Tolerance, row.Metric);
+    }
+
+    public async Task<int> NextVersionAsync(string dataset, CancellationToken ct) =>
+        (await db.Versions.Where(v => v.Dataset == dataset).MaxAsync(v => (int?)v.Version, ct) ?? 0) + 1;
+
     public string ArtifactLocation(string dataset, int version) =>
         new Uri(ServiceUrls.Require(urls.Value.Registry, "Registry"), $"v1/datasets/{Uri.EscapeDataString(dataset)}/versions/{version}/artifact").ToString();
 
-    private Task LockDatasetAsync(string dataset, CancellationToken ct) =>
+    /// <summary>Serializes every change to a dataset's versions and promotions (registration, decisions, rollbacks) for the rest of the transaction.</summary>
+    public Task LockDatasetAsync(string dataset, CancellationToken ct) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"registry:" + dataset}))", ct);
+
+    internal static IReadOnlyDictionary<string, string>? ParseMapping(string? json) =>
+        json is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(json, Json);
+
+    private async Task<ServingVersion?> ServingVersionAsync(string dataset, CancellationToken ct)
+    {
+        var row = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null)
+            .Join(db.Versions, p => new { p.Dataset, p.Version }, v => new { v.Dataset, v.Version }, (p, v) => new { v.Version, v.Metrics, v.Origin })
+            .SingleOrDefaultAsync(ct);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(row.Metrics, Json);
+        return new ServingVersion(row.Version, metrics is { Count: > 0 } ? metrics : null);
+    }
+
+    private async Task<(string? Reason, Guid? Batch)> TaintOfNewVersionAsync(string dataset, Guid[] batchIds, int? parentVersion, CancellationToken ct)
+    {
+        var corrupt = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.BatchId) && b.Status == "corrupt").Select(b => b.BatchId).FirstOrDefaultAsync(ct);
+        if (corrupt != Guid.Empty)
+        {
+            return ($"trained on batch {corrupt}, declared corrupt before this version was registered", corrupt);
+        }
+
+        if (parentVersion is { } p)
+        {
+            var parent = await db.Versions.AsNoTracking().Where(v => v.Dataset == dataset && v.Version == p).Select(v => new { v.Tainted, v.TaintedByBatch }).SingleOrDefaultAsync(ct);
+            if (parent is { Tainted: true })
+            {
+                return ($"warm-started from tainted v{p}", parent.TaintedByBatch);
+            }
+        }
+
+        return (null, null);
+    }
+
+    /// <summary>
+    /// A run that began before a rollback, from a parent other than the rolled-back-to version, was trained on a view the
+    /// operator overruled: it is registered but never promoted automatically.
+    /// </summary>
+    private async Task<string?> StaleReasonAsync(string dataset, int? parentVersion, DateTimeOffset startedAt, CancellationToken ct)
+    {
+        var current = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null).SingleOrDefaultAsync(ct);
+        if (current is null || current.Reason != "rollback" || parentVersion == current.Version || startedAt >= current.PromotedAt)
+        {
+            return null;
+        }
+
+        return $"training started {startedAt:O} from {(parentVersion is null ? "no parent" : $"v{parentVersion}")}, before the rollback to v{current.Version} at {current.PromotedAt:O}; an operator may still promote it";
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} is already registered; redelivery ignored")]
     private partial void LogDuplicate(Guid runId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered {Dataset} v{Version} from run {RunId}, trained on {Batches} batches")]
     private partial void LogRegistered(string dataset, int version, Guid runId, int batches);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Promotion decision for {Dataset} v{Version}: {Decision} ({Reason})")]
+    private partial void LogDecided(string dataset, int version, string decision, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Promoted {Dataset} v{Version} (generation {Generation}, {Reason})")]
     private partial void LogPromoted(string dataset, int version, long generation, string reason);

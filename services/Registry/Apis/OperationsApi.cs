@@ -1,0 +1,169 @@
+using System.Text.Json;
+using Ctm.Registry.External;
+using Ctm.Registry.Policies;
+using Ctm.Registry.Rollbacks;
+using Ctm.Registry.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Ctm.Registry.Apis;
+
+/// <summary>Operators' actions: rollbacks, the promotion policy, approvals, uploads of models trained elsewhere. Each is audited.</summary>
+public static class OperationsApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapOperationsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/datasets/{dataset}");
+        api.MapPost("/rollbacks", RollbackAsync);
+        api.MapGet("/policy", GetPolicyAsync);
+        api.MapPut("/policy", PutPolicyAsync);
+        api.MapPost("/versions/{version:int}/approve", ApproveAsync);
+        api.MapPost("/versions/{version:int}/reject", RejectAsync);
+        api.MapPost("/versions", UploadAsync).DisableAntiforgery();
+        return app;
+    }
+
+    public static async Task<Results<Ok<RollbackOutcome>, ProblemHttpResult>> RollbackAsync(string dataset, RollbackRequestBody body, RollbackService rollbacks, CancellationToken ct)
+    {
+        var requestId = body.RequestId ?? Guid.NewGuid();
+        var outcome = await rollbacks.RollbackAsync(
+            new RollbackCommand(requestId, dataset, body.TargetVersion, body.CorruptBatchId, body.Reason ?? string.Empty, body.Operator ?? string.Empty, body.Force, body.Retrain, body.CorrelationId ?? requestId),
+            ct);
+        return outcome.Status == RollbackOutcome.Done
+            ? TypedResults.Ok(outcome)
+            : Problem(outcome.Status, outcome.Message, new Dictionary<string, object?> { ["requestId"] = requestId, ["servingVersion"] = outcome.ServingVersion });
+    }
+
+    public static async Task<Ok<PolicyDto>> GetPolicyAsync(string dataset, RegistryDbContext db, CancellationToken ct)
+    {
+        var row = await db.Datasets.FindAsync([dataset], ct);
+        var p = row is null ? PolicySettings.Default : new PolicySettings(row.PolicyMode, row.Tolerance, row.Metric);
+        return TypedResults.Ok(new PolicyDto(dataset, p.Mode, p.Tolerance, p.Metric, row?.PolicyUpdatedBy, row?.PolicyUpdatedAt));
+    }
+
+    public static async Task<Results<Ok<PolicyDto>, ProblemHttpResult>> PutPolicyAsync(string dataset, PolicyBody body, PromotionService promotions, RegistryDbContext db, CancellationToken ct)
+    {
+        var result = await promotions.SetPolicyAsync(dataset, body.Mode ?? PolicySettings.Auto, body.Tolerance ?? PolicySettings.Default.Tolerance, body.Metric, body.Operator ?? string.Empty, ct);
+        return result.Ok ? await GetPolicyAsync(dataset, db, ct) : Problem(result.Status, result.Message);
+    }
+
+    public static async Task<Results<Ok<OperatorActionResult>, ProblemHttpResult>> ApproveAsync(string dataset, int version, OperatorBody body, PromotionService promotions, CancellationToken ct)
+    {
+        var result = await promotions.ApproveAsync(dataset, version, body.Operator ?? string.Empty, body.Reason, ct);
+        return result.Ok ? TypedResults.Ok(result) : Problem(result.Status, result.Message);
+    }
+
+    public static async Task<Results<Ok<OperatorActionResult>, ProblemHttpResult>> RejectAsync(string dataset, int version, OperatorBody body, PromotionService promotions, CancellationToken ct)
+    {
+        var result = await promotions.RejectAsync(dataset, version, body.Operator ?? string.Empty, body.Reason, ct);
+        return result.Ok ? TypedResults.Ok(result) : Problem(result.Status, result.Message);
+    }
+
+    /// <summary>
+    /// Upload an ONNX model trained elsewhere: <c>multipart/form-data</c> with a <c>file</c> part and fields
+    /// <c>operator</c>, <c>inputMapping</c>, <c>source</c>, <c>description</c>; or the raw bytes as the body with those as query parameters.
+    /// The mapping is a JSON object (model input → feature) or <c>input=feature;input2=feature2</c>.
+    /// </summary>
+    public static async Task<Results<Created<UploadResult>, Ok<UploadResult>, ProblemHttpResult>> UploadAsync(string dataset, HttpRequest request, ExternalModelService models, CancellationToken ct)
+    {
+        byte[] bytes;
+        string? op, mapping, source, description, fileName;
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(ct);
+            var file = form.Files.GetFile("file") ?? form.Files.FirstOrDefault();
+            if (file is null)
+            {
+                return Problem("invalid", "the multipart body has no file part (name it 'file')");
+            }
+
+            using var buffer = new MemoryStream();
+            await file.CopyToAsync(buffer, ct);
+            bytes = buffer.ToArray();
+            fileName = file.FileName;
+            string? Field(string name) => form.TryGetValue(name, out var v) ? v.ToString() : request.Query[name].FirstOrDefault();
+            (op, mapping, source, description) = (Field("operator"), Field("inputMapping") ?? Field("mapping"), Field("source"), Field("description"));
+        }
+        else
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, ct);
+            bytes = buffer.ToArray();
+            var q = request.Query;
+            (op, mapping, source, description, fileName) = (q["operator"].FirstOrDefault(), q["inputMapping"].FirstOrDefault() ?? q["mapping"].FirstOrDefault(),
+                q["source"].FirstOrDefault(), q["description"].FirstOrDefault(), q["fileName"].FirstOrDefault());
+        }
+
+        if (!TryParseMapping(mapping, out var parsed, out var error))
+        {
+            return Problem("invalid", error);
+        }
+
+        var result = await models.UploadAsync(new ExternalUpload(dataset, bytes, parsed, op ?? string.Empty, source, description, fileName), ct);
+        if (!result.Ok)
+        {
+            return Problem(result.Status, result.Message);
+        }
+
+        return result.Created
+            ? TypedResults.Created($"/v1/datasets/{Uri.EscapeDataString(dataset)}/versions/{result.Version}", result)
+            : TypedResults.Ok(result);
+    }
+
+    internal static bool TryParseMapping(string? text, out IReadOnlyDictionary<string, string> mapping, out string error)
+    {
+        mapping = new Dictionary<string, string>();
+        error = string.Empty;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return true;
+        }
+
+        if (text.TrimStart().StartsWith('{'))
+        {
+            try
+            {
+                mapping = JsonSerializer.Deserialize<Dictionary<string, string>>(text, Json) ?? [];
+                return true;
+            }
+            catch (JsonException e)
+            {
+                error = $"inputMapping is not a JSON object of strings (model input → feature): {e.Message}";
+                return false;
+            }
+        }
+
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == pair.Length - 1)
+            {
+                error = $"inputMapping entry '{pair}' is not input=feature";
+                return false;
+            }
+
+            pairs[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
+        }
+
+        mapping = pairs;
+        return true;
+    }
+
+    private static ProblemHttpResult Problem(string status, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(detail: detail, statusCode: status switch
+        {
+            RollbackOutcome.NotFound => StatusCodes.Status404NotFound,
+            RollbackOutcome.Conflict => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status400BadRequest,
+        }, title: status, extensions: extensions);
+}
+
+public sealed record RollbackRequestBody(Guid? RequestId, int? TargetVersion, Guid? CorruptBatchId, string? Reason, string? Operator, bool Force, bool Retrain, Guid? CorrelationId);
+
+public sealed record PolicyBody(string? Mode, double? Tolerance, string? Metric, string? Operator);
+
+public sealed record OperatorBody(string? Operator, string? Reason);
+
+public sealed record PolicyDto(string Dataset, string Mode, double Tolerance, string? Metric, string? UpdatedBy, DateTimeOffset? UpdatedAt);

@@ -1,0 +1,94 @@
+using Ctm.Onnx;
+
+namespace Ctm.Registry.External;
+
+/// <summary>A dataset feature as the schema declares it.</summary>
+public sealed record FeatureInfo(string Name, string Kind);
+
+/// <summary>
+/// Checks that every input of an uploaded model can be fed from the dataset's features. Pure (given the model's
+/// inputs), so each refusal reason is unit-tested.
+/// </summary>
+public static class InputMapping
+{
+    private static readonly HashSet<TensorElementType> Numeric =
+    [
+        TensorElementType.Float, TensorElementType.Double, TensorElementType.Float16,
+        TensorElementType.Int8, TensorElementType.Int16, TensorElementType.Int32, TensorElementType.Int64,
+        TensorElementType.UInt8, TensorElementType.UInt16, TensorElementType.UInt32, TensorElementType.UInt64,
+    ];
+
+    /// <summary>
+    /// The effective mapping (model input → feature, or comma-separated features for a matrix input), or the reason
+    /// the inputs cannot be mapped. An input the mapping does not name is fed by the feature of the same name.
+    /// </summary>
+    public static (IReadOnlyDictionary<string, string>? Mapping, string? Error) Resolve(
+        IReadOnlyList<OnnxNodeInfo> inputs, IReadOnlyList<OnnxNodeInfo> outputs, IReadOnlyDictionary<string, string> requested, IReadOnlyList<FeatureInfo> features)
+    {
+        var inputNames = inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = requested.Keys.Where(k => !inputNames.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            return (null, $"the mapping names {Quote(unknown)}, which the model does not have as inputs (its inputs: {Quote(inputNames)})");
+        }
+
+        if (!outputs.Any(o => o.IsTensor))
+        {
+            return (null, $"the model has no tensor output ({string.Join(", ", outputs)}); export it without a ZipMap (e.g. skl2onnx options zipmap=False)");
+        }
+
+        var byName = features.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var mapping = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var input in inputs)
+        {
+            if (!input.IsTensor)
+            {
+                return (null, $"input '{input.Name}' is a {input.Kind}, not a tensor");
+            }
+
+            var source = requested.GetValueOrDefault(input.Name) ?? input.Name;
+            var names = source.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var missing = names.Where(n => !byName.ContainsKey(n)).ToList();
+            if (names.Length == 0 || missing.Count > 0)
+            {
+                var hint = requested.ContainsKey(input.Name) ? "it is mapped to" : "no mapping is given, and it is not itself";
+                return (null, $"input '{input.Name}' ({input}) cannot be fed: {hint} {(names.Length == 0 ? "nothing" : Quote(missing))} {(requested.ContainsKey(input.Name) ? "which is not a feature" : "a feature")} of the dataset (features: {Quote(features.Select(f => f.Name))})");
+            }
+
+            var columns = input.Rank == 2 ? input.Shape[1] : 1;
+            if (input.Rank > 2)
+            {
+                return (null, $"input '{input.Name}' ({input}) has rank {input.Rank}; tabular inputs are [N], [N,1] or [N,k]");
+            }
+
+            if (names.Length > 1 || columns > 1)
+            {
+                if (columns >= 0 && columns != names.Length)
+                {
+                    return (null, $"input '{input.Name}' ({input}) has {columns} columns but is mapped to {names.Length} features ({string.Join(",", names)})");
+                }
+
+                var categorical = names.Where(n => byName[n].Kind != "numeric").ToList();
+                if (categorical.Count > 0 || !Numeric.Contains(input.ElementType))
+                {
+                    return (null, $"input '{input.Name}' ({input}) is a matrix, which takes numeric features of a numeric type; {(categorical.Count > 0 ? $"{Quote(categorical)} are categorical" : $"its type is {input.ElementType}")}");
+                }
+            }
+            else
+            {
+                var feature = byName[names[0]];
+                var fits = feature.Kind == "numeric" ? Numeric.Contains(input.ElementType) : input.ElementType == TensorElementType.String;
+                if (!fits)
+                {
+                    return (null, $"input '{input.Name}' ({input}) takes {input.ElementType}, but feature '{feature.Name}' is {feature.Kind} ({(feature.Kind == "numeric" ? "a numeric tensor" : "a string tensor")} expected)");
+                }
+            }
+
+            mapping[input.Name] = string.Join(",", names);
+        }
+
+        return (mapping, null);
+    }
+
+    private static string Quote(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
+}

@@ -1,0 +1,133 @@
+using Ctm.Registry.Models;
+using Ctm.Registry.Storage;
+using Ctm.ServiceDefaults.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ctm.Registry.Policies;
+
+/// <summary>The result of an operator's promotion action: done, or why not.</summary>
+public sealed record OperatorActionResult(bool Ok, string Status, string Message, int? ServingVersion = null, long? Generation = null)
+{
+    public static OperatorActionResult Refused(string status, string message) => new(false, status, message);
+}
+
+/// <summary>Operators' promotion actions: the policy, approvals and rejections. Each is audited.</summary>
+public sealed class PromotionService(RegistryDbContext db, ModelRegistration registration, OutboxSignal signal, TimeProvider clock)
+{
+    public async Task<OperatorActionResult> SetPolicyAsync(string dataset, string mode, double tolerance, string? metric, string @operator, CancellationToken ct)
+    {
+        if (mode is not (PolicySettings.Auto or PolicySettings.Manual))
+        {
+            return OperatorActionResult.Refused("invalid", $"mode must be '{PolicySettings.Auto}' or '{PolicySettings.Manual}', not '{mode}'");
+        }
+
+        if (!double.IsFinite(tolerance) || tolerance < 0)
+        {
+            return OperatorActionResult.Refused("invalid", "tolerance must be a finite number >= 0 (how much worse the metric may be, absolute)");
+        }
+
+        if (string.IsNullOrWhiteSpace(@operator))
+        {
+            return OperatorActionResult.Refused("invalid", "operator is required");
+        }
+
+        var now = clock.GetUtcNow();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await registration.LockDatasetAsync(dataset, ct);
+        var row = await db.Datasets.SingleOrDefaultAsync(d => d.Name == dataset, ct);
+        if (row is null)
+        {
+            row = new DatasetRecord { Name = dataset, PolicyMode = mode, CreatedAt = now };
+            db.Datasets.Add(row);
+        }
+
+        var before = new { mode = row.PolicyMode, tolerance = row.Tolerance, metric = row.Metric };
+        row.PolicyMode = mode;
+        row.Tolerance = tolerance;
+        row.Metric = string.IsNullOrWhiteSpace(metric) ? null : metric;
+        row.PolicyUpdatedBy = @operator;
+        row.PolicyUpdatedAt = now;
+        db.Record(now, @operator, "set-policy", dataset, new { before, after = new { mode, tolerance, metric = row.Metric } });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new OperatorActionResult(true, "done", $"policy of '{dataset}': {mode}, tolerance {tolerance}, metric {row.Metric ?? "(default)"}");
+    }
+
+    /// <summary>An operator promotes a version the policy held back (pending, rejected or stale). A tainted version needs a forced rollback instead.</summary>
+    public async Task<OperatorActionResult> ApproveAsync(string dataset, int version, string @operator, string? reason, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(@operator))
+        {
+            return OperatorActionResult.Refused("invalid", "operator is required");
+        }
+
+        OperatorActionResult result;
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            await registration.LockDatasetAsync(dataset, ct);
+            var v = await db.Versions.AsNoTracking().Where(x => x.Dataset == dataset && x.Version == version).Select(x => new { x.Sha256, x.RunId, x.Tainted, x.TaintReason, x.Origin }).SingleOrDefaultAsync(ct);
+            if (v is null)
+            {
+                return OperatorActionResult.Refused("not-found", $"dataset '{dataset}' has no version {version}");
+            }
+
+            if (v.Tainted)
+            {
+                return OperatorActionResult.Refused("conflict", $"v{version} is tainted ({v.TaintReason}); only a rollback with force can serve it");
+            }
+
+            var serving = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null).Select(p => new { p.Version, p.Generation }).SingleOrDefaultAsync(ct);
+            if (serving?.Version == version)
+            {
+                return OperatorActionResult.Refused("conflict", $"v{version} already serves");
+            }
+
+            var now = clock.GetUtcNow();
+            db.Decisions.Add(new PromotionDecision
+            {
+                Dataset = dataset, Version = version, Decision = "approved", Basis = "operator", Mode = (await registration.PolicyAsync(dataset, ct)).Mode,
+                Actor = @operator, Reason = reason, BaselineVersion = serving?.Version, At = now,
+            });
+            var correlation = Guid.NewGuid();
+            var generation = await registration.PromoteAsync(dataset, version, v.Sha256, v.RunId, "manual", @operator, new { decision = "approved", reason, previousVersion = serving?.Version }, correlation, ct);
+            db.Record(now, @operator, "approve", dataset, new { version, reason, previousVersion = serving?.Version, generation });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            result = new OperatorActionResult(true, "done", $"v{version} serves (approved by {@operator})", version, generation);
+        }
+
+        signal.Notify();
+        return result;
+    }
+
+    public async Task<OperatorActionResult> RejectAsync(string dataset, int version, string @operator, string? reason, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(@operator))
+        {
+            return OperatorActionResult.Refused("invalid", "operator is required");
+        }
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await registration.LockDatasetAsync(dataset, ct);
+        if (!await db.Versions.AnyAsync(x => x.Dataset == dataset && x.Version == version, ct))
+        {
+            return OperatorActionResult.Refused("not-found", $"dataset '{dataset}' has no version {version}");
+        }
+
+        if (await db.Promotions.AnyAsync(p => p.Dataset == dataset && p.EndedAt == null && p.Version == version, ct))
+        {
+            return OperatorActionResult.Refused("conflict", $"v{version} serves now; roll back to another version instead");
+        }
+
+        var now = clock.GetUtcNow();
+        db.Decisions.Add(new PromotionDecision
+        {
+            Dataset = dataset, Version = version, Decision = "rejected", Basis = "operator", Mode = (await registration.PolicyAsync(dataset, ct)).Mode,
+            Actor = @operator, Reason = reason, At = now,
+        });
+        db.Record(now, @operator, "reject", dataset, new { version, reason });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new OperatorActionResult(true, "done", $"v{version} rejected by {@operator}");
+    }
+}

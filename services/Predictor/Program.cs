@@ -1,4 +1,3 @@
-using Ctm.Predictor.Apis;
 using Ctm.Predictor.Extensions;
 using Ctm.ServiceDefaults;
 
@@ -8,5 +7,5 @@ builder.AddPredictor();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.MapPredictApi();
+app.MapPredictorApis();
 app.Run();

@@ -4,11 +4,12 @@ using MassTransit;
 
 namespace Ctm.Predictor.Consumers;
 
+/// <summary>Loads every promotion (each replica has its own queue: fan-out).</summary>
 public sealed class LoadPromotedModelConsumer(ModelLoader loader) : IConsumer<ModelPromoted>
 {
     public Task Consume(ConsumeContext<ModelPromoted> context)
     {
         var m = context.Message;
-        return loader.LoadAsync(m.Dataset, m.Version, m.Generation, m.ArtifactLocation, m.ArtifactSha256, context.CancellationToken);
+        return loader.LoadPromotedAsync(new PromotionToLoad(m.Dataset, m.Version, m.Generation, m.ArtifactLocation, m.ArtifactSha256, m.CorrelationId), context.CancellationToken);
     }
 }

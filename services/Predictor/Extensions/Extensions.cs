@@ -1,5 +1,7 @@
+using Ctm.Predictor.Apis;
 using Ctm.Predictor.Consumers;
 using Ctm.Predictor.Models;
+using Ctm.Predictor.Monitoring;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
 
@@ -11,19 +13,37 @@ public static class Extensions
     {
         builder.Services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddCtmHttp();
+        var replica = new ReplicaIdentity();
+        builder.Services.AddSingleton(replica);
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<ModelLoader>();
-        builder.Services.AddHostedService<InitialModelLoad>();
+        builder.Services.AddSingleton<ServingStatistics>();
+        builder.Services.AddSingleton<ShadowRecorder>();
+        builder.Services.AddSingleton<Predictions>();
         builder.Services.AddHealthChecks().AddCheck<ModelsLoadedCheck>("models", tags: [ServiceDefaults.Extensions.ReadyTag]);
-        var replica = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}".ToLowerInvariant();
-        replica = replica.Length > 48 ? replica[^48..] : replica;
         builder.AddCtmMessaging(x =>
+        {
             // Every replica needs every promotion: a queue of its own (fan-out), deleted when the replica goes.
             x.AddConsumer<LoadPromotedModelConsumer>().Endpoint(e =>
             {
-                e.Name = $"predictor-{replica}";
+                e.Name = $"predictor-{replica.Name}";
                 e.Temporary = true;
-            }));
+            });
+
+            // Batch predictions need one answer: a queue all replicas share (competing consumers).
+            x.AddConsumer<PredictBatchConsumer>().Endpoint(e => e.Name = PredictBatchConsumer.QueueName);
+        });
+        builder.Services.AddHostedService<InitialModelLoad>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ShadowRecorder>());
+        builder.Services.AddHostedService<ServingStatisticsReporter>();
         return builder;
+    }
+
+    public static IEndpointRouteBuilder MapPredictorApis(this IEndpointRouteBuilder app)
+    {
+        app.MapTfServingApi();
+        app.MapInferenceProtocolApi();
+        app.MapTrafficApi();
+        return app;
     }
 }

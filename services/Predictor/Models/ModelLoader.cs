@@ -1,57 +1,99 @@
 using System.Security.Cryptography;
+using Ctm.Contracts;
 using Ctm.Onnx;
 using Ctm.Predictor.Extensions;
 using Ctm.Predictor.Inference;
 using Ctm.ServiceDefaults.Http;
+using MassTransit;
 using Microsoft.Extensions.Options;
 
 namespace Ctm.Predictor.Models;
 
-/// <summary>Loads a promoted version: download, verify the hash, create the session, warm up, then swap.</summary>
-public sealed partial class ModelLoader(ModelCatalog catalog, IHttpClientFactory http, IOptions<ServingOptions> options, IOptions<ServiceUrls> urls, ILogger<ModelLoader> logger)
+/// <summary>Why a version could not be loaded: <c>hash-mismatch</c>, <c>download-failed</c> or <c>invalid-model</c>.</summary>
+public sealed class ModelLoadException(string kind, string message, Exception? inner = null) : Exception(message, inner)
+{
+    public string Kind { get; } = kind;
+}
+
+/// <summary>A promotion to load.</summary>
+public sealed record PromotionToLoad(string Dataset, int Version, long Generation, string ArtifactLocation, string Sha256, Guid CorrelationId);
+
+/// <summary>
+/// Loads versions: download, verify the SHA-256, create the session, find the static path or start the micro-batcher,
+/// warm up, then swap atomically. A version that fails leaves the current one serving, and says so in the log, in
+/// <c>/health/ready</c> and <c>GET /v1/models/{name}</c>, and on the bus (<see cref="ModelLoadFailed"/>).
+/// </summary>
+public sealed partial class ModelLoader(
+    ModelCatalog catalog,
+    IHttpClientFactory http,
+    IOptions<ServingOptions> options,
+    IOptions<ServiceUrls> urls,
+    ReplicaIdentity replica,
+    IServiceProvider services,
+    ILogger<ModelLoader> logger)
 {
     private readonly SemaphoreSlim _loading = new(1, 1);
 
-    public async Task<bool> LoadAsync(string dataset, int version, long generation, string artifactLocation, string sha256, CancellationToken ct)
+    /// <summary>Loads a promoted version; returns whether it now serves.</summary>
+    /// <exception cref="HttpRequestException">The artifact could not be downloaded (transient: the message is retried).</exception>
+    public async Task<bool> LoadPromotedAsync(PromotionToLoad p, CancellationToken ct)
     {
         await _loading.WaitAsync(ct);
         try
         {
-            if (catalog.GenerationOf(dataset) >= generation)
+            if (catalog.GenerationOf(p.Dataset) >= p.Generation)
             {
-                LogStale(dataset, version, generation);
+                LogStale(p.Dataset, p.Version, p.Generation);
                 return false;
             }
 
-            using var client = http.CreateClient(HttpExtensions.ClientName);
-            var bytes = await client.GetByteArrayAsync(artifactLocation, ct);
-            var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
-            {
-                LogHashMismatch(dataset, version, actual, sha256);
-                return false;
-            }
-
-            OnnxSession session;
+            byte[] bytes;
             try
             {
-                session = OnnxSession.Create(bytes, new OnnxSessionOptions { IntraOpThreads = options.Value.IntraOpThreads, Logger = logger });
-                InstanceEncoder.WarmUp(session);
+                bytes = await DownloadAsync(p.ArtifactLocation, p.Sha256, ct);
             }
-            catch (Exception e) when (e is OnnxRuntimeException or ArgumentException or InvalidOperationException or PredictionInputException)
+            catch (ModelLoadException e)
             {
-                LogLoadFailed(e, dataset, version);
+                await FailAsync(p.Dataset, p.Version, p.Generation, p.CorrelationId, e, ct);
                 return false;
             }
 
-            var model = new LoadedModel(dataset, version, generation, sha256, session);
+            var info = new LoadedModelInfo(p.Dataset, p.Version, p.Generation, p.Sha256, p.ArtifactLocation);
+            LoadedModel? unloaded = null;
+            if (options.Value.UnloadBeforeLoad)
+            {
+                unloaded = catalog.Unload(p.Dataset);
+                if (unloaded is not null)
+                {
+                    // Resource-preserving: the old session goes (after its requests) before the new one is created.
+                    await unloaded.Released.WaitAsync(ct);
+                    LogUnloaded(p.Dataset, unloaded.Version);
+                }
+            }
+
+            LoadedModel model;
+            try
+            {
+                model = Build(info, bytes);
+            }
+            catch (ModelLoadException e)
+            {
+                await FailAsync(p.Dataset, p.Version, p.Generation, p.CorrelationId, e, ct);
+                if (unloaded is not null)
+                {
+                    await ReinstateAsync(unloaded.Info, ct);
+                }
+
+                return false;
+            }
+
             if (!catalog.TrySwap(model))
             {
                 model.Release();
                 return false;
             }
 
-            LogSwapped(dataset, version, generation);
+            LogSwapped(p.Dataset, p.Version, p.Generation, model.Path, model.Table?.Size ?? 0);
             return true;
         }
         finally
@@ -60,29 +102,226 @@ public sealed partial class ModelLoader(ModelCatalog catalog, IHttpClientFactory
         }
     }
 
-    /// <summary>Loads whatever the Registry says is serving now (at start-up, before the first promotion arrives).</summary>
+    /// <summary>Loads whatever the Registry says is serving now (at start-up, before the first promotion arrives), then the configured canaries and shadows.</summary>
     public async Task LoadServingAsync(CancellationToken ct)
     {
         using var client = http.CreateClient(HttpExtensions.ClientName);
-        var registry = ServiceUrls.Require(urls.Value.Registry, "Registry");
-        var serving = await client.GetFromJsonAsync<List<ServingEntry>>(new Uri(registry, "v1/serving"), ct) ?? [];
+        var serving = await client.GetFromJsonAsync<List<ServingEntry>>(new Uri(Registry, "v1/serving"), ct) ?? [];
         foreach (var s in serving)
         {
-            await LoadAsync(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, ct);
+            await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid()), ct);
+        }
+
+        foreach (var (dataset, traffic) in options.Value.Traffic)
+        {
+            try
+            {
+                await ConfigureTrafficAsync(dataset, traffic, ct);
+            }
+            catch (ModelLoadException e)
+            {
+                LogTrafficFailed(e, dataset);
+            }
+        }
+    }
+
+    /// <summary>Loads and installs (or clears) the canary and shadow versions of <paramref name="dataset"/>, fetched from the Registry.</summary>
+    /// <exception cref="ModelLoadException">A version is unknown, fails its hash, or does not load; nothing changes.</exception>
+    public async Task ConfigureTrafficAsync(string dataset, TrafficSettings traffic, CancellationToken ct)
+    {
+        var canary = traffic.CanaryVersion is { } c ? await LoadVersionAsync(dataset, c, ct) : null;
+        LoadedModel? shadow;
+        try
+        {
+            shadow = traffic.ShadowVersion is { } s ? await LoadVersionAsync(dataset, s, ct) : null;
+        }
+        catch
+        {
+            canary?.Release();
+            throw;
+        }
+
+        catalog.SetCanary(dataset, canary, traffic.CanaryShare);
+        catalog.SetShadow(dataset, shadow);
+        LogTraffic(dataset, traffic.CanaryVersion, traffic.CanaryShare, traffic.ShadowVersion);
+    }
+
+    /// <summary>Loads one version from the Registry (its SHA-256 from <c>GET /v1/datasets/{d}/versions/{v}</c>), not installed.</summary>
+    public async Task<LoadedModel> LoadVersionAsync(string dataset, int version, CancellationToken ct)
+    {
+        using var client = http.CreateClient(HttpExtensions.ClientName);
+        var escaped = Uri.EscapeDataString(dataset);
+        var response = await client.GetAsync(new Uri(Registry, $"v1/datasets/{escaped}/versions/{version}"), ct);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            throw new ModelLoadException("unknown-version", $"the Registry has no version {version} of '{dataset}'");
+        }
+
+        var described = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<VersionEntry>(ct)
+            ?? throw new ModelLoadException("unknown-version", $"the Registry sent no description of {dataset} v{version}");
+        var location = new Uri(Registry, $"v1/datasets/{escaped}/versions/{version}/artifact").ToString();
+        try
+        {
+            var bytes = await DownloadAsync(location, described.Sha256, ct);
+            return Build(new LoadedModelInfo(dataset, version, 0, described.Sha256, location), bytes);
+        }
+        catch (ModelLoadException e)
+        {
+            await FailAsync(dataset, version, 0, Guid.NewGuid(), e, ct);
+            throw;
+        }
+    }
+
+    /// <summary>Creates the session and everything that serves it; the caller installs it.</summary>
+    /// <exception cref="ModelLoadException">ONNX Runtime rejects the model, or its inputs are not tabular.</exception>
+    public LoadedModel Build(LoadedModelInfo info, byte[] bytes)
+    {
+        var o = options.Value;
+        OnnxSession session;
+        try
+        {
+            session = OnnxSession.Create(bytes, new OnnxSessionOptions { IntraOpThreads = o.IntraOpThreads, Logger = logger });
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            throw new ModelLoadException("invalid-model", $"ONNX Runtime cannot load {info.Dataset} v{info.Version}: {e.Message}", e);
+        }
+
+        try
+        {
+            var signature = ModelSignature.From(session);
+            try
+            {
+                StaticDomain.Analyze(signature, GraphReader.ReadNodes(bytes));
+            }
+            catch (InvalidDataException e)
+            {
+                LogGraphUnreadable(info.Dataset, info.Version, e.Message);
+            }
+
+            var executor = new BatchExecutor(session, signature);
+            executor.WarmUp();
+            StaticTable? table = null;
+            if (signature.StaticCombinations() is { } combinations && combinations <= o.StaticTableLimit)
+            {
+                table = StaticTable.Build(signature, executor, (int)combinations);
+            }
+
+            var batcher = table is null
+                ? new MicroBatcher(executor, new BatchingSettings(o.MaxBatchSize, TimeSpan.FromTicks(o.BatchTimeoutMicroseconds * 10L), o.BatchThreads, o.QueueCapacity))
+                : null;
+            return new LoadedModel(info, session, signature, table, batcher, new HotKeyCache(table is null ? o.HotKeyCacheSize : 0));
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or ArgumentException or InvalidOperationException or NotSupportedException or PredictionInputException)
+        {
+            session.Dispose();
+            throw new ModelLoadException("invalid-model", $"{info.Dataset} v{info.Version} cannot be served: {e.Message}", e);
+        }
+    }
+
+    private Uri Registry => ServiceUrls.Require(urls.Value.Registry, "Registry");
+
+    private async Task<byte[]> DownloadAsync(string location, string sha256, CancellationToken ct)
+    {
+        using var client = http.CreateClient(HttpExtensions.ClientName);
+        var response = await client.GetAsync(location, ct);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            throw new ModelLoadException("download-failed", $"the artifact at {location} does not exist (404)");
+        }
+
+        var bytes = await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync(ct);
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase)
+            ? bytes
+            : throw new ModelLoadException("hash-mismatch", $"the artifact's SHA-256 is {actual}, expected {sha256}");
+    }
+
+    private async Task ReinstateAsync(LoadedModelInfo previous, CancellationToken ct)
+    {
+        try
+        {
+            var bytes = await DownloadAsync(previous.ArtifactLocation, previous.Sha256, ct);
+            var model = Build(previous, bytes);
+            if (!catalog.TrySwap(model))
+            {
+                model.Release();
+            }
+
+            LogReinstated(previous.Dataset, previous.Version);
+        }
+        catch (Exception e) when (e is ModelLoadException or HttpRequestException)
+        {
+            catalog.EndGap(previous.Dataset);
+            LogReinstateFailed(e, previous.Dataset, previous.Version);
+        }
+    }
+
+    private async Task FailAsync(string dataset, int version, long generation, Guid correlationId, ModelLoadException e, CancellationToken ct)
+    {
+        var serving = catalog.Find(dataset)?.Primary?.Version;
+        LogLoadFailed(dataset, version, e.Kind, e.Message, serving);
+        catalog.RecordFailure(dataset, new LoadFailure(version, generation, e.Kind, e.Message, DateTimeOffset.UtcNow));
+        try
+        {
+            await services.GetRequiredService<IBus>().Publish(new ModelLoadFailed
+            {
+                Dataset = dataset,
+                Version = version,
+                Generation = generation,
+                Replica = replica.Name,
+                Kind = e.Kind,
+                Reason = e.Message,
+                ServingVersion = serving,
+                FailedAt = DateTimeOffset.UtcNow,
+                CorrelationId = correlationId,
+            }, ct);
+        }
+        catch (Exception publish) when (publish is not OperationCanceledException)
+        {
+            LogReportFailed(publish, dataset, version);
         }
     }
 
     private sealed record ServingEntry(string Dataset, int Version, long Generation, string ArtifactLocation, string ArtifactSha256);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Now serving {Dataset} v{Version} (generation {Generation})")]
-    private partial void LogSwapped(string dataset, int version, long generation);
+    private sealed record VersionEntry(string Dataset, int Version, string Sha256);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Now serving {Dataset} v{Version} (generation {Generation}) on the {Path} path ({TableSize} table entries)")]
+    private partial void LogSwapped(string dataset, int version, long generation, string path, int tableSize);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ignored {Dataset} v{Version}: generation {Generation} is not newer than the one serving")]
     private partial void LogStale(string dataset, int version, long generation);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Refused {Dataset} v{Version}: artifact SHA-256 is {Actual}, expected {Expected}; the current version keeps serving")]
-    private partial void LogHashMismatch(string dataset, int version, string actual, string expected);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Refused {Dataset} v{Version} ({Kind}): {Reason}; the version serving ({Serving}) keeps serving")]
+    private partial void LogLoadFailed(string dataset, int version, string kind, string reason, int? serving);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not load {Dataset} v{Version}; the current version keeps serving")]
-    private partial void LogLoadFailed(Exception error, string dataset, int version);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Unloaded {Dataset} v{Version} before loading its successor (resource-preserving swap)")]
+    private partial void LogUnloaded(string dataset, int version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloaded {Dataset} v{Version} after its successor failed to load")]
+    private partial void LogReinstated(string dataset, int version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not reload {Dataset} v{Version} after its successor failed; nothing serves it on this replica")]
+    private partial void LogReinstateFailed(Exception error, string dataset, int version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish ModelLoadFailed for {Dataset} v{Version}")]
+    private partial void LogReportFailed(Exception error, string dataset, int version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the graph of {Dataset} v{Version} ({Error}); it is served on the dynamic path")]
+    private partial void LogGraphUnreadable(string dataset, int version, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Traffic of {Dataset}: canary v{Canary} at {Share:P0}, shadow v{Shadow}")]
+    private partial void LogTraffic(string dataset, int? canary, double share, int? shadow);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not set up the configured canary or shadow of {Dataset}")]
+    private partial void LogTrafficFailed(Exception error, string dataset);
+}
+
+/// <summary>This replica's name (in its fan-out queue, its reports and its failures).</summary>
+public sealed class ReplicaIdentity
+{
+    public string Name { get; } = Shorten($"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}".ToLowerInvariant());
+
+    private static string Shorten(string s) => s.Length > 48 ? s[^48..] : s;
 }

@@ -1,0 +1,345 @@
+using System.Text.Json;
+using Ctm.Predictor.Inference;
+using Ctm.Predictor.Models;
+
+namespace Ctm.Predictor.Apis;
+
+/// <summary>
+/// The Open Inference Protocol (KServe v2, as spoken by Triton and MLServer): tensors in (one per model input,
+/// shape [N] or [N, k]; an extra BYTES input named <c>key</c> carries example keys and comes back as an output),
+/// tensors out, errors as <c>{"error": …}</c> with 400 / 404 / 503.
+/// </summary>
+public static class InferenceProtocolApi
+{
+    public static IEndpointRouteBuilder MapInferenceProtocolApi(this IEndpointRouteBuilder app)
+    {
+        var v2 = app.MapGroup("/v2");
+        v2.MapGet("/", () => Results.Json(new { name = "ctm-predictor", version = "1", extensions = Array.Empty<string>() }));
+        v2.MapGet("/health/live", () => Results.Json(new { live = true }));
+        v2.MapGet("/health/ready", (ModelCatalog catalog) => catalog.InitialLoadCompleted
+            ? Results.Json(new { ready = true })
+            : Results.Json(new { ready = false, error = "the serving versions have not been loaded yet" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        v2.MapGet("/models/{name}", (string name, ModelCatalog catalog) => Metadata(name, null, catalog));
+        v2.MapGet("/models/{name}/versions/{version:int}", (string name, int version, ModelCatalog catalog) => Metadata(name, version, catalog));
+        v2.MapGet("/models/{name}/ready", (string name, ModelCatalog catalog) => Ready(name, null, catalog));
+        v2.MapGet("/models/{name}/versions/{version:int}/ready", (string name, int version, ModelCatalog catalog) => Ready(name, version, catalog));
+        v2.MapPost("/models/{name}/infer", (string name, HttpContext context, Predictions predictions) => InferAsync(context, predictions, name, null));
+        v2.MapPost("/models/{name}/versions/{version:int}/infer", (string name, int version, HttpContext context, Predictions predictions) => InferAsync(context, predictions, name, version));
+        return app;
+    }
+
+    public static IResult Ready(string name, int? version, ModelCatalog catalog)
+    {
+        var model = catalog.Acquire(name, version, out _);
+        if (model is null)
+        {
+            return Results.Json(new { error = Predictions.NotFound(name, version) }, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        model.Release();
+        return Results.Json(new { name, ready = true });
+    }
+
+    public static IResult Metadata(string name, int? version, ModelCatalog catalog)
+    {
+        var model = catalog.Acquire(name, version, out _);
+        if (model is null)
+        {
+            return Results.Json(new { error = Predictions.NotFound(name, version) }, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        try
+        {
+            var slot = catalog.Find(name)!;
+            return Results.Json(new
+            {
+                name,
+                versions = new[] { slot.Primary, slot.Canary, slot.Shadow }.OfType<LoadedModel>().Select(m => m.VersionText).Distinct(),
+                platform = "onnxruntime_onnx",
+                inputs = model.Signature.Inputs.Select(i => new { name = i.Name, datatype = i.OipDatatype, shape = i.Node.Shape }),
+                outputs = model.Signature.Outputs.Select(o => new { name = o.Name, datatype = OipTypes.Name(o.Type), shape = o.Node.Shape }),
+                parameters = new { path = model.Path, version = model.VersionText },
+            });
+        }
+        finally
+        {
+            model.Release();
+        }
+    }
+
+    public static async Task InferAsync(HttpContext context, Predictions predictions, string name, int? version)
+    {
+        var ct = context.RequestAborted;
+        using var body = await JsonResponses.ReadAsync(context.Request, ct);
+        if (body is null)
+        {
+            return;
+        }
+
+        var response = context.Response;
+        var root = body.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array)
+        {
+            await JsonResponses.ErrorAsync(response, StatusCodes.Status400BadRequest, "the request must be a JSON object with an 'inputs' array of tensors");
+            return;
+        }
+
+        var (model, _) = await predictions.AcquireAsync(name, version, ct);
+        if (model is null)
+        {
+            await JsonResponses.ErrorAsync(response, StatusCodes.Status404NotFound, Predictions.NotFound(name, version));
+            return;
+        }
+
+        try
+        {
+            var block = Decode(model.Signature, inputs, predictions.Options.MaxInstancesPerRequest);
+            var requested = RequestedOutputs(model.Signature, root);
+            var answers = await predictions.PredictAsync(model, block);
+            var writer = JsonResponses.Begin(response, StatusCodes.Status200OK);
+            writer.WriteStartObject();
+            writer.WriteString("model_name"u8, name);
+            writer.WriteString("model_version"u8, model.VersionText);
+            if (root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+            {
+                writer.WriteString("id"u8, id.GetString());
+            }
+
+            writer.WritePropertyName("outputs"u8);
+            writer.WriteStartArray();
+            foreach (var o in requested)
+            {
+                WriteOutput(writer, model.Signature.Outputs[o], o, answers);
+            }
+
+            if (block.Keys is { } keys)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name"u8, RowBlock.KeyField);
+                writer.WriteString("datatype"u8, "BYTES");
+                writer.WritePropertyName("shape"u8);
+                writer.WriteStartArray();
+                writer.WriteNumberValue(block.Count);
+                writer.WriteEndArray();
+                writer.WritePropertyName("data"u8);
+                writer.WriteStartArray();
+                for (var r = 0; r < block.Count; r++)
+                {
+                    if (keys[r] is { } key)
+                    {
+                        writer.WriteRawValue(key, skipInputValidation: true);
+                    }
+                    else
+                    {
+                        writer.WriteNullValue();
+                    }
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            await JsonResponses.CompleteAsync(response, writer);
+        }
+        catch (PredictionInputException e)
+        {
+            await JsonResponses.ErrorAsync(response, StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (ServingOverloadedException e)
+        {
+            await JsonResponses.ErrorAsync(response, StatusCodes.Status503ServiceUnavailable, $"{e.Message}; retry later", predictions.Options.RetryAfterSeconds);
+        }
+        finally
+        {
+            model.Release();
+        }
+    }
+
+    /// <summary>Turns the request's tensors into rows: every model input present once, with its datatype, shape [N] or [N, k], and N·k values.</summary>
+    public static RowBlock Decode(ModelSignature signature, JsonElement inputs, int maxRows)
+    {
+        var tensors = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var tensor in inputs.EnumerateArray())
+        {
+            if (tensor.ValueKind != JsonValueKind.Object || !tensor.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String)
+            {
+                throw new PredictionInputException("every input tensor must be an object with a 'name'");
+            }
+
+            var tensorName = n.GetString()!;
+            if (!tensors.TryAdd(tensorName, tensor))
+            {
+                throw new PredictionInputException($"input '{tensorName}' is given twice");
+            }
+
+            if (tensorName != RowBlock.KeyField && !signature.Inputs.Any(i => i.Name == tensorName))
+            {
+                throw new PredictionInputException($"unexpected input '{tensorName}': the model's inputs are {string.Join(", ", signature.Inputs.Select(i => $"{i.Name} ({i.OipDatatype})"))}");
+            }
+        }
+
+        var rows = -1;
+        var flattened = new Dictionary<string, List<JsonElement>>(StringComparer.Ordinal);
+        foreach (var input in signature.Inputs)
+        {
+            if (!tensors.TryGetValue(input.Name, out var tensor))
+            {
+                throw new PredictionInputException($"missing input '{input.Name}' ({input.OipDatatype}, shape {FormatShape(input.Node.Shape)})");
+            }
+
+            var datatype = tensor.TryGetProperty("datatype", out var d) ? d.GetString() : null;
+            if (datatype != input.OipDatatype)
+            {
+                throw new PredictionInputException($"input '{input.Name}' has datatype {datatype ?? "(none)"}, expected {input.OipDatatype}");
+            }
+
+            var n = CheckShape(input, tensor);
+            if (rows >= 0 && n != rows)
+            {
+                throw new PredictionInputException($"input '{input.Name}' has {n} rows, other inputs have {rows}");
+            }
+
+            rows = n;
+            var data = Flatten(tensor, input.Name);
+            if (data.Count != n * input.Width)
+            {
+                throw new PredictionInputException($"input '{input.Name}' has shape {FormatShape([n, input.Width])} but {data.Count} values");
+            }
+
+            flattened[input.Name] = data;
+        }
+
+        if (rows <= 0 || rows > maxRows)
+        {
+            throw new PredictionInputException(rows <= 0 ? "the inputs hold no rows" : $"{rows} rows exceed the limit of {maxRows} per request");
+        }
+
+        var block = new RowBlock(signature, rows);
+        for (var r = 0; r < rows; r++)
+        {
+            block.AddEmptyRow();
+        }
+
+        foreach (var input in signature.Inputs)
+        {
+            var data = flattened[input.Name];
+            for (var r = 0; r < rows; r++)
+            {
+                for (var c = 0; c < input.Width; c++)
+                {
+                    block.SetCell(input, r, c, data[(r * input.Width) + c], r);
+                }
+            }
+        }
+
+        if (tensors.TryGetValue(RowBlock.KeyField, out var keyTensor))
+        {
+            var keys = Flatten(keyTensor, RowBlock.KeyField);
+            if (keys.Count != rows)
+            {
+                throw new PredictionInputException($"input '{RowBlock.KeyField}' has {keys.Count} values for {rows} rows");
+            }
+
+            for (var r = 0; r < rows; r++)
+            {
+                block.SetKey(r, keys[r].GetRawText());
+            }
+        }
+
+        return block;
+    }
+
+    private static int CheckShape(InputSpec input, JsonElement tensor)
+    {
+        if (!tensor.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array || shape.GetArrayLength() is < 1 or > 2)
+        {
+            throw new PredictionInputException($"input '{input.Name}' needs a shape [N] or [N, {input.Width}]");
+        }
+
+        var dims = shape.EnumerateArray().Select(x => x.TryGetInt32(out var v) ? v : -1).ToArray();
+        var ok = dims[0] >= 0 && (dims.Length == 1 ? input.Width == 1 : dims[1] == input.Width);
+        return ok ? dims[0] : throw new PredictionInputException($"input '{input.Name}' has shape {FormatShape([.. dims.Select(x => (long)x)])}, expected {FormatShape([-1, input.Width])}");
+    }
+
+    private static List<JsonElement> Flatten(JsonElement tensor, string name)
+    {
+        if (!tensor.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+        {
+            throw new PredictionInputException($"input '{name}' has no 'data' array");
+        }
+
+        var values = new List<JsonElement>(data.GetArrayLength());
+        void Walk(JsonElement e)
+        {
+            if (e.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var x in e.EnumerateArray())
+                {
+                    Walk(x);
+                }
+            }
+            else
+            {
+                values.Add(e);
+            }
+        }
+
+        Walk(data);
+        return values;
+    }
+
+    private static int[] RequestedOutputs(ModelSignature signature, JsonElement root)
+    {
+        if (!root.TryGetProperty("outputs", out var outputs) || outputs.ValueKind != JsonValueKind.Array || outputs.GetArrayLength() == 0)
+        {
+            return [.. Enumerable.Range(0, signature.Outputs.Count)];
+        }
+
+        var indexes = new List<int>();
+        foreach (var o in outputs.EnumerateArray())
+        {
+            var wanted = o.ValueKind == JsonValueKind.Object && o.TryGetProperty("name", out var n) ? n.GetString() : null;
+            var index = signature.Outputs.ToList().FindIndex(x => x.Name == wanted);
+            indexes.Add(index >= 0 ? index : throw new PredictionInputException($"unknown output '{wanted}': the model's outputs are {string.Join(", ", signature.Outputs.Select(x => x.Name))}"));
+        }
+
+        return [.. indexes];
+    }
+
+    private static void WriteOutput(Utf8JsonWriter writer, OutputSpec output, int index, Prediction[] answers)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, output.Name);
+        writer.WriteString("datatype"u8, OipTypes.Name(output.Type));
+        writer.WritePropertyName("shape"u8);
+        writer.WriteStartArray();
+        writer.WriteNumberValue(answers.Length);
+        var width = answers.Length == 0 ? 0 : answers[0].Values[index].Length;
+        if (output.Node.Rank > 1)
+        {
+            for (var d = 1; d < output.Node.Rank; d++)
+            {
+                writer.WriteNumberValue(output.Node.Rank == 2 ? width : Math.Max(0, output.Node.Shape[d]));
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WritePropertyName("data"u8);
+        writer.WriteStartArray();
+        foreach (var answer in answers)
+        {
+            var values = answer.Values[index];
+            for (var i = 0; i < values.Length; i++)
+            {
+                Prediction.WriteElement(writer, values, i);
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static string FormatShape(long[] shape) => $"[{string.Join(", ", shape.Select(d => d < 0 ? "N" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+
+namespace Ctm.Predictor.Apis;
+
+/// <summary>Writes JSON straight into the response pipe (the prediction hot path avoids intermediate objects).</summary>
+public static class JsonResponses
+{
+    /// <summary>Starts a JSON response; write with the returned writer, then <see cref="CompleteAsync"/>.</summary>
+    public static Utf8JsonWriter Begin(HttpResponse response, int status)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        return new Utf8JsonWriter(response.BodyWriter, new JsonWriterOptions { SkipValidation = true });
+    }
+
+    public static async Task CompleteAsync(HttpResponse response, Utf8JsonWriter writer)
+    {
+        await using (writer)
+        {
+            writer.Flush();
+        }
+
+        await response.BodyWriter.FlushAsync();
+    }
+
+    /// <summary><c>{"error": message}</c>, the error form of both TF Serving REST and the Open Inference Protocol.</summary>
+    public static Task ErrorAsync(HttpResponse response, int status, string message, int? retryAfterSeconds = null)
+    {
+        if (retryAfterSeconds is { } seconds)
+        {
+            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var writer = Begin(response, status);
+        writer.WriteStartObject();
+        writer.WriteString("error"u8, message);
+        writer.WriteEndObject();
+        return CompleteAsync(response, writer);
+    }
+
+    /// <summary>Parses the request body; null (and a 400 written) if it is not JSON.</summary>
+    public static async Task<JsonDocument?> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(request.HttpContext.Response, StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+            return null;
+        }
+    }
+}

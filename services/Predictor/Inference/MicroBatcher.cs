@@ -1,0 +1,128 @@
+using System.Threading.Channels;
+
+namespace Ctm.Predictor.Inference;
+
+/// <summary>Micro-batching settings of one model.</summary>
+public sealed record BatchingSettings(int MaxBatchSize, TimeSpan BatchTimeout, int BatchThreads, int QueueCapacity);
+
+/// <summary>
+/// Server-side micro-batching: requests queue their rows (a bounded queue: a full queue refuses at once, never waits);
+/// each batch thread takes what is queued, up to <see cref="BatchingSettings.MaxBatchSize"/> rows, waiting at most
+/// <see cref="BatchingSettings.BatchTimeout"/> for more after the first, and runs it as one call.
+/// </summary>
+public sealed class MicroBatcher
+{
+    private readonly Channel<WorkItem> _queue;
+    private readonly BatchExecutor _executor;
+    private readonly BatchingSettings _settings;
+    private readonly Task[] _workers;
+    private long _batches;
+    private long _rows;
+    private long _rejected;
+
+    public MicroBatcher(BatchExecutor executor, BatchingSettings settings)
+    {
+        _executor = executor;
+        _settings = settings;
+        _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(settings.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = settings.BatchThreads == 1,
+            SingleWriter = false,
+        });
+        _workers = [.. Enumerable.Range(0, settings.BatchThreads).Select(_ => Task.Run(WorkAsync))];
+    }
+
+    public long Batches => Interlocked.Read(ref _batches);
+    public long Rows => Interlocked.Read(ref _rows);
+    public long Rejected => Interlocked.Read(ref _rejected);
+    public int Queued => _queue.Reader.Count;
+
+    /// <summary>Queues <paramref name="item"/>; false (and counted) when the queue is full.</summary>
+    public bool TryEnqueue(WorkItem item)
+    {
+        if (_queue.Writer.TryWrite(item))
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _rejected);
+        return false;
+    }
+
+    /// <summary>Stops taking work; returns when the queued work is done.</summary>
+    public Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        return Task.WhenAll(_workers);
+    }
+
+    private async Task WorkAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<WorkItem>();
+        var scratch = new BatchScratch();
+        var max = _settings.MaxBatchSize;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var rows = Take(reader, batch, 0, max);
+            if (rows > 0 && rows < max && _settings.BatchTimeout > TimeSpan.Zero)
+            {
+                var deadline = DateTime.UtcNow + _settings.BatchTimeout;
+                while (rows < max)
+                {
+                    var remaining = deadline - DateTime.UtcNow;
+                    if (remaining <= TimeSpan.Zero)
+                    {
+                        break;
+                    }
+
+                    var more = reader.WaitToReadAsync().AsTask();
+                    if (await Task.WhenAny(more, Task.Delay(remaining)).ConfigureAwait(false) != more || !await more.ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    rows = Take(reader, batch, rows, max);
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                _executor.Execute(batch, scratch);
+                Interlocked.Increment(ref _batches);
+                Interlocked.Add(ref _rows, rows);
+                foreach (var item in batch)
+                {
+                    item.TrySetResult();
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (var item in batch)
+                {
+                    item.TrySetException(e);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private static int Take(ChannelReader<WorkItem> reader, List<WorkItem> batch, int rows, int max)
+    {
+        // A request larger than a batch runs alone; otherwise requests are never split.
+        while (rows < max && reader.TryPeek(out var next) && (rows == 0 || rows + next.Count <= max) && reader.TryRead(out next))
+        {
+            batch.Add(next);
+            rows += next.Count;
+        }
+
+        return rows;
+    }
+}

@@ -1,0 +1,202 @@
+using System.Text.Json;
+using Ctm.Onnx;
+
+namespace Ctm.Predictor.Inference;
+
+/// <summary>How a row's cells of one input are held in a <see cref="RowBlock"/>.</summary>
+public enum CellKind
+{
+    /// <summary>float, double, bool (as 0/1).</summary>
+    Number,
+
+    /// <summary>int64, int32.</summary>
+    Integer,
+
+    /// <summary>string.</summary>
+    Text,
+}
+
+/// <summary>One model input as the predictor sees it: one value per row (width 1) or a fixed-width row vector.</summary>
+public sealed class InputSpec(OnnxNodeInfo node, CellKind kind, int slot, int width, bool flat)
+{
+    public OnnxNodeInfo Node { get; } = node;
+    public string Name => Node.Name;
+    public TensorElementType Type => Node.ElementType;
+    public CellKind Kind { get; } = kind;
+
+    /// <summary>Offset of this input's cells within a row of its kind's array.</summary>
+    public int Slot { get; } = slot;
+
+    /// <summary>Values per row (1 for a feature column).</summary>
+    public int Width { get; } = width;
+
+    /// <summary>Shape [N] rather than [N, width].</summary>
+    public bool Flat { get; } = flat;
+
+    /// <summary>The finite set of values the graph distinguishes, when there is one (the static path).</summary>
+    public StaticDomain? Domain { get; set; }
+
+    public string OipDatatype => OipTypes.Name(Type);
+}
+
+/// <summary>One model output: its values per row (width), and how they are written.</summary>
+public sealed class OutputSpec(OnnxNodeInfo node, int width, JsonEncodedText jsonName)
+{
+    public OnnxNodeInfo Node { get; } = node;
+    public string Name => Node.Name;
+    public TensorElementType Type => Node.ElementType;
+
+    /// <summary>Values per row (product of the non-batch dimensions; -1 until a run tells).</summary>
+    public int Width { get; set; } = width;
+    public JsonEncodedText JsonName { get; } = jsonName;
+}
+
+/// <summary>
+/// The interface of a served model: its tabular inputs (one per feature, or one matrix input), its outputs, and for our
+/// own classifiers the class names (predictions are written as <c>label</c> + <c>probabilities</c> keyed by class).
+/// </summary>
+public sealed class ModelSignature
+{
+    private ModelSignature(InputSpec[] inputs, OutputSpec[] outputs, string[]? classes, int numbers, int integers, int texts)
+    {
+        Inputs = inputs;
+        Outputs = outputs;
+        Classes = classes;
+        NumberWidth = numbers;
+        IntegerWidth = integers;
+        TextWidth = texts;
+        LabelIndex = Array.FindIndex(outputs, o => o.Name == "label" && o.Type == TensorElementType.String);
+        ProbabilitiesIndex = Array.FindIndex(outputs, o => o.Name == "probabilities" && o.Type == TensorElementType.Float);
+        IsClassifier = LabelIndex >= 0 && ProbabilitiesIndex >= 0 && classes is { Length: > 0 };
+        EncodedClasses = classes?.Select(c => JsonEncodedText.Encode(c)).ToArray();
+
+        // The float path needs float inputs and float outputs; our classifiers' string label is the first arg-max of the
+        // probabilities (what the graph's ArgMax + LabelEncoder compute), so it is derived instead of asked for.
+        FloatPath = inputs.All(i => i.Type == TensorElementType.Float)
+            && outputs.All(o => (o.Type == TensorElementType.Float && o.Width > 0) || (IsClassifier && o.Name == "label"));
+    }
+
+    public IReadOnlyList<InputSpec> Inputs { get; }
+    public IReadOnlyList<OutputSpec> Outputs { get; }
+    public string[]? Classes { get; }
+    public JsonEncodedText[]? EncodedClasses { get; }
+    public bool IsClassifier { get; }
+    public int LabelIndex { get; }
+    public int ProbabilitiesIndex { get; }
+    public bool FloatPath { get; }
+
+    /// <summary>Cells per row of each kind.</summary>
+    public int NumberWidth { get; }
+    public int IntegerWidth { get; }
+    public int TextWidth { get; }
+
+    /// <summary>A single [N, k] input (k ≠ 1): instances are arrays of k values.</summary>
+    public bool IsMatrix => Inputs.Count == 1 && Inputs[0].Width != 1;
+
+    /// <exception cref="PredictionInputException">An input or output cannot be served (e.g. an image tensor, a sequence of maps).</exception>
+    public static ModelSignature From(OnnxSession session)
+    {
+        var inputs = new List<InputSpec>();
+        int numbers = 0, integers = 0, texts = 0;
+        foreach (var node in session.Inputs)
+        {
+            if (!node.IsTensor || node.Rank is < 1 or > 2 || (node.Rank == 2 && node.Shape[1] < 0))
+            {
+                throw new PredictionInputException($"input '{node.Name}' ({node}) is not tabular: expected [N] or [N, k] with a fixed k");
+            }
+
+            var width = node.Rank == 1 ? 1 : (int)Math.Max(1, node.Shape[1]);
+            var kind = node.ElementType switch
+            {
+                TensorElementType.Float or TensorElementType.Double or TensorElementType.Bool => CellKind.Number,
+                TensorElementType.Int64 or TensorElementType.Int32 => CellKind.Integer,
+                TensorElementType.String => CellKind.Text,
+                _ => throw new PredictionInputException($"input '{node.Name}' has element type {node.ElementType}, which is not served"),
+            };
+            var slot = kind switch { CellKind.Number => numbers, CellKind.Integer => integers, _ => texts };
+            switch (kind)
+            {
+                case CellKind.Number: numbers += width; break;
+                case CellKind.Integer: integers += width; break;
+                default: texts += width; break;
+            }
+
+            inputs.Add(new InputSpec(node, kind, slot, width, node.Rank == 1));
+        }
+
+        var outputs = new List<OutputSpec>();
+        foreach (var node in session.Outputs.Where(o => o.IsTensor))
+        {
+            var width = 1;
+            foreach (var d in node.Shape.Skip(1))
+            {
+                width = d < 0 || width < 0 ? -1 : width * (int)d;
+            }
+
+            outputs.Add(new OutputSpec(node, width, JsonEncodedText.Encode(node.Name)));
+        }
+
+        if (outputs.Count == 0)
+        {
+            throw new PredictionInputException("the model has no tensor outputs");
+        }
+
+        string[]? classes = null;
+        if (session.Metadata.TryGetValue("ctm.classes", out var json))
+        {
+            try
+            {
+                classes = JsonSerializer.Deserialize<string[]>(json);
+            }
+            catch (JsonException)
+            {
+                classes = null;
+            }
+        }
+
+        return new ModelSignature([.. inputs], [.. outputs], classes, numbers, integers, texts);
+    }
+
+    /// <summary>Combinations of the inputs' static domains, or null if some input is free (the dynamic path).</summary>
+    public long? StaticCombinations()
+    {
+        long product = 1;
+        foreach (var input in Inputs)
+        {
+            if (input.Domain is null)
+            {
+                return null;
+            }
+
+            product = checked(product * input.Domain.Size);
+            if (product > int.MaxValue)
+            {
+                return product;
+            }
+        }
+
+        return Inputs.Count == 0 ? null : product;
+    }
+}
+
+/// <summary>Open Inference Protocol datatype names.</summary>
+public static class OipTypes
+{
+    public static string Name(TensorElementType type) => type switch
+    {
+        TensorElementType.Float => "FP32",
+        TensorElementType.Double => "FP64",
+        TensorElementType.Float16 => "FP16",
+        TensorElementType.Int64 => "INT64",
+        TensorElementType.Int32 => "INT32",
+        TensorElementType.Int16 => "INT16",
+        TensorElementType.Int8 => "INT8",
+        TensorElementType.UInt8 => "UINT8",
+        TensorElementType.UInt16 => "UINT16",
+        TensorElementType.UInt32 => "UINT32",
+        TensorElementType.UInt64 => "UINT64",
+        TensorElementType.Bool => "BOOL",
+        TensorElementType.String => "BYTES",
+        _ => type.ToString().ToUpperInvariant(),
+    };
+}

@@ -1,0 +1,262 @@
+using Ctm.Onnx;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Ctm.Predictor.Inference;
+
+/// <summary>An instance that does not fit the model's inputs; the message names the instance and the feature.</summary>
+public sealed class PredictionInputException(string message) : Exception(message);
+
+/// <summary>
+/// Decoded instances, row-major by cell kind: every row holds <see cref="ModelSignature.NumberWidth"/> numbers,
+/// <see cref="ModelSignature.IntegerWidth"/> integers and <see cref="ModelSignature.TextWidth"/> strings, plus the
+/// caller's example key (raw JSON) if the instance had one. The same decoding feeds the lookup table, the cache and
+/// ONNX Runtime, so the static and dynamic paths see identical values.
+/// </summary>
+public sealed class RowBlock
+{
+    /// <summary>The instance field that carries an example key (TF Serving instances; an OIP input of this name).</summary>
+    public const string KeyField = "key";
+
+    public RowBlock(ModelSignature signature, int capacity)
+    {
+        Signature = signature;
+        Capacity = capacity;
+        Numbers = signature.NumberWidth == 0 ? [] : new double[capacity * signature.NumberWidth];
+        Integers = signature.IntegerWidth == 0 ? [] : new long[capacity * signature.IntegerWidth];
+        Texts = signature.TextWidth == 0 ? [] : new string[capacity * signature.TextWidth];
+    }
+
+    public ModelSignature Signature { get; }
+    public int Capacity { get; }
+    public int Count { get; private set; }
+    public double[] Numbers { get; }
+    public long[] Integers { get; }
+    public string[] Texts { get; }
+
+    /// <summary>Raw JSON of each row's key, or null when no row has one.</summary>
+    public string?[]? Keys { get; private set; }
+
+    public bool HasKeys => Keys is not null;
+
+    /// <summary>Starts a new row (cells are then set by the caller); returns its index.</summary>
+    public int AddEmptyRow() => Count < Capacity ? Count++ : throw new InvalidOperationException("the block is full");
+
+    public void SetKey(int row, string? rawJson)
+    {
+        if (rawJson is null)
+        {
+            return;
+        }
+
+        Keys ??= new string?[Capacity];
+        Keys[row] = rawJson;
+    }
+
+    /// <summary>Decodes one TF Serving instance (an object keyed by input name; an array for a single matrix input) into a new row.</summary>
+    /// <exception cref="PredictionInputException">The instance does not fit; nothing is added.</exception>
+    public void AddInstance(JsonElement instance, int index)
+    {
+        var signature = Signature;
+        var row = Count;
+        if (row >= Capacity)
+        {
+            throw new InvalidOperationException("the block is full");
+        }
+
+        string? key = null;
+        if (signature.IsMatrix)
+        {
+            var input = signature.Inputs[0];
+            var values = instance;
+            if (instance.ValueKind == JsonValueKind.Object)
+            {
+                if (instance.TryGetProperty(KeyField, out var k))
+                {
+                    key = k.GetRawText();
+                }
+
+                if (!instance.TryGetProperty(input.Name, out values))
+                {
+                    throw new PredictionInputException($"instance {index} is missing the input '{input.Name}' ({input.Node})");
+                }
+            }
+
+            if (values.ValueKind != JsonValueKind.Array || values.GetArrayLength() != input.Width)
+            {
+                throw new PredictionInputException($"instance {index} must be an array of {input.Width} values for the input '{input.Name}' ({input.Node})");
+            }
+
+            var c = 0;
+            foreach (var value in values.EnumerateArray())
+            {
+                SetCell(input, row, c++, value, index);
+            }
+        }
+        else
+        {
+            if (instance.ValueKind != JsonValueKind.Object)
+            {
+                throw new PredictionInputException($"instance {index} must be a JSON object keyed by feature name ({string.Join(", ", signature.Inputs.Select(x => x.Name))})");
+            }
+
+            foreach (var input in signature.Inputs)
+            {
+                if (!instance.TryGetProperty(input.Name, out var value))
+                {
+                    throw new PredictionInputException($"instance {index} is missing the feature '{input.Name}' ({input.Type}); send null for a missing value");
+                }
+
+                if (input.Width == 1)
+                {
+                    if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1)
+                    {
+                        value = value[0];
+                    }
+
+                    SetCell(input, row, 0, value, index);
+                }
+                else
+                {
+                    if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != input.Width)
+                    {
+                        throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be an array of {input.Width} values");
+                    }
+
+                    var c = 0;
+                    foreach (var v in value.EnumerateArray())
+                    {
+                        SetCell(input, row, c++, v, index);
+                    }
+                }
+            }
+
+            if (instance.TryGetProperty(KeyField, out var k) && !signature.Inputs.Any(i => i.Name == KeyField))
+            {
+                key = k.GetRawText();
+            }
+        }
+
+        Count++;
+        SetKey(row, key);
+    }
+
+    /// <summary>Sets cell <paramref name="offset"/> of <paramref name="input"/> in <paramref name="row"/> from a JSON value.</summary>
+    public void SetCell(InputSpec input, int row, int offset, JsonElement value, int index)
+    {
+        var s = Signature;
+        switch (input.Kind)
+        {
+            case CellKind.Number:
+                Numbers[(row * s.NumberWidth) + input.Slot + offset] = input.Type switch
+                {
+                    TensorElementType.Bool => Boolean(value, input, index) ? 1 : 0,
+                    TensorElementType.Float => (float)Number(value, input, index),
+                    _ => Number(value, input, index),
+                };
+                break;
+            case CellKind.Integer:
+                var integer = Integer(value, input, index);
+                if (input.Type == TensorElementType.Int32 && integer is < int.MinValue or > int.MaxValue)
+                {
+                    throw new PredictionInputException($"feature '{input.Name}' of instance {index} does not fit in int32: {integer}");
+                }
+
+                Integers[(row * s.IntegerWidth) + input.Slot + offset] = integer;
+                break;
+            default:
+                Texts[(row * s.TextWidth) + input.Slot + offset] = Text(value, input, index);
+                break;
+        }
+    }
+
+    public double Number(int row, InputSpec input, int offset = 0) => Numbers[(row * Signature.NumberWidth) + input.Slot + offset];
+
+    public long Integer(int row, InputSpec input, int offset = 0) => Integers[(row * Signature.IntegerWidth) + input.Slot + offset];
+
+    public string Text(int row, InputSpec input, int offset = 0) => Texts[(row * Signature.TextWidth) + input.Slot + offset];
+
+    /// <summary>An exact, unambiguous text of a row's inputs: the hot-key cache's key (the cache is per version).</summary>
+    public string CanonicalKey(int row)
+    {
+        var s = Signature;
+        var length = (s.NumberWidth * 4) + (s.IntegerWidth * 4);
+        for (var t = 0; t < s.TextWidth; t++)
+        {
+            length += 2 + Texts[(row * s.TextWidth) + t].Length;
+        }
+
+        return string.Create(length, (this, row), static (span, state) =>
+        {
+            var (block, r) = state;
+            var sig = block.Signature;
+            var p = 0;
+            foreach (var n in block.Numbers.AsSpan(r * sig.NumberWidth, sig.NumberWidth))
+            {
+                p = WriteBits(span, p, BitConverter.DoubleToInt64Bits(n));
+            }
+
+            foreach (var i in block.Integers.AsSpan(r * sig.IntegerWidth, sig.IntegerWidth))
+            {
+                p = WriteBits(span, p, i);
+            }
+
+            foreach (var t in block.Texts.AsSpan(r * sig.TextWidth, sig.TextWidth))
+            {
+                span[p++] = (char)(t.Length >> 16);
+                span[p++] = (char)(t.Length & 0xFFFF);
+                t.AsSpan().CopyTo(span[p..]);
+                p += t.Length;
+            }
+        });
+    }
+
+    private static int WriteBits(Span<char> span, int p, long bits)
+    {
+        span[p++] = (char)(bits & 0xFFFF);
+        span[p++] = (char)((bits >> 16) & 0xFFFF);
+        span[p++] = (char)((bits >> 32) & 0xFFFF);
+        span[p++] = (char)((bits >> 48) & 0xFFFF);
+        return p;
+    }
+
+    private static double Number(JsonElement cell, InputSpec input, int index) => cell.ValueKind switch
+    {
+        JsonValueKind.Null => double.NaN, // missing: the model's own imputation decides
+        JsonValueKind.Number => cell.GetDouble(),
+        JsonValueKind.String when double.TryParse(cell.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+        JsonValueKind.True => 1,
+        JsonValueKind.False => 0,
+        _ => throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be a number, got {Shorten(cell)}"),
+    };
+
+    private static long Integer(JsonElement cell, InputSpec input, int index) => cell.ValueKind switch
+    {
+        JsonValueKind.Number when cell.TryGetInt64(out var l) => l,
+        JsonValueKind.String when long.TryParse(cell.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => l,
+        _ => throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be an integer, got {Shorten(cell)}"),
+    };
+
+    private static bool Boolean(JsonElement cell, InputSpec input, int index) => cell.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be true or false, got {Shorten(cell)}"),
+    };
+
+    /// <summary>Strings as they are; numbers and booleans as their JSON text; null = the empty string (missing).</summary>
+    private static string Text(JsonElement cell, InputSpec input, int index) => cell.ValueKind switch
+    {
+        JsonValueKind.Null => string.Empty,
+        JsonValueKind.String => cell.GetString() ?? string.Empty,
+        JsonValueKind.Object or JsonValueKind.Array => throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be a string, got {Shorten(cell)}"),
+        _ => cell.GetRawText(),
+    };
+
+    private static string Shorten(JsonElement cell)
+    {
+        var text = cell.GetRawText();
+        return text.Length <= 60 ? text : new StringBuilder(text, 0, 57, 60).Append("...").ToString();
+    }
+}

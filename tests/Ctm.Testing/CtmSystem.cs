@@ -55,6 +55,21 @@ public class CtmSystem : IAsyncLifetimeFixture
         return replica;
     }
 
+    /// <summary>Starts another Predictor replica with extra settings (e.g. <c>Serving__StaticTableLimit</c>) on top of <see cref="Settings"/>.</summary>
+    public async Task<ServiceProcess> StartPredictorReplicaAsync(IReadOnlyDictionary<string, string> extraSettings)
+    {
+        var environment = Environment("Predictor");
+        foreach (var (key, value) in extraSettings)
+        {
+            environment[key] = value;
+        }
+
+        var replica = ServiceProcess.Start("Predictor", TestEnvironment.FreePort(), environment);
+        _extraPredictors.Add(replica);
+        await replica.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        return replica;
+    }
+
     /// <summary>Restarts a service (e.g. after <see cref="ServiceProcess.Kill"/>) on the same port.</summary>
     public async Task RestartAsync(string name)
     {

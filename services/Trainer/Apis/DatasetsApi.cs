@@ -20,6 +20,8 @@ public static class DatasetsApi
         api.MapPut("/policy", PutPolicyAsync);
         api.MapPost("/estimate", EstimateAsync);
         api.MapPost("/retrain", RetrainAsync);
+        api.MapGet("/batches", ListBatchesAsync);
+        api.MapGet("/serving", GetServingAsync);
         return app;
     }
 
@@ -76,13 +78,13 @@ public static class DatasetsApi
             }
         }
 
-        var epochs = body?.Epochs ?? options.Epochs;
+        var epochs = body?.Epochs ?? policy.Epochs ?? options.Epochs;
         var trainingOptions = new TrainingOptions
         {
             Task = set.Task,
             HiddenLayers = options.HiddenLayers,
             Epochs = epochs,
-            BatchSize = options.BatchSize,
+            BatchSize = policy.BatchSize ?? options.BatchSize,
             LearningRate = options.LearningRate,
             Seed = options.Seed,
             MaxThreads = options.MaxThreads,
@@ -95,6 +97,15 @@ public static class DatasetsApi
             estimate.SamplesPerSecond, estimate.ProjectedDuration.TotalSeconds, estimate.CpuUtilization, estimate.PeakMemoryBytes,
             estimate.ParameterCount, estimate.WarmupDuration.TotalSeconds, estimate.WarmupSamples));
     }
+
+    /// <summary>The batches as the Trainer knows them, in its order, with exclusions.</summary>
+    public static async Task<Ok<List<BatchDto>>> ListBatchesAsync(string dataset, TrainerDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset).OrderBy(b => b.Seq)
+            .Select(b => new BatchDto(b.BatchId, b.Seq, b.RowCount, b.SchemaVersion, b.AcceptedAt, b.Excluded, b.ExcludedReason)).ToListAsync(ct));
+
+    /// <summary>The serving version as the Trainer last heard of it: the default parent and baseline of the next run.</summary>
+    public static async Task<Results<Ok<ServingVersion>, NotFound>> GetServingAsync(string dataset, TrainerDbContext db, CancellationToken ct) =>
+        await db.Serving.AsNoTracking().SingleOrDefaultAsync(s => s.Dataset == dataset, ct) is { } serving ? TypedResults.Ok(serving) : TypedResults.NotFound();
 
     /// <summary>The HTTP form of <c>RequestRetrain</c>: a job due at once.</summary>
     public static async Task<Accepted<TrainingJob>> RetrainAsync(
@@ -115,3 +126,5 @@ public sealed record EstimateDto(
     string Dataset, int Batches, int Rows, int Epochs, string Device, string Engine, int? WarmStartFrom, string Window,
     double SamplesPerSecond, double ProjectedSeconds, double CpuUtilization, long PeakMemoryBytes, long ParameterCount,
     double WarmupSeconds, long WarmupSamples);
+
+public sealed record BatchDto(Guid BatchId, long Seq, long RowCount, int SchemaVersion, DateTimeOffset AcceptedAt, bool Excluded, string? ExcludedReason);

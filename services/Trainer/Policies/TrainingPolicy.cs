@@ -32,6 +32,12 @@ public sealed record TrainingPolicy
     /// <summary>Warm-start from the serving version (a request or a schema change can still ask for a full retrain).</summary>
     public bool WarmStart { get; init; } = true;
 
+    /// <summary>Epochs for this dataset's runs, or null for the service's <c>Training:Epochs</c>.</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Rows per optimizer step for this dataset, or null for the service's <c>Training:BatchSize</c>.</summary>
+    public int? BatchSize { get; init; }
+
     public static TrainingPolicy Default { get; } = new();
 
     /// <summary>What is wrong with the policy, by field; empty when it is usable.</summary>
@@ -73,6 +79,16 @@ public sealed record TrainingPolicy
             errors["halfLifeHours"] = ["must be positive with the 'decay' window"];
         }
 
+        if (Epochs is < 1 or > 100_000)
+        {
+            errors["epochs"] = ["must be between 1 and 100000, or null for the service's setting"];
+        }
+
+        if (BatchSize is < 1 or > 65_536)
+        {
+            errors["batchSize"] = ["must be between 1 and 65536, or null for the service's setting"];
+        }
+
         return errors;
     }
 
@@ -87,6 +103,8 @@ public sealed record TrainingPolicy
         WindowBatches = r.WindowBatches,
         HalfLifeHours = r.HalfLifeHours,
         WarmStart = r.WarmStart,
+        Epochs = r.Epochs,
+        BatchSize = r.BatchSize,
     };
 
     public void CopyTo(TrainingPolicyRecord r)
@@ -100,5 +118,7 @@ public sealed record TrainingPolicy
         r.WindowBatches = WindowBatches;
         r.HalfLifeHours = HalfLifeHours;
         r.WarmStart = WarmStart;
+        r.Epochs = Epochs;
+        r.BatchSize = BatchSize;
     }
 }

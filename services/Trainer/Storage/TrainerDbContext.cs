@@ -71,6 +71,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.Property(x => x.StartedAt).HasColumnName("started_at");
             b.Property(x => x.FinishedAt).HasColumnName("finished_at");
             b.Property(x => x.SamplesPerSecond).HasColumnName("samples_per_second");
+            b.Property(x => x.ParentRunId).HasColumnName("parent_run_id");
             b.Property(x => x.BaselineVersion).HasColumnName("baseline_version");
             b.Property(x => x.BaselineMetrics).HasColumnName("baseline_metrics").HasColumnType("jsonb");
             b.Property(x => x.Device).HasColumnName("device");
@@ -101,6 +102,8 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.Property(x => x.HalfLifeHours).HasColumnName("half_life_hours");
             b.Property(x => x.WarmStart).HasColumnName("warm_start");
             b.Property(x => x.UpdatedAt).HasColumnName("updated_at");
+            b.Property(x => x.Epochs).HasColumnName("epochs");
+            b.Property(x => x.BatchSize).HasColumnName("batch_size");
         });
     }
 }
@@ -157,6 +160,7 @@ public sealed class TrainingRunRecord
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset FinishedAt { get; set; }
     public double SamplesPerSecond { get; set; }
+    public Guid? ParentRunId { get; set; }
     public int? BaselineVersion { get; set; }
     public string? BaselineMetrics { get; set; }
     public string Device { get; set; } = "cpu";
@@ -185,4 +189,6 @@ public sealed class TrainingPolicyRecord
     public double HalfLifeHours { get; set; }
     public bool WarmStart { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    public int? Epochs { get; set; }
+    public int? BatchSize { get; set; }
 }

@@ -13,6 +13,7 @@ public sealed class ProgressPublisher(IBus bus, Guid runId, string dataset, Guid
     private readonly object _gate = new();
     private DateTimeOffset _last = DateTimeOffset.MinValue;
     private TrainingProgress? _latest;
+    private Task _pending = Task.CompletedTask;
 
     public void Report(TrainingProgress value)
     {
@@ -26,15 +27,31 @@ public sealed class ProgressPublisher(IBus bus, Guid runId, string dataset, Guid
             }
 
             _last = now;
+            // Chained, so events leave in order and the run's last event is the completed one.
+            var message = ToMessage(value, completed: false);
+            _pending = _pending.ContinueWith(_ => bus.Publish(message), TaskScheduler.Default).Unwrap();
         }
-
-        _ = bus.Publish(ToMessage(value, completed: false));
     }
 
-    public Task CompleteAsync(TrainedModel model, CancellationToken ct)
+    public async Task CompleteAsync(TrainedModel model, CancellationToken ct)
     {
-        var last = _latest;
-        return bus.Publish(new TrainingProgressed
+        TrainingProgress? last;
+        Task pending;
+        lock (_gate)
+        {
+            (last, pending) = (_latest, _pending);
+        }
+
+        try
+        {
+            await pending;
+        }
+        catch (Exception)
+        {
+            // Progress is best effort; a lost event must not fail the run.
+        }
+
+        await bus.Publish(new TrainingProgressed
         {
             RunId = runId,
             Dataset = dataset,

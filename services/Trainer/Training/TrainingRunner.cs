@@ -112,13 +112,13 @@ public sealed partial class TrainingRunner(
             return;
         }
 
-        var (parentVersion, warmStart) = await WarmStartAsync(dataset, set, policy, jobs, ct);
+        var (parentVersion, parentRunId, warmStart) = await WarmStartAsync(dataset, set, policy, jobs, ct);
         var trainingOptions = new TrainingOptions
         {
             Task = set.Task,
             HiddenLayers = options.HiddenLayers,
-            Epochs = options.Epochs,
-            BatchSize = options.BatchSize,
+            Epochs = policy.Epochs ?? options.Epochs,
+            BatchSize = policy.BatchSize ?? options.BatchSize,
             LearningRate = options.LearningRate,
             Seed = options.Seed,
             MaxThreads = options.MaxThreads,
@@ -145,8 +145,8 @@ public sealed partial class TrainingRunner(
         var parameters = new Dictionary<string, string>
         {
             ["hiddenLayers"] = string.Join(",", model.State.HiddenLayers),
-            ["epochs"] = options.Epochs.ToString(CultureInfo.InvariantCulture),
-            ["batchSize"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["epochs"] = trainingOptions.Epochs.ToString(CultureInfo.InvariantCulture),
+            ["batchSize"] = trainingOptions.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["learningRate"] = options.LearningRate.ToString(CultureInfo.InvariantCulture),
             ["holdoutFraction"] = options.HoldoutFraction.ToString(CultureInfo.InvariantCulture),
             ["warmStart"] = (warmStart is not null).ToString(),
@@ -172,6 +172,7 @@ public sealed partial class TrainingRunner(
             Id = runId,
             Dataset = dataset,
             ParentVersion = parentVersion,
+            ParentRunId = parentRunId,
             BatchIds = batchIds,
             SchemaVersion = set.SchemaVersion,
             State = model.State.ToBytes(),
@@ -236,13 +237,14 @@ public sealed partial class TrainingRunner(
 
     /// <summary>
     /// The parent: the version a request names, else the serving version when the policy warm-starts. A full retrain
-    /// (requested, or the parent is of another schema or other features) starts cold.
+    /// (requested, or the parent is of another schema or other features, or it or an ancestor trained on a batch
+    /// excluded since) starts cold.
     /// </summary>
-    private async Task<(int? Version, ModelState? State)> WarmStartAsync(string dataset, TrainingSet set, TrainingPolicy policy, List<TrainingJob> jobs, CancellationToken ct)
+    private async Task<(int? Version, Guid? RunId, ModelState? State)> WarmStartAsync(string dataset, TrainingSet set, TrainingPolicy policy, List<TrainingJob> jobs, CancellationToken ct)
     {
         if (jobs.Any(j => j.FullRetrain))
         {
-            return (null, null);
+            return (null, null, null);
         }
 
         Guid? runId;
@@ -257,18 +259,47 @@ public sealed partial class TrainingRunner(
         }
         else
         {
-            return (null, null);
+            return (null, null, null);
         }
 
         var parent = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.State, r.SchemaVersion }).SingleOrDefaultAsync(ct);
         if (parent is null || parent.SchemaVersion != set.SchemaVersion)
         {
-            return (null, null);
+            return (null, null, null);
+        }
+
+        if (await ExcludedInLineageAsync(runId, ct) is { } excluded)
+        {
+            LogColdBecauseExcluded(dataset, version, excluded);
+            return (null, null, null);
         }
 
         var state = ModelState.FromBytes(parent.State);
         var compatible = state.Task == set.Task && state.Features.SequenceEqual(set.Features);
-        return compatible ? (version, state) : (null, null);
+        return compatible ? (version, runId, state) : (null, null, null);
+    }
+
+    /// <summary>A batch excluded since that the run or one of its warm-start ancestors trained on, or null.</summary>
+    private async Task<Guid?> ExcludedInLineageAsync(Guid? runId, CancellationToken ct)
+    {
+        for (var depth = 0; runId is { } id && depth < 10_000; depth++)
+        {
+            var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.BatchIds, r.ParentRunId }).SingleOrDefaultAsync(ct);
+            if (run is null)
+            {
+                return null;
+            }
+
+            var excluded = await db.Batches.AsNoTracking().Where(b => run.BatchIds.Contains(b.BatchId) && b.Excluded).Select(b => (Guid?)b.BatchId).FirstOrDefaultAsync(ct);
+            if (excluded is not null)
+            {
+                return excluded;
+            }
+
+            runId = run.ParentRunId;
+        }
+
+        return null;
     }
 
     /// <summary>The run that made a Registry version, from the Registry's public API.</summary>
@@ -338,6 +369,9 @@ public sealed partial class TrainingRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of {Dataset} finished: {Metrics}; serving v{BaselineVersion} on the same rows: {Baseline}")]
     private partial void LogFinished(Guid runId, string dataset, string metrics, int? baselineVersion, string baseline);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Not warm-starting {Dataset} from v{Version}: it (or a warm-start ancestor) trained on batch {Batch}, excluded since; training from scratch")]
+    private partial void LogColdBecauseExcluded(string dataset, int version, Guid batch);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The serving version v{Version} of {Dataset} has other features or another task; no baseline")]
     private partial void LogBaselineIncompatible(string dataset, int version);

@@ -6,6 +6,8 @@ CREATE INDEX batches_seq ON {schema}.batches (dataset, seq);
 -- A job triggered by a batch names it; a run records the cut-off it took, so a retried run trains on the same batches.
 ALTER TABLE {schema}.jobs ADD COLUMN batch_id uuid NULL;
 ALTER TABLE {schema}.jobs ADD COLUMN cutoff_seq bigint NULL;
+-- The run a warm start continued from: influence is transitive, so a parent chain that saw an excluded batch is not continued.
+ALTER TABLE {schema}.runs ADD COLUMN parent_run_id uuid NULL;
 ALTER TABLE {schema}.runs ADD COLUMN baseline_version int NULL;
 ALTER TABLE {schema}.runs ADD COLUMN baseline_metrics jsonb NULL;
 ALTER TABLE {schema}.runs ADD COLUMN device text NOT NULL DEFAULT 'cpu';
@@ -23,6 +25,8 @@ CREATE TABLE {schema}.policies (
     window_batches int NOT NULL,
     half_life_hours double precision NOT NULL,
     warm_start boolean NOT NULL,
+    epochs int NULL,
+    batch_size int NULL,
     updated_at timestamptz NOT NULL
 );
 -- Discarded and corrupt batches are excluded for good, even when the event arrives before the batch is known

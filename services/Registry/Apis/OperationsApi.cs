@@ -4,6 +4,7 @@ using Ctm.Registry.Policies;
 using Ctm.Registry.Rollbacks;
 using Ctm.Registry.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Registry.Apis;
 
@@ -16,6 +17,7 @@ public static class OperationsApi
     {
         var api = app.MapGroup("/v1/datasets/{dataset}");
         api.MapPost("/rollbacks", RollbackAsync);
+        api.MapGet("/rollbacks", ListRollbacksAsync);
         api.MapGet("/policy", GetPolicyAsync);
         api.MapPut("/policy", PutPolicyAsync);
         api.MapPost("/versions/{version:int}/approve", ApproveAsync);
@@ -33,6 +35,13 @@ public static class OperationsApi
         return outcome.Status == RollbackOutcome.Done
             ? TypedResults.Ok(outcome)
             : Problem(outcome.Status, outcome.Message, new Dictionary<string, object?> { ["requestId"] = requestId, ["servingVersion"] = outcome.ServingVersion });
+    }
+
+    /// <summary>Applied rollback requests with what they did and how often each arrived (a repeated request has no second effect).</summary>
+    public static async Task<Ok<List<RollbackRequestDto>>> ListRollbacksAsync(string dataset, RegistryDbContext db, CancellationToken ct)
+    {
+        var rows = await db.RollbackRequests.AsNoTracking().Where(r => r.Dataset == dataset).OrderBy(r => r.At).ToListAsync(ct);
+        return TypedResults.Ok(rows.Select(r => new RollbackRequestDto(r.RequestId, r.At, r.Deliveries, JsonSerializer.Deserialize<RollbackOutcome>(r.Outcome, Json)!)).ToList());
     }
 
     public static async Task<Ok<PolicyDto>> GetPolicyAsync(string dataset, RegistryDbContext db, CancellationToken ct)
@@ -161,6 +170,8 @@ public static class OperationsApi
 }
 
 public sealed record RollbackRequestBody(Guid? RequestId, int? TargetVersion, Guid? CorruptBatchId, string? Reason, string? Operator, bool Force, bool Retrain, Guid? CorrelationId);
+
+public sealed record RollbackRequestDto(Guid RequestId, DateTimeOffset At, int Deliveries, RollbackOutcome Outcome);
 
 public sealed record PolicyBody(string? Mode, double? Tolerance, string? Metric, string? Operator);
 

@@ -65,6 +65,8 @@ public sealed partial class RollbackService(
             var earlier = await db.RollbackRequests.AsNoTracking().SingleOrDefaultAsync(r => r.RequestId == c.RequestId, ct);
             if (earlier is not null)
             {
+                await db.RollbackRequests.Where(r => r.RequestId == c.RequestId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Deliveries, r => r.Deliveries + 1), ct);
+                await tx.CommitAsync(ct);
                 LogDuplicate(c.RequestId, c.Dataset);
                 return JsonSerializer.Deserialize<RollbackOutcome>(earlier.Outcome, Json)! with { Duplicate = true };
             }

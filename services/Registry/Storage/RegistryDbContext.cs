@@ -156,6 +156,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             b.Property(x => x.RequestId).HasColumnName("request_id");
             b.Property(x => x.Dataset).HasColumnName("dataset");
             b.Property(x => x.Outcome).HasColumnName("outcome").HasColumnType("jsonb");
+            b.Property(x => x.Deliveries).HasColumnName("deliveries");
             b.Property(x => x.At).HasColumnName("at");
         });
     }
@@ -288,5 +289,6 @@ public sealed class RollbackRequestRecord
     public Guid RequestId { get; set; }
     public required string Dataset { get; set; }
     public required string Outcome { get; set; }
+    public int Deliveries { get; set; } = 1;
     public DateTimeOffset At { get; set; }
 }

@@ -67,6 +67,7 @@ CREATE TABLE {schema}.rollback_requests (
     request_id uuid PRIMARY KEY,
     dataset text NOT NULL,
     outcome jsonb NOT NULL,
+    deliveries int NOT NULL DEFAULT 1,                 -- how often the request arrived; only the first had an effect
     at timestamptz NOT NULL
 );
 CREATE INDEX audit_log_dataset ON {schema}.audit_log (dataset, id);

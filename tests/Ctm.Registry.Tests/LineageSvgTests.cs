@@ -1,0 +1,28 @@
+using System.Xml.Linq;
+using Ctm.Registry.Lineage;
+
+namespace Ctm.Registry.Tests;
+
+public sealed class LineageSvgTests
+{
+    [Fact]
+    public void Render_MarksTaintedCorruptAndServing_AndIsWellFormedXml()
+    {
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        var svg = LineageSvg.Render("churn <&>", [
+            new SvgVersion(1, null, false, "trained", [a], "accuracy 0.8"),
+            new SvgVersion(2, 1, true, "trained", [a, b], null),
+            new SvgVersion(3, null, false, "external", [], null),
+        ], [new SvgBatch(a, "accepted"), new SvgBatch(b, "corrupt")], serving: 1);
+
+        var doc = XDocument.Parse(svg);
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var groups = doc.Descendants(ns + "g").Select(g => (string?)g.Attribute("class")).ToList();
+        Assert.Contains("version serving", groups);
+        Assert.Contains("version tainted", groups);
+        Assert.Contains("version external", groups);
+        Assert.Contains("batch corrupt", groups);
+        Assert.Single(doc.Descendants(ns + "line"), l => (string?)l.Attribute("class") == "warm-start");
+        Assert.Contains("churn &lt;&amp;&gt;", svg, StringComparison.Ordinal);
+    }
+}

@@ -28,6 +28,8 @@ public static class Extensions
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
+        // One line per claim-check fetch is noise; failures still log as warnings.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }

@@ -126,10 +126,8 @@ public static class JsonLinesReader
                 }
             }
 
-            if (reader.Read())
-            {
-                throw new TabularFormatException("text after the end of the JSON object: one object per line", source, line, Column(text, reader.TokenStartIndex));
-            }
+            // Text after the object is caught by the reader itself ("invalid after a single JSON value").
+            reader.Read();
         }
         catch (JsonException e)
         {

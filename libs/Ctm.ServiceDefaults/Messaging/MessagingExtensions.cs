@@ -30,6 +30,8 @@ public static class MessagingExtensions
         builder.Services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            // These machines reach only package registries; a service must not try to phone home.
+            x.DisableUsageTelemetry();
             registerConsumers(x);
             x.UsingRabbitMq((context, cfg) =>
             {

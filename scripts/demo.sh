@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# ./ctm demo: the whole system on this machine. Brings up PostgreSQL and RabbitMQ, builds, starts the five
+# services, streams the sample churn dataset through them (one batch with a broken schema among them, and a few
+# rows as plain JSON events on the bus), prints what happened, and leaves the services running for you to query.
+# Safe to run twice: each run starts from a fresh demo database and virtual host. ./ctm down stops everything.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+cd "$root"
+
+config="${CTM_CONFIGURATION:-Release}"
+dataset="churn"
+vhost="ctm-demo"
+database="ctm_demo"
+declare -A port=([Ingest]=5101 [Validator]=5102 [Trainer]=5103 [Registry]=5104 [Predictor]=5105)
+services=(Ingest Validator Trainer Registry Predictor)
+url() { echo "http://127.0.0.1:${port[$1]}"; }
+
+command -v jq >/dev/null 2>&1 || apt_install jq
+command -v curl >/dev/null 2>&1 || apt_install curl
+
+say "==> Infrastructure (PostgreSQL, RabbitMQ)"
+"$root/scripts/infra.sh" up
+eval "$("$root/scripts/infra.sh" env)"
+"$root/scripts/install-onnxruntime.sh"
+
+say "==> Building the services (${config})"
+for s in "${services[@]}"; do
+  dotnet build "services/$s/Ctm.$s.csproj" -c "$config" -nologo -v:quiet -clp:ErrorsOnly || die "building $s failed"
+done
+
+say "==> Stopping services from an earlier demo, if any"
+mkdir -p .ctm/run .ctm/logs
+for s in "${services[@]}"; do
+  f=".ctm/run/$s.pid"
+  if [ -f "$f" ] && pid_alive "$f"; then stop_pid "$(head -n 1 "$f" | tr -dc '0-9')" 15; fi
+  rm -f "$f"
+done
+
+say "==> A fresh demo database (${database}) and virtual host (${vhost})"
+mgmt="http://127.0.0.1:${CTM_RABBIT_MGMT_PORT}"
+psql_admin() { PGPASSWORD=ctm psql -h 127.0.0.1 -p "$CTM_PG_PORT" -U ctm -d postgres -v ON_ERROR_STOP=1 -qtAc "$1"; }
+psql_admin "DROP DATABASE IF EXISTS ${database} WITH (FORCE)" >/dev/null
+psql_admin "CREATE DATABASE ${database}" >/dev/null
+curl -sf -u guest:guest -X DELETE "$mgmt/api/vhosts/$vhost" >/dev/null 2>&1 || true
+curl -sf -u guest:guest -X PUT "$mgmt/api/vhosts/$vhost" >/dev/null
+curl -sf -u guest:guest -X PUT -H 'content-type: application/json' -d '{"configure":".*","write":".*","read":".*"}' "$mgmt/api/permissions/$vhost/guest" >/dev/null
+
+say "==> Starting the five services"
+export ConnectionStrings__Postgres="Host=127.0.0.1;Port=${CTM_PG_PORT};Username=ctm;Password=ctm;Database=${database}"
+export RabbitMq__Host=127.0.0.1 RabbitMq__Port="$CTM_RABBIT_PORT" RabbitMq__VirtualHost="$vhost" RabbitMq__Username=guest RabbitMq__Password=guest
+for s in "${services[@]}"; do export "Services__$s=$(url "$s")"; done
+export Ingest__RowEvents__MaxDelaySeconds=30 Ingest__RowEvents__MaxRows=40
+for s in "${services[@]}"; do
+  dll="services/$s/bin/$config/net10.0/Ctm.$s.dll"
+  [ -f "$dll" ] || die "$dll was not built"
+  # exec: the pid recorded is the service's own, and no shell is left holding this script's output open.
+  ( cd "$(dirname "$dll")" && ASPNETCORE_URLS="$(url "$s")" Urls="$(url "$s")" exec nohup dotnet "Ctm.$s.dll" >"$root/.ctm/logs/$s.log" 2>&1 </dev/null ) &
+  echo $! >".ctm/run/$s.pid"
+done
+for s in "${services[@]}"; do
+  for _ in $(seq 1 240); do
+    curl -sf "$(url "$s")/health/ready" >/dev/null 2>&1 && break
+    pid_alive ".ctm/run/$s.pid" || die "$s exited during start-up; see .ctm/logs/$s.log:\n$(tail -n 20 ".ctm/logs/$s.log")"
+    sleep 0.5
+  done
+  curl -sf "$(url "$s")/health/ready" >/dev/null || die "$s is not ready after 2 minutes; see .ctm/logs/$s.log"
+  say "    $s ready at $(url "$s")   (log: .ctm/logs/$s.log)"
+done
+
+say "==> Dataset '${dataset}': label column 'churned', binary classification"
+curl -sf -X PUT -H 'content-type: application/json' -d '{"labelColumn":"churned","task":"binary"}' "$(url Validator)/v1/datasets/$dataset/config" >/dev/null
+
+say "==> Streaming samples/churn through Ingest"
+declare -a batch_ids=()
+for f in samples/churn/batch-*.csv; do
+  receipt=$(curl -sf -X POST -H 'content-type: text/csv' -H "X-Source-Name: $(basename "$f")" --data-binary "@$f" "$(url Ingest)/v1/datasets/$dataset/batches") \
+    || die "upload of $f failed"
+  id=$(jq -r .batchId <<<"$receipt")
+  batch_ids+=("$id")
+  say "    $(basename "$f"): batch $id, $(jq -r .rowCount <<<"$receipt") rows, sha256 $(jq -r '.sha256[0:12]' <<<"$receipt")…"
+  # Let each batch train before the next arrives, so the demo shows one version per good batch.
+  sleep 1
+done
+
+say "==> 40 rows as plain JSON events on the '${vhost}' exchange ctm.rows (as a non-.NET upstream would send them)"
+tail -n +2 samples/churn/batch-04.csv | head -n 40 | while IFS=, read -r tenure plan region fee calls churned; do
+  body=$(jq -nc --arg d "$dataset" --argjson t "$tenure" --arg p "$plan" --arg r "$region" --argjson f "$fee" --argjson c "$calls" --arg y "$churned" \
+    '{dataset:$d, row:{tenure:$t, plan:$p, region:$r, monthly_fee:$f, support_calls:$c, churned:$y}}')
+  jq -nc --arg payload "$body" '{properties:{content_type:"application/json"}, routing_key:"", payload:$payload, payload_encoding:"string"}' \
+    | curl -sf -u guest:guest -H 'content-type: application/json' -d @- "$mgmt/api/exchanges/$vhost/ctm.rows/publish" >/dev/null
+done
+
+expected=$(( ${#batch_ids[@]} + 1 ))
+say "==> Waiting for ${expected} validation decisions and a model trained on every accepted batch"
+deadline=$(( $(date +%s) + 240 ))
+while :; do
+  decisions=$(curl -sf "$(url Validator)/v1/datasets/$dataset/batches" || echo '[]')
+  accepted=$(jq -c '[.[] | select(.status=="accepted") | .batchId] | sort' <<<"$decisions")
+  serving=$(curl -sf "$(url Registry)/v1/datasets/$dataset/serving" || echo '{}')
+  version=$(jq -r '.version // empty' <<<"$serving")
+  lineage='[]'
+  [ -n "$version" ] && lineage=$(curl -sf "$(url Registry)/v1/datasets/$dataset/versions/$version" | jq -c '.batchIds | sort')
+  if [ "$(jq length <<<"$decisions")" -ge "$expected" ] && [ "$lineage" = "$accepted" ]; then
+    answered=$(curl -sf "$(url Predictor)/v1/models/$dataset" | jq -r '.model_version_status[0].version // empty' || true)
+    [ "$answered" = "$version" ] && break
+  fi
+  [ "$(date +%s)" -lt "$deadline" ] || die "the flow did not complete in 4 minutes; logs are in .ctm/logs/"
+  sleep 1
+done
+
+echo
+echo "Batches"
+jq -r '.[] | "  \(.batchId)  \(.status | ascii_upcase)\(if .status=="quarantined" then ":" else "" end)"
+  + (if .status=="quarantined" then "\n" + ([.reasons[] | "      - [\(.kind)] \(.description)"] | join("\n")) else "" end)' <<<"$decisions"
+echo
+echo "Model versions (Registry)"
+curl -sf "$(url Registry)/v1/datasets/$dataset/versions" | jq -r '.[] |
+  "  v\(.version)  parent \(.parentVersion // "-")  trained on \(.batchIds | length) batch(es)  accuracy \(.metrics.accuracy // 0 | . * 1000 | round / 1000)  auc \(.metrics.roc_auc // 0 | . * 1000 | round / 1000)  sha256 \(.sha256[0:12])…"'
+echo "  serving: v${version} (generation $(jq -r .generation <<<"$serving"))"
+echo
+echo "Predictions from the Predictor"
+request='{"instances":[
+  {"tenure":2,"plan":"basic","region":"eu","monthly_fee":95.0,"support_calls":6},
+  {"tenure":58,"plan":"team","region":"us","monthly_fee":20.0,"support_calls":0},
+  {"tenure":24,"plan":"pro","region":"apac","monthly_fee":55.5,"support_calls":2}]}'
+curl -sf -X POST -H 'content-type: application/json' -d "$request" "$(url Predictor)/v1/models/$dataset:predict" \
+  | jq -r '"  answered by v\(.model_version)", (.predictions[] | "  \(.label)  p(yes)=\(.probabilities.yes * 1000 | round / 1000)")'
+cat <<MSG
+
+Ask for more (TensorFlow Serving REST):
+  curl -s -X POST $(url Predictor)/v1/models/$dataset:predict -H 'content-type: application/json' \\
+    -d '{"instances":[{"tenure":12,"plan":"basic","region":"eu","monthly_fee":80,"support_calls":4}]}'
+Lineage of the serving version:   curl -s $(url Registry)/v1/datasets/$dataset/versions/$version
+Why a batch was quarantined:      curl -s $(url Validator)/v1/datasets/$dataset/batches
+The services keep running; stop them (and the infrastructure) with: ./ctm down
+MSG

@@ -10,6 +10,6 @@ public sealed class LoadPromotedModelConsumer(ModelLoader loader) : IConsumer<Mo
     public Task Consume(ConsumeContext<ModelPromoted> context)
     {
         var m = context.Message;
-        return loader.LoadPromotedAsync(new PromotionToLoad(m.Dataset, m.Version, m.Generation, m.ArtifactLocation, m.ArtifactSha256, m.CorrelationId), context.CancellationToken);
+        return loader.LoadPromotedAsync(new PromotionToLoad(m.Dataset, m.Version, m.Generation, m.ArtifactLocation, m.ArtifactSha256, m.CorrelationId, m.InputMapping), context.CancellationToken);
     }
 }

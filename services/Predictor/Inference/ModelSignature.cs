@@ -33,6 +33,15 @@ public sealed class InputSpec(OnnxNodeInfo node, CellKind kind, int slot, int wi
     /// <summary>Shape [N] rather than [N, width].</summary>
     public bool Flat { get; } = flat;
 
+    /// <summary>
+    /// The instance fields that feed this input when they are not named after it (an uploaded model's input mapping:
+    /// one field per column), or null.
+    /// </summary>
+    public string[]? Fields { get; set; }
+
+    /// <summary>The name of column <paramref name="c"/> in instances and statistics.</summary>
+    public string FieldName(int c) => Fields?[c] ?? (Width == 1 ? Name : $"{Name}[{c}]");
+
     /// <summary>The finite set of values the graph distinguishes, when there is one (the static path).</summary>
     public StaticDomain? Domain { get; set; }
 
@@ -155,6 +164,18 @@ public sealed class ModelSignature
         }
 
         return new ModelSignature([.. inputs], [.. outputs], classes, numbers, integers, texts);
+    }
+
+    /// <summary>Applies an input mapping (model input → comma-separated instance fields, one per column).</summary>
+    /// <exception cref="PredictionInputException">The mapping names an unknown input or the wrong number of fields.</exception>
+    public void ApplyMapping(IReadOnlyDictionary<string, string>? mapping)
+    {
+        foreach (var (inputName, fields) in mapping ?? new Dictionary<string, string>())
+        {
+            var input = Inputs.FirstOrDefault(i => i.Name == inputName) ?? throw new PredictionInputException($"the input mapping names '{inputName}', which the model does not have");
+            var names = fields.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            input.Fields = names.Length == input.Width ? names : throw new PredictionInputException($"the input mapping gives {names.Length} field(s) for '{inputName}', which has {input.Width} column(s)");
+        }
     }
 
     /// <summary>Combinations of the inputs' static domains, or null if some input is free (the dynamic path).</summary>

@@ -66,7 +66,7 @@ public sealed class RowBlock
         }
 
         string? key = null;
-        if (signature.IsMatrix)
+        if (signature.IsMatrix && (signature.Inputs[0].Fields is null || instance.ValueKind == JsonValueKind.Array))
         {
             var input = signature.Inputs[0];
             var values = instance;
@@ -103,6 +103,21 @@ public sealed class RowBlock
 
             foreach (var input in signature.Inputs)
             {
+                if (input.Fields is { } fields)
+                {
+                    for (var c = 0; c < fields.Length; c++)
+                    {
+                        if (!instance.TryGetProperty(fields[c], out var field))
+                        {
+                            throw new PredictionInputException($"instance {index} is missing the feature '{fields[c]}' (input '{input.Name}'); send null for a missing value");
+                        }
+
+                        SetCell(input, row, c, field, index);
+                    }
+
+                    continue;
+                }
+
                 if (!instance.TryGetProperty(input.Name, out var value))
                 {
                     throw new PredictionInputException($"instance {index} is missing the feature '{input.Name}' ({input.Type}); send null for a missing value");

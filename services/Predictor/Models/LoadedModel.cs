@@ -153,4 +153,4 @@ public sealed class LoadedModel
 }
 
 /// <summary>Where a loaded version came from.</summary>
-public sealed record LoadedModelInfo(string Dataset, int Version, long Generation, string Sha256, string ArtifactLocation);
+public sealed record LoadedModelInfo(string Dataset, int Version, long Generation, string Sha256, string ArtifactLocation, IReadOnlyDictionary<string, string>? InputMapping = null);

@@ -16,7 +16,7 @@ public sealed class ModelLoadException(string kind, string message, Exception? i
 }
 
 /// <summary>A promotion to load.</summary>
-public sealed record PromotionToLoad(string Dataset, int Version, long Generation, string ArtifactLocation, string Sha256, Guid CorrelationId);
+public sealed record PromotionToLoad(string Dataset, int Version, long Generation, string ArtifactLocation, string Sha256, Guid CorrelationId, IReadOnlyDictionary<string, string>? InputMapping = null);
 
 /// <summary>
 /// Loads versions: download, verify the SHA-256, create the session, find the static path or start the micro-batcher,
@@ -58,7 +58,7 @@ public sealed partial class ModelLoader(
                 return false;
             }
 
-            var info = new LoadedModelInfo(p.Dataset, p.Version, p.Generation, p.Sha256, p.ArtifactLocation);
+            var info = new LoadedModelInfo(p.Dataset, p.Version, p.Generation, p.Sha256, p.ArtifactLocation, p.InputMapping);
             LoadedModel? unloaded = null;
             if (options.Value.UnloadBeforeLoad)
             {
@@ -109,7 +109,7 @@ public sealed partial class ModelLoader(
         var serving = await client.GetFromJsonAsync<List<ServingEntry>>(new Uri(Registry, "v1/serving"), ct) ?? [];
         foreach (var s in serving)
         {
-            await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid()), ct);
+            await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid(), s.InputMapping), ct);
         }
 
         foreach (var (dataset, traffic) in options.Value.Traffic)
@@ -163,7 +163,7 @@ public sealed partial class ModelLoader(
         try
         {
             var bytes = await DownloadAsync(location, described.Sha256, ct);
-            return Build(new LoadedModelInfo(dataset, version, 0, described.Sha256, location), bytes);
+            return Build(new LoadedModelInfo(dataset, version, 0, described.Sha256, location, described.InputMapping), bytes);
         }
         catch (ModelLoadException e)
         {
@@ -190,6 +190,7 @@ public sealed partial class ModelLoader(
         try
         {
             var signature = ModelSignature.From(session);
+            signature.ApplyMapping(info.InputMapping);
             try
             {
                 StaticDomain.Analyze(signature, GraphReader.ReadNodes(bytes));
@@ -283,9 +284,9 @@ public sealed partial class ModelLoader(
         }
     }
 
-    private sealed record ServingEntry(string Dataset, int Version, long Generation, string ArtifactLocation, string ArtifactSha256);
+    private sealed record ServingEntry(string Dataset, int Version, long Generation, string ArtifactLocation, string ArtifactSha256, IReadOnlyDictionary<string, string>? InputMapping);
 
-    private sealed record VersionEntry(string Dataset, int Version, string Sha256);
+    private sealed record VersionEntry(string Dataset, int Version, string Sha256, IReadOnlyDictionary<string, string>? InputMapping);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Now serving {Dataset} v{Version} (generation {Generation}) on the {Path} path ({TableSize} table entries)")]
     private partial void LogSwapped(string dataset, int version, long generation, string path, int tableSize);

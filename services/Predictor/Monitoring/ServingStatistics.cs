@@ -83,7 +83,7 @@ public sealed class ServingStatistics(IOptions<ServingOptions> options, TimeProv
         {
             _signature = signature;
             Start = start;
-            _builder = new StatisticsBuilder([.. signature.Inputs.SelectMany(i => i.Width == 1 ? [i.Name] : Enumerable.Range(0, i.Width).Select(c => $"{i.Name}[{c}]"))]);
+            _builder = new StatisticsBuilder([.. signature.Inputs.SelectMany(i => Enumerable.Range(0, i.Width).Select(i.FieldName))]);
         }
 
         public DateTimeOffset Start { get; }

@@ -51,7 +51,7 @@ say "==> Starting the five services"
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=${CTM_PG_PORT};Username=ctm;Password=ctm;Database=${database}"
 export RabbitMq__Host=127.0.0.1 RabbitMq__Port="$CTM_RABBIT_PORT" RabbitMq__VirtualHost="$vhost" RabbitMq__Username=guest RabbitMq__Password=guest
 for s in "${services[@]}"; do export "Services__$s=$(url "$s")"; done
-export Ingest__RowEvents__MaxDelaySeconds=30 Ingest__RowEvents__MaxRows=40
+export Ingest__RowEvents__MaxDelaySeconds=30 Ingest__RowEvents__MaxRows=400
 for s in "${services[@]}"; do
   dll="services/$s/bin/$config/net10.0/Ctm.$s.dll"
   [ -f "$dll" ] || die "$dll was not built"
@@ -84,12 +84,14 @@ for f in samples/churn/batch-*.csv; do
   sleep 1
 done
 
-say "==> 40 rows as plain JSON events on the '${vhost}' exchange ctm.rows (as a non-.NET upstream would send them)"
-tail -n +2 samples/churn/batch-04.csv | head -n 40 | while IFS=, read -r tenure plan region fee calls churned; do
-  body=$(jq -nc --arg d "$dataset" --argjson t "$tenure" --arg p "$plan" --arg r "$region" --argjson f "$fee" --argjson c "$calls" --arg y "$churned" \
-    '{dataset:$d, row:{tenure:$t, plan:$p, region:$r, monthly_fee:$f, support_calls:$c, churned:$y}}')
+say "==> 400 rows as plain JSON events (8 messages of 50 rows) on the '${vhost}' exchange ctm.rows, as a non-.NET upstream would send them"
+for chunk in $(seq 0 7); do
+  body=$(tail -n +2 samples/churn/batch-04.csv | sed -n "$((chunk * 50 + 1)),$((chunk * 50 + 50))p" \
+    | jq -Rnc --arg d "$dataset" --arg id "demo-events-$chunk" '{dataset:$d, eventId:$id, rows:[inputs | split(",") |
+        {tenure:(.[0]|tonumber), plan:.[1], region:.[2], monthly_fee:(.[3]|tonumber), support_calls:(.[4]|tonumber), churned:.[5]}]}')
   jq -nc --arg payload "$body" '{properties:{content_type:"application/json"}, routing_key:"", payload:$payload, payload_encoding:"string"}' \
-    | curl -sf -u guest:guest -H 'content-type: application/json' -d @- "$mgmt/api/exchanges/$vhost/ctm.rows/publish" >/dev/null
+    | curl -sf -u guest:guest -H 'content-type: application/json' -d @- "$mgmt/api/exchanges/$vhost/ctm.rows/publish" >/dev/null \
+    || die "publishing row events through the management API failed"
 done
 
 expected=$(( ${#batch_ids[@]} + 1 ))

@@ -133,6 +133,27 @@ public sealed class FlowTests(SystemFixture system) : IClassFixture<SystemFixtur
         Assert.Single(jobs, j => j.GetProperty("triggerKey").GetString()!.Contains(batchId.ToString(), StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task IngestKilledRightAfterAnsweringAccepted_BatchIsStillValidated()
+    {
+        const string dataset = "crash-after-202";
+        using (var ingest = system.Client("Ingest"))
+        {
+            var batchId = await UploadAsync(ingest, dataset, ChurnData.Csv(50, seed: 11));
+            // A crash, not a shutdown: whatever the outbox relay had not yet published must survive in the database.
+            system["Ingest"].Kill();
+            await system.RestartAsync("Ingest");
+
+            using var validator = system.Client("Validator");
+            var decisions = await system.EventuallyAsync(async () =>
+            {
+                var list = await validator.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{dataset}/batches");
+                return list is { Count: > 0 } ? list : null;
+            }, Patience, "a decision for the batch uploaded just before the crash");
+            Assert.Equal(batchId, decisions.Single().GetProperty("batchId").GetGuid());
+        }
+    }
+
     [Theory]
     [InlineData("a,b,label\n1,2,yes\n3,4\n", "text/csv", "line 3", "expected 3 fields")]
     [InlineData("a,b,label\n1,2,yes\n3,4,no,extra\n", "text/csv", "line 3, column 8", "expected 3 fields")]

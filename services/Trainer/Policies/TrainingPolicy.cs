@@ -38,7 +38,11 @@ public sealed record TrainingPolicy
     /// <summary>Rows per optimizer step for this dataset, or null for the service's <c>Training:BatchSize</c>.</summary>
     public int? BatchSize { get; init; }
 
-    public static TrainingPolicy Default { get; } = new();
+    /// <summary>
+    /// Without a stored policy: a run as soon as batches wait, answering all of them (the freshest model, no
+    /// intermediate versions when training fell behind).
+    /// </summary>
+    public static TrainingPolicy Default { get; } = new() { CatchUp = true };
 
     /// <summary>What is wrong with the policy, by field; empty when it is usable.</summary>
     public Dictionary<string, string[]> Validate()

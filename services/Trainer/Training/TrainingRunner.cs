@@ -38,7 +38,7 @@ public sealed partial class TrainingRunner(
         typeof(TrainingRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>Runs the dataset once if a run is due.</summary>
-    /// <returns>True when a run was attempted (another may be due at once, e.g. a backlog of batches).</returns>
+    /// <returns>True when a run finished or gave up (another may be due at once, e.g. a backlog of batches).</returns>
     public async Task<bool> RunAsync(string dataset, CancellationToken ct)
     {
         var options = settings.Value;
@@ -97,6 +97,7 @@ public sealed partial class TrainingRunner(
             db.ChangeTracker.Clear();
             var ids = jobs.Select(j => j.Id).ToArray();
             await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Error, e.Message), ct);
+            return false; // retried at the next poll, not at once
         }
 
         return true;
@@ -364,7 +365,7 @@ public sealed partial class TrainingRunner(
         return d;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: training {Dataset} on {Batches} batches ({Rows} rows, {HeldOut} held out), warm start from v{Parent}; trigger {Trigger}, window {Window}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: training {Dataset} on {Batches} batches ({Rows} rows, {HeldOut} held out), parent version {Parent}; trigger {Trigger}, window {Window}")]
     private partial void LogStarting(Guid runId, string dataset, int batches, int rows, int heldOut, int? parent, string trigger, string window);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of {Dataset} finished: {Metrics}; serving v{BaselineVersion} on the same rows: {Baseline}")]

@@ -104,6 +104,25 @@ public sealed class CategoricalStatistics
         }
     }
 
+    /// <summary>
+    /// Counts <paramref name="value"/> <paramref name="count"/> times: the same as that many <see cref="Add"/> calls
+    /// while the counts are exact and the value fits; otherwise it falls back to them.
+    /// </summary>
+    internal void AddCount(string value, long count)
+    {
+        if (DistinctSketch is null && (_counts.Count < Capacity || _counts.ContainsKey(value)))
+        {
+            Count += count;
+            CollectionsMarshal.GetValueRefOrAddDefault(_counts, value, out _) += count;
+            return;
+        }
+
+        for (long i = 0; i < count; i++)
+        {
+            Add(value);
+        }
+    }
+
     /// <summary>Adds the values summarized by <paramref name="other"/>.</summary>
     public void Merge(CategoricalStatistics other)
     {

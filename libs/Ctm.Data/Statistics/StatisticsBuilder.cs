@@ -56,6 +56,9 @@ public sealed class StatisticsBuilder
         private readonly bool _readsNumbers = type is null or ColumnType.Numeric;
         private readonly QuantileSketch _sketch = new();
         private readonly CategoricalStatistics? _categorical = type is null or ColumnType.Categorical ? new CategoricalStatistics() : null;
+
+        // Small domains are counted in a cheaper table first; it is flushed into _categorical when it overflows or at Build.
+        private SmallValueCounter? _small = type is null or ColumnType.Categorical ? new SmallValueCounter() : null;
         private readonly List<string> _examples = [];
         private long _missing;
         private long _nonNumeric;
@@ -95,7 +98,10 @@ public sealed class StatisticsBuilder
                 }
             }
 
-            _categorical?.Add(cell);
+            if (_categorical is not null)
+            {
+                AddText(cell);
+            }
         }
 
         public void AddNumber(double value)
@@ -110,7 +116,7 @@ public sealed class StatisticsBuilder
                 Span<char> text = stackalloc char[32];
                 if (value.TryFormat(text, out var written, "R", System.Globalization.CultureInfo.InvariantCulture))
                 {
-                    _categorical.Add(text[..written]);
+                    AddText(text[..written]);
                 }
             }
         }
@@ -119,6 +125,11 @@ public sealed class StatisticsBuilder
 
         public ColumnStatistics Build(long rows)
         {
+            if (_small is not null && _categorical is not null)
+            {
+                _small.FlushTo(_categorical);
+            }
+
             // Without a schema a column is numeric when every present cell parsed as a number.
             var inferred = type ?? (_nonNumeric == 0 && _count + _nan + _infinity > 0 ? ColumnType.Numeric : ColumnType.Categorical);
             var numeric = inferred == ColumnType.Numeric;
@@ -148,6 +159,22 @@ public sealed class StatisticsBuilder
                 Numeric = stats,
                 Categorical = numeric ? null : _categorical?.Clone(),
             };
+        }
+
+        private void AddText(ReadOnlySpan<char> text)
+        {
+            if (_small is not null)
+            {
+                if (_small.TryAdd(text))
+                {
+                    return;
+                }
+
+                _small.FlushTo(_categorical!);
+                _small = null;
+            }
+
+            _categorical!.Add(text);
         }
 
         private void AddValue(double value)

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Ingest.Storage;
@@ -15,18 +16,8 @@ public sealed class IngestDbContext(DbContextOptions<IngestDbContext> options) :
         {
             b.ToTable("batches");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Id).HasColumnName("id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.RowCount).HasColumnName("row_count");
-            b.Property(x => x.ByteCount).HasColumnName("byte_count");
-            b.Property(x => x.Sha256).HasColumnName("sha256");
-            b.Property(x => x.Columns).HasColumnName("columns");
-            b.Property(x => x.Content).HasColumnName("content");
-            b.Property(x => x.Source).HasColumnName("source");
-            b.Property(x => x.IdempotencyKey).HasColumnName("idempotency_key");
-            b.Property(x => x.CorrelationId).HasColumnName("correlation_id");
-            b.Property(x => x.CreatedAt).HasColumnName("created_at");
         });
+        modelBuilder.UseSnakeCaseNames();
     }
 }
 

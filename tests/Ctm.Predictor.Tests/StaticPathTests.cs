@@ -14,7 +14,7 @@ public sealed class StaticPathTests
         var bytes = Model(bucketized: true);
         using var session = OnnxSession.Create(bytes);
         var signature = ModelSignature.From(session);
-        StaticDomain.Analyze(signature, GraphReader.ReadNodes(bytes));
+        StaticDomain.Analyze(signature, Ctm.Onnx.Model.OnnxGraphReader.ReadNodes(bytes));
         Assert.Equal(3 * 3 * 2, signature.StaticCombinations()); // (red, green, other) × (0.5, 1.5, other) × (false, true)
 
         var executor = new BatchExecutor(session, signature);
@@ -50,7 +50,7 @@ public sealed class StaticPathTests
         var bytes = Model(bucketized: false);
         using var session = OnnxSession.Create(bytes);
         var signature = ModelSignature.From(session);
-        StaticDomain.Analyze(signature, GraphReader.ReadNodes(bytes));
+        StaticDomain.Analyze(signature, Ctm.Onnx.Model.OnnxGraphReader.ReadNodes(bytes));
         Assert.Null(signature.StaticCombinations());
         Assert.NotNull(signature.Inputs.Single(i => i.Name == "color").Domain);
         Assert.Null(signature.Inputs.Single(i => i.Name == "bucket").Domain);

@@ -1,4 +1,3 @@
-using System.Text;
 
 namespace Ctm.Onnx.Model;
 
@@ -40,7 +39,7 @@ public static class OnnxModelReader
         var outputs = new List<string>();
         var initializers = new List<string>();
 
-        var reader = new Reader(model);
+        var reader = new ProtoReader(model);
         while (reader.Next(out var field, out var wire))
         {
             switch (field, wire)
@@ -73,7 +72,7 @@ public static class OnnxModelReader
 
     private static void ReadGraph(ReadOnlySpan<byte> bytes, ref string name, List<string> inputs, List<string> outputs, List<string> initializers)
     {
-        var reader = new Reader(bytes);
+        var reader = new ProtoReader(bytes);
         while (reader.Next(out var field, out var wire))
         {
             switch (field, wire)
@@ -99,7 +98,7 @@ public static class OnnxModelReader
 
     private static (string Domain, long Version) ReadOpset(ReadOnlySpan<byte> bytes)
     {
-        var reader = new Reader(bytes);
+        var reader = new ProtoReader(bytes);
         var domain = string.Empty;
         long version = 0;
         while (reader.Next(out var field, out var wire))
@@ -123,7 +122,7 @@ public static class OnnxModelReader
 
     private static (string Key, string Value) ReadEntry(ReadOnlySpan<byte> bytes)
     {
-        var reader = new Reader(bytes);
+        var reader = new ProtoReader(bytes);
         string key = string.Empty, value = string.Empty;
         while (reader.Next(out var field, out var wire))
         {
@@ -146,7 +145,7 @@ public static class OnnxModelReader
 
     private static string FirstString(ReadOnlySpan<byte> bytes, int wantedField)
     {
-        var reader = new Reader(bytes);
+        var reader = new ProtoReader(bytes);
         while (reader.Next(out var field, out var wire))
         {
             if (field == wantedField && wire == 2)
@@ -158,92 +157,5 @@ public static class OnnxModelReader
         }
 
         return string.Empty;
-    }
-
-    private ref struct Reader(ReadOnlySpan<byte> data)
-    {
-        private readonly ReadOnlySpan<byte> data = data;
-        private int position;
-
-        public bool Next(out int field, out int wire)
-        {
-            if (position >= data.Length)
-            {
-                field = wire = 0;
-                return false;
-            }
-
-            var tag = Varint();
-            field = (int)(tag >> 3);
-            wire = (int)(tag & 7);
-            return true;
-        }
-
-        public ulong Varint()
-        {
-            ulong value = 0;
-            for (var shift = 0; shift < 64; shift += 7)
-            {
-                if (position >= data.Length)
-                {
-                    throw new InvalidDataException("Truncated varint in ONNX model.");
-                }
-
-                var b = data[position++];
-                value |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    return value;
-                }
-            }
-
-            throw new InvalidDataException("Malformed varint in ONNX model.");
-        }
-
-        public ReadOnlySpan<byte> Bytes()
-        {
-            var length = Varint();
-            if (length > (ulong)(data.Length - position))
-            {
-                throw new InvalidDataException("Length-delimited field runs past the end of the ONNX model.");
-            }
-
-            var slice = data.Slice(position, (int)length);
-            position += (int)length;
-            return slice;
-        }
-
-        public string String() => Encoding.UTF8.GetString(Bytes());
-
-        public void Skip(int wire)
-        {
-            switch (wire)
-            {
-                case 0:
-                    Varint();
-                    break;
-                case 1:
-                    Advance(8);
-                    break;
-                case 2:
-                    Bytes();
-                    break;
-                case 5:
-                    Advance(4);
-                    break;
-                default:
-                    throw new InvalidDataException($"Unsupported protobuf wire type {wire} in ONNX model.");
-            }
-        }
-
-        private void Advance(int count)
-        {
-            if (position + count > data.Length)
-            {
-                throw new InvalidDataException("Fixed-width field runs past the end of the ONNX model.");
-            }
-
-            position += count;
-        }
     }
 }

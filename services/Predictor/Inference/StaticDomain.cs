@@ -1,4 +1,5 @@
 using Ctm.Onnx;
+using Ctm.Onnx.Model;
 
 namespace Ctm.Predictor.Inference;
 
@@ -105,7 +106,7 @@ public sealed class StaticDomain
     /// Finds the static domain of every input the graph only looks up: bool inputs, and string / float / int64 inputs
     /// whose only consumers are ai.onnx.ml LabelEncoders (our exporter's vocabularies). Other inputs stay free.
     /// </summary>
-    public static void Analyze(ModelSignature signature, IReadOnlyList<GraphNode> nodes)
+    public static void Analyze(ModelSignature signature, IReadOnlyList<OnnxGraphNode> nodes)
     {
         foreach (var input in signature.Inputs)
         {
@@ -118,7 +119,7 @@ public sealed class StaticDomain
         }
     }
 
-    private static StaticDomain? FromEncoders(InputSpec input, IReadOnlyList<GraphNode> nodes)
+    private static StaticDomain? FromEncoders(InputSpec input, IReadOnlyList<OnnxGraphNode> nodes)
     {
         var consumers = nodes.Where(n => n.Inputs.Contains(input.Name)).ToList();
         if (consumers.Count == 0 || !consumers.All(n => n.OpType == "LabelEncoder" && n.Domain == "ai.onnx.ml" && n.Inputs.Count == 1))

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Ctm.Contracts;
 using Ctm.Onnx;
+using Ctm.Onnx.Model;
 using Ctm.Predictor.Extensions;
 using Ctm.Predictor.Inference;
 using Ctm.ServiceDefaults.Http;
@@ -193,7 +194,7 @@ public sealed partial class ModelLoader(
             signature.ApplyMapping(info.InputMapping);
             try
             {
-                StaticDomain.Analyze(signature, GraphReader.ReadNodes(bytes));
+                StaticDomain.Analyze(signature, OnnxGraphReader.ReadNodes(bytes));
             }
             catch (InvalidDataException e)
             {

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Registry.Storage;
@@ -23,142 +24,58 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             b.ToTable("versions");
             b.HasKey(x => new { x.Dataset, x.Version });
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Version).HasColumnName("version");
-            b.Property(x => x.RunId).HasColumnName("run_id");
-            b.Property(x => x.ParentVersion).HasColumnName("parent_version");
-            b.Property(x => x.SchemaVersion).HasColumnName("schema_version");
-            b.Property(x => x.Task).HasColumnName("task");
-            b.Property(x => x.Artifact).HasColumnName("artifact");
-            b.Property(x => x.Sha256).HasColumnName("sha256");
-            b.Property(x => x.Size).HasColumnName("size");
-            b.Property(x => x.Metrics).HasColumnName("metrics").HasColumnType("jsonb");
-            b.Property(x => x.SliceMetrics).HasColumnName("slice_metrics").HasColumnType("jsonb");
-            b.Property(x => x.Parameters).HasColumnName("parameters").HasColumnType("jsonb");
-            b.Property(x => x.Engine).HasColumnName("engine");
-            b.Property(x => x.Device).HasColumnName("device");
-            b.Property(x => x.Seed).HasColumnName("seed");
-            b.Property(x => x.CodeVersion).HasColumnName("code_version");
-            b.Property(x => x.StartedAt).HasColumnName("started_at");
-            b.Property(x => x.FinishedAt).HasColumnName("finished_at");
-            b.Property(x => x.SamplesPerSecond).HasColumnName("samples_per_second");
-            b.Property(x => x.Origin).HasColumnName("origin");
-            b.Property(x => x.Tainted).HasColumnName("tainted");
-            b.Property(x => x.CreatedAt).HasColumnName("created_at");
-            b.Property(x => x.TaintedAt).HasColumnName("tainted_at");
-            b.Property(x => x.TaintReason).HasColumnName("taint_reason");
-            b.Property(x => x.TaintedByBatch).HasColumnName("tainted_by_batch");
-            b.Property(x => x.BaselineMetrics).HasColumnName("baseline_metrics").HasColumnType("jsonb");
-            b.Property(x => x.InputMapping).HasColumnName("input_mapping").HasColumnType("jsonb");
-            b.Property(x => x.Description).HasColumnName("description");
-            b.Property(x => x.UploadedBy).HasColumnName("uploaded_by");
-            b.Property(x => x.ExternalSource).HasColumnName("external_source");
-            b.Property(x => x.FileName).HasColumnName("file_name");
+            b.Property(x => x.Metrics).HasColumnType("jsonb");
+            b.Property(x => x.SliceMetrics).HasColumnType("jsonb");
+            b.Property(x => x.Parameters).HasColumnType("jsonb");
+            b.Property(x => x.BaselineMetrics).HasColumnType("jsonb");
+            b.Property(x => x.InputMapping).HasColumnType("jsonb");
         });
         modelBuilder.Entity<VersionBatch>(b =>
         {
             b.ToTable("version_batches");
             b.HasKey(x => new { x.Dataset, x.Version, x.BatchId });
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Version).HasColumnName("version");
-            b.Property(x => x.BatchId).HasColumnName("batch_id");
         });
         modelBuilder.Entity<Promotion>(b =>
         {
             b.ToTable("promotions");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Id).HasColumnName("id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Version).HasColumnName("version");
-            b.Property(x => x.Generation).HasColumnName("generation");
-            b.Property(x => x.Reason).HasColumnName("reason");
-            b.Property(x => x.Actor).HasColumnName("actor");
-            b.Property(x => x.Details).HasColumnName("details").HasColumnType("jsonb");
-            b.Property(x => x.PromotedAt).HasColumnName("promoted_at");
-            b.Property(x => x.EndedAt).HasColumnName("ended_at");
+            b.Property(x => x.Details).HasColumnType("jsonb");
         });
         modelBuilder.Entity<AuditEntry>(b =>
         {
             b.ToTable("audit_log");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Id).HasColumnName("id");
-            b.Property(x => x.At).HasColumnName("at");
-            b.Property(x => x.Actor).HasColumnName("actor");
-            b.Property(x => x.Action).HasColumnName("action");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Details).HasColumnName("details").HasColumnType("jsonb");
+            b.Property(x => x.Details).HasColumnType("jsonb");
         });
         modelBuilder.Entity<DatasetRecord>(b =>
         {
             b.ToTable("datasets");
             b.HasKey(x => x.Name);
-            b.Property(x => x.Name).HasColumnName("name");
-            b.Property(x => x.PolicyMode).HasColumnName("policy_mode");
-            b.Property(x => x.Tolerance).HasColumnName("tolerance");
-            b.Property(x => x.Metric).HasColumnName("metric");
-            b.Property(x => x.PolicyUpdatedBy).HasColumnName("policy_updated_by");
-            b.Property(x => x.PolicyUpdatedAt).HasColumnName("policy_updated_at");
-            b.Property(x => x.SchemaVersion).HasColumnName("schema_version");
-            b.Property(x => x.Features).HasColumnName("features").HasColumnType("jsonb");
-            b.Property(x => x.LabelColumn).HasColumnName("label_column");
-            b.Property(x => x.Task).HasColumnName("task");
-            b.Property(x => x.CreatedAt).HasColumnName("created_at");
+            b.Property(x => x.Features).HasColumnType("jsonb");
         });
         modelBuilder.Entity<BatchRecord>(b =>
         {
             b.ToTable("batches");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.BatchId).HasColumnName("batch_id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Status).HasColumnName("status");
-            b.Property(x => x.StatusAt).HasColumnName("status_at");
-            b.Property(x => x.RowCount).HasColumnName("row_count");
-            b.Property(x => x.Sha256).HasColumnName("sha256");
-            b.Property(x => x.RowsLocation).HasColumnName("rows_location");
-            b.Property(x => x.StatisticsLocation).HasColumnName("statistics_location");
-            b.Property(x => x.SchemaVersion).HasColumnName("schema_version");
         });
         modelBuilder.Entity<BatchEvent>(b =>
         {
             b.ToTable("batch_events");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Id).HasColumnName("id");
-            b.Property(x => x.BatchId).HasColumnName("batch_id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Status).HasColumnName("status");
-            b.Property(x => x.At).HasColumnName("at");
-            b.Property(x => x.Actor).HasColumnName("actor");
-            b.Property(x => x.Details).HasColumnName("details").HasColumnType("jsonb");
+            b.Property(x => x.Details).HasColumnType("jsonb");
         });
         modelBuilder.Entity<PromotionDecision>(b =>
         {
             b.ToTable("promotion_decisions");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Id).HasColumnName("id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Version).HasColumnName("version");
-            b.Property(x => x.Decision).HasColumnName("decision");
-            b.Property(x => x.Basis).HasColumnName("basis");
-            b.Property(x => x.Metric).HasColumnName("metric");
-            b.Property(x => x.CandidateValue).HasColumnName("candidate_value");
-            b.Property(x => x.BaselineValue).HasColumnName("baseline_value");
-            b.Property(x => x.BaselineVersion).HasColumnName("baseline_version");
-            b.Property(x => x.Tolerance).HasColumnName("tolerance");
-            b.Property(x => x.Mode).HasColumnName("mode");
-            b.Property(x => x.Actor).HasColumnName("actor");
-            b.Property(x => x.Reason).HasColumnName("reason");
-            b.Property(x => x.At).HasColumnName("at");
         });
         modelBuilder.Entity<RollbackRequestRecord>(b =>
         {
             b.ToTable("rollback_requests");
             b.HasKey(x => x.RequestId);
-            b.Property(x => x.RequestId).HasColumnName("request_id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Outcome).HasColumnName("outcome").HasColumnType("jsonb");
-            b.Property(x => x.Deliveries).HasColumnName("deliveries");
-            b.Property(x => x.At).HasColumnName("at");
+            b.Property(x => x.Outcome).HasColumnType("jsonb");
         });
+        modelBuilder.UseSnakeCaseNames();
     }
 }
 

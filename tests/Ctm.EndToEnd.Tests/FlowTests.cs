@@ -5,6 +5,8 @@ using System.Text.Json;
 using Ctm.Contracts;
 using MassTransit;
 
+using Ctm.Testing;
+
 namespace Ctm.EndToEnd.Tests;
 
 /// <summary>The whole flow through the five running services, on the real RabbitMQ and PostgreSQL.</summary>

@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
+using Ctm.Testing;
+
 namespace Ctm.Registry.Tests;
 
 /// <summary>Models trained elsewhere: uploaded, validated with ONNX Runtime, mapped onto the dataset's features, promoted by policy, served, rolled back to and from.</summary>

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 
+using Ctm.Testing;
+
 namespace Ctm.Registry.Tests;
 
 /// <summary>Rollback through the five running services: real batches, real training, real Predictor replicas.</summary>

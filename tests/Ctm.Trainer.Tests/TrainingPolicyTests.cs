@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Ctm.Contracts;
 
+using Ctm.Testing;
+
 namespace Ctm.Trainer.Tests;
 
 /// <summary>Retraining as clean data arrives, through the five running services on the real RabbitMQ and PostgreSQL.</summary>

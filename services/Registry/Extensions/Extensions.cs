@@ -24,7 +24,7 @@ public static class Extensions
         builder.Services.AddScoped<ExternalModelService>();
         builder.AddCtmMessaging(x =>
         {
-            x.AddConsumer<RegisterModelConsumer>();
+            x.AddConsumer<RegisterModelConsumer>(typeof(RegisterModelConsumerDefinition));
             x.AddConsumer<RollbackConsumer>();
             x.AddConsumer<TrackIngestedBatchConsumer>();
             x.AddConsumer<TrackAcceptedBatchConsumer>();

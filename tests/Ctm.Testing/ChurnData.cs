@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ctm.EndToEnd.Tests;
+namespace Ctm.Testing;
 
 /// <summary>A small churn-like dataset with a nonlinear label, generated from a fixed seed.</summary>
 public static class ChurnData

@@ -11,7 +11,7 @@ var sizes = args.Length > 0 ? args.Select(a => int.Parse(a, CultureInfo.Invarian
 var folder = Path.Combine(FindRoot(), ".ctm", "bench");
 Directory.CreateDirectory(folder);
 Console.WriteLine($"command: dotnet run -c Release --project bench/Ctm.Bench.Statistics -- {string.Join(' ', sizes)}");
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {RuntimeDescription()}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {RuntimeDescription()}, load average {LoadAverage()}");
 
 foreach (var mb in sizes)
 {
@@ -24,19 +24,36 @@ foreach (var mb in sizes)
     var bytes = new FileInfo(path).Length;
     var schema = InferSchema(path);
 
-    // Warm up both paths (JIT, page cache), then time the best of three runs each.
-    Parse(path);
-    Statistics(path, schema);
-    var parse = Best(() => Parse(path));
-    var stats = Best(() => Statistics(path, schema));
-    var infer = Best(() => Statistics(path, null));
+    // Warm up every path (JIT tiers, page cache), then interleave the timed runs so that no path profits from
+    // running later (warmer code, a quieter machine); the best of seven per path is reported.
+    Func<Run>[] paths = [() => Parse(path), () => Statistics(path, schema, pipelined: true), () => Statistics(path, schema, pipelined: false), () => Statistics(path, null, pipelined: true)];
+    for (var w = 0; w < 3; w++)
+    {
+        foreach (var p in paths)
+        {
+            p();
+        }
+    }
 
+    var runs = paths.Select(_ => new List<Run>()).ToArray();
+    for (var round = 0; round < 7; round++)
+    {
+        for (var j = 0; j < paths.Length; j++)
+        {
+            runs[j].Add(paths[j]());
+        }
+    }
+
+    var best = runs.Select(r => r.MinBy(x => x.Seconds)!).ToArray();
+    var (parse, stats, oneThread, infer) = (best[0], best[1], best[2], best[3]);
     Console.WriteLine();
     Console.WriteLine($"{bytes / 1e6:0} MB, {parse.Rows:N0} rows");
     Report("parse only (CsvReader, every field touched)", bytes, parse);
-    Report("statistics with schema (typed columns)", bytes, stats);
+    Report("statistics with schema, two threads", bytes, stats);
+    Report("statistics with schema, one thread", bytes, oneThread);
     Report("statistics without schema (types inferred)", bytes, infer);
-    Console.WriteLine($"  statistics / parse time: {stats.Seconds / parse.Seconds:0.00}x (with schema), {infer.Seconds / parse.Seconds:0.00}x (inferring); peak process working set {Environment.WorkingSet / 1e6:0} MB");
+    Console.WriteLine($"  statistics / parse time: {stats.Seconds / parse.Seconds:0.00}x (with schema, two threads), {oneThread.Seconds / parse.Seconds:0.00}x (one thread), {infer.Seconds / parse.Seconds:0.00}x (inferring); peak process working set {Environment.WorkingSet / 1e6:0} MB");
+    Console.WriteLine($"  load average at the end: {LoadAverage()}");
 }
 
 static Run Parse(string path) => Measure(() =>
@@ -58,10 +75,10 @@ static Run Parse(string path) => Measure(() =>
     return rows;
 });
 
-static Run Statistics(string path, DataSchema? schema) => Measure(() =>
+static Run Statistics(string path, DataSchema? schema, bool pipelined) => Measure(() =>
 {
     using var reader = new CsvReader(File.OpenRead(path), path);
-    return BatchStatistics.Compute(reader, schema, "c4").RowCount;
+    return BatchStatistics.Compute(reader, schema, "c4", pipelined).RowCount;
 });
 
 static DataSchema InferSchema(string path)
@@ -97,9 +114,6 @@ static Run Measure(Func<long> body)
     var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
     return new Run(rows, watch.Elapsed.TotalSeconds, cpuSeconds, allocated, Math.Max(0, sampler.Peak - baseline));
 }
-
-// Best of five: the machine is shared, so the fastest run is the one least disturbed by other work.
-static Run Best(Func<Run> run) => Enumerable.Range(0, 5).Select(_ => run()).MinBy(r => r.Seconds)!;
 
 static void Report(string name, long bytes, Run run) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -165,6 +179,8 @@ static string FindRoot()
 
     return dir?.Parent is { } parent && File.Exists(Path.Combine(parent.FullName, "Directory.Build.props")) ? parent.FullName : dir?.FullName ?? ".";
 }
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
 static string RuntimeDescription() => System.Runtime.InteropServices.RuntimeInformation.OSDescription;
 

@@ -10,8 +10,8 @@ namespace Ctm.Data.Statistics;
 /// </summary>
 internal static class PipelinedStatistics
 {
-    private const int BlockRows = 2048;
-    private const int BlockChars = 1 << 17;
+    private const int BlockRows = 4096;
+    private const int BlockChars = 1 << 18;
     private const int BlocksInFlight = 3;
 
     public static void Run(CsvReader reader, StatisticsBuilder builder)
@@ -67,12 +67,15 @@ internal static class PipelinedStatistics
             foreach (var block in full.GetConsumingEnumerable(stop.Token))
             {
                 var chars = block.Chars.AsSpan();
+                var starts = block.Starts;
+                var lengths = block.Lengths;
+                var rows = block.Rows;
                 var field = 0;
-                for (var r = 0; r < block.Rows; r++)
+                for (var r = 0; r < rows; r++)
                 {
                     for (var i = 0; i < columns; i++, field++)
                     {
-                        builder.Add(i, chars.Slice(block.Starts[field], block.Lengths[field]));
+                        builder.Add(i, chars.Slice(starts[field], lengths[field]));
                     }
 
                     builder.EndRow();
@@ -94,7 +97,9 @@ internal static class PipelinedStatistics
 
     private sealed class RowBlock(int columns)
     {
-        public char[] Chars { get; private set; } = new char[BlockChars];
+        private char[] _chars = new char[BlockChars];
+
+        public char[] Chars => _chars;
         public int[] Starts { get; } = new int[BlockRows * columns];
         public int[] Lengths { get; } = new int[BlockRows * columns];
         public int Rows { get; private set; }
@@ -108,27 +113,24 @@ internal static class PipelinedStatistics
                 return false;
             }
 
-            var size = 0;
-            for (var i = 0; i < columns; i++)
-            {
-                size += reader.GetField(i).Length;
-            }
-
-            if (_used + size > Chars.Length)
-            {
-                if (Rows > 0)
-                {
-                    return false;
-                }
-
-                // One record larger than a block: the block grows for it.
-                Chars = new char[Math.Max(size, Chars.Length * 2)];
-            }
-
+            var rowStart = _used;
             var field = Rows * columns;
             for (var i = 0; i < columns; i++, field++)
             {
                 var text = reader.GetField(i);
+                if (_used + text.Length > Chars.Length)
+                {
+                    if (Rows > 0)
+                    {
+                        // No room: the record goes to the next block whole.
+                        _used = rowStart;
+                        return false;
+                    }
+
+                    // One record larger than a block: the block grows for it.
+                    Array.Resize(ref _chars, Math.Max(_used + text.Length, Chars.Length * 2));
+                }
+
                 text.CopyTo(Chars.AsSpan(_used));
                 Starts[field] = _used;
                 Lengths[field] = text.Length;

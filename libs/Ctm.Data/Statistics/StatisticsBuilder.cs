@@ -201,8 +201,16 @@ public sealed class StatisticsBuilder
             var d = value - _shift;
             _sum += d;
             _sumOfSquares += d * d;
-            _min = Math.Min(_min, value);
-            _max = Math.Max(_max, value);
+            // Plain compares: the value is finite here, so Math.Min's NaN and signed-zero handling is not needed.
+            if (value < _min)
+            {
+                _min = value;
+            }
+
+            if (value > _max)
+            {
+                _max = value;
+            }
             if (value == 0)
             {
                 _zeros++;

@@ -49,7 +49,7 @@ public sealed class SkewTests(ValidatorFixture system) : IClassFixture<Validator
             statistics = JsonDocument.Parse(ServingStatistics(new ChurnCsv { Seed = 113, Rows = 500, WithoutLabel = true })).RootElement,
         });
         Assert.True(clean.GetProperty("status").GetString() == "ok", clean.ToString());
-        Assert.Equal([b1, b2], Guids(clean.GetProperty("baselineBatchIds")).Order());
+        Assert.Equal(new[] { b1, b2 }.Order(), Guids(clean.GetProperty("baselineBatchIds")).Order());
 
         // The Predictor's way: the event on the bus.
         var bus = await system.BusAsync();
@@ -76,5 +76,10 @@ public sealed class SkewTests(ValidatorFixture system) : IClassFixture<Validator
         Assert.Equal("monthly_fee", anomaly.GetProperty("feature").GetString());
         Assert.Equal("Skew", anomaly.GetProperty("kind").GetString());
         Assert.Contains("training baseline", anomaly.GetProperty("description").GetString(), StringComparison.Ordinal);
+
+        var svg = await validator.GetStringAsync($"v1/datasets/{dataset}/skew/{skewed.Value.GetProperty("id").GetGuid()}.svg");
+        Assert.StartsWith("<svg", svg, StringComparison.Ordinal);
+        Assert.Contains("monthly_fee — Jensen-Shannon divergence", svg, StringComparison.Ordinal);
+        Assert.Contains("SKEWED", svg, StringComparison.Ordinal);
     }
 }

@@ -34,7 +34,8 @@ public static class DriftChart
     /// <summary>An SVG document with one panel per feature.</summary>
     /// <param name="title">A title line, e.g. the batch id and what it is compared with.</param>
     /// <param name="panels">The features to draw.</param>
-    public static string Render(string title, IReadOnlyList<DriftPanel> panels)
+    /// <param name="flag">The word that marks a flagged feature (e.g. SKEWED for serving against a baseline).</param>
+    public static string Render(string title, IReadOnlyList<DriftPanel> panels, string flag = "DRIFTED")
     {
         ArgumentNullException.ThrowIfNull(panels);
         var height = 40 + (Math.Max(1, panels.Count) * PanelHeight);
@@ -51,17 +52,17 @@ public static class DriftChart
 
         for (var i = 0; i < panels.Count; i++)
         {
-            DrawPanel(svg, panels[i], 40 + (i * PanelHeight));
+            DrawPanel(svg, panels[i], 40 + (i * PanelHeight), flag);
         }
 
         svg.Append("</svg>\n");
         return svg.ToString();
     }
 
-    private static void DrawPanel(StringBuilder svg, DriftPanel panel, int y0)
+    private static void DrawPanel(StringBuilder svg, DriftPanel panel, int y0, string flag)
     {
         var heading = panel.Result is { } r
-            ? F($"{panel.Feature} — {r.Measure} {r.Distance:0.####}, p = {r.PValue:0.##E+0}, n = {r.ReferenceCount} vs {r.CurrentCount}{(panel.Flagged ? " — DRIFTED" : "")}")
+            ? F($"{panel.Feature} — {r.Measure} {r.Distance:0.####}, p = {r.PValue:0.##E+0}, n = {r.ReferenceCount} vs {r.CurrentCount}{(panel.Flagged ? " — " + flag : "")}")
             : F($"{panel.Feature} — too few values to compare");
         svg.Append(F($"<text x=\"{Left}\" y=\"{y0 + 18}\" font-size=\"12\" font-weight=\"bold\" fill=\"{(panel.Flagged ? "#c92a2a" : "#212529")}\">{Escape(heading)}</text>\n"));
 

@@ -1,10 +1,13 @@
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
 using Ctm.Validator.Skew;
 using Ctm.Validator.Storage;
+using Ctm.Validator.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Ctm.Validator.Apis;
 
@@ -19,6 +22,7 @@ public static class SkewApi
         var api = app.MapGroup("/v1/datasets/{dataset}");
         api.MapPost("/serving-statistics", PostServingStatisticsAsync);
         api.MapGet("/skew", GetSkewAsync);
+        api.MapGet("/skew/{id:guid}.svg", GetSkewSvgAsync);
         return app;
     }
 
@@ -63,6 +67,35 @@ public static class SkewApi
             .Where(r => r.Dataset == dataset && (version == null || r.ModelVersion == version))
             .OrderByDescending(r => r.CreatedAt).Take(50).ToListAsync(ct);
         return TypedResults.Ok(reports.Select(SkewReportDto.From).ToList());
+    }
+
+    /// <summary>Histograms of serving inputs against the training baseline, one panel per feature.</summary>
+    public static async Task<Results<ContentHttpResult, NotFound>> GetSkewSvgAsync(
+        string dataset, Guid id, ValidatorDbContext db, DatasetStore store, IOptions<ValidatorSettings> settings, CancellationToken ct)
+    {
+        var report = await db.SkewReports.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id && r.Dataset == dataset, ct);
+        if (report is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var serving = BatchStatistics.FromJson(report.Statistics);
+        var baseline = await store.MergeAsync(report.BaselineBatchIds, ct);
+        var schema = await store.CurrentSchemaAsync(dataset, ct);
+        var thresholds = schema is null ? null : await store.WithThresholdsAsync(dataset, schema.Data, ct);
+        var panels = new List<DriftPanel>();
+        foreach (var column in serving.Columns)
+        {
+            if (baseline?.Column(column.Name) is { } reference)
+            {
+                var result = DriftDetector.Compare(reference, column);
+                var limits = thresholds?.Find(column.Name)?.Skew ?? settings.Value.DefaultSkew;
+                panels.Add(new DriftPanel(column.Name, reference, column, result, result?.Exceeds(limits) == true));
+            }
+        }
+
+        var title = $"{dataset} v{report.ModelVersion} serving ({report.Replica}, {report.SampledRows} rows) vs its training baseline ({report.BaselineBatchIds.Length} batches): {report.Status}";
+        return TypedResults.Content(DriftChart.Render(title, panels, "SKEWED"), "image/svg+xml");
     }
 }
 

@@ -1,10 +1,10 @@
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
 using Ctm.Validator.Storage;
+using Ctm.Validator.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Ctm.Validator.Validation;
 
 namespace Ctm.Validator.Apis;
 

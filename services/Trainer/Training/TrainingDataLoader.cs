@@ -30,9 +30,12 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
             return null;
         }
 
-        // Train on the newest schema only: a schema change starts a new lineage with a full retrain.
+        // Train on the batches shaped like the newest schema's (same features, label and task). A change that only
+        // relaxes the schema (a new domain value, a wider range) keeps the lineage; a new or retyped column starts a
+        // new one with a full retrain.
         var schemaVersion = batches.Max(b => b.SchemaVersion);
-        batches = [.. batches.Where(b => b.SchemaVersion == schemaVersion)];
+        var shape = Shape(batches.Last(b => b.SchemaVersion == schemaVersion));
+        batches = [.. batches.Where(b => Shape(b) == shape)];
         var (window, weights, description) = TrainingWindow.Apply(policy, batches);
         var newest = window[^1];
         var features = JsonSerializer.Deserialize<List<ColumnSpec>>(newest.Features, Json)!
@@ -82,6 +85,10 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
         cache.Add(key, data);
         return data;
     }
+
+    private static string Shape(AcceptedBatch batch) =>
+        string.Join('|', JsonSerializer.Deserialize<List<ColumnSpec>>(batch.Features, Json)!.Select(c => $"{c.Name}:{c.Kind}"))
+        + $"|label={batch.LabelColumn}|task={batch.Task}";
 }
 
 /// <summary>

@@ -263,8 +263,10 @@ public sealed partial class TrainingRunner(
             return (null, null, null);
         }
 
-        var parent = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.State, r.SchemaVersion }).SingleOrDefaultAsync(ct);
-        if (parent is null || parent.SchemaVersion != set.SchemaVersion)
+        // Same features and task (checked below) is what warm start needs; a schema version that only relaxed
+        // domains or ranges does not break it.
+        var parent = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.State }).SingleOrDefaultAsync(ct);
+        if (parent is null)
         {
             return (null, null, null);
         }

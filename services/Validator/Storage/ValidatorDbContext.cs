@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Validator.Storage;
@@ -24,131 +25,63 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
         {
             b.ToTable("datasets");
             b.HasKey(x => x.Dataset);
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.LabelColumn).HasColumnName("label_column");
-            b.Property(x => x.Task).HasColumnName("task");
-            b.Property(x => x.UpdatedAt).HasColumnName("updated_at");
         });
         modelBuilder.Entity<SchemaVersion>(b =>
         {
             b.ToTable("schemas");
             b.HasKey(x => new { x.Dataset, x.Version });
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Version).HasColumnName("version");
-            b.Property(x => x.Definition).HasColumnName("definition").HasColumnType("jsonb");
-            b.Property(x => x.Reason).HasColumnName("reason");
-            b.Property(x => x.CreatedAt).HasColumnName("created_at");
-            b.Property(x => x.DataSchema).HasColumnName("data_schema").HasColumnType("jsonb");
-            b.Property(x => x.CreatedBy).HasColumnName("created_by");
+            b.Property(x => x.Definition).HasColumnType("jsonb");
+            b.Property(x => x.DataSchema).HasColumnType("jsonb");
         });
         modelBuilder.Entity<BatchDecision>(b =>
         {
             b.ToTable("batches");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.BatchId).HasColumnName("batch_id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Status).HasColumnName("status");
-            b.Property(x => x.SchemaVersion).HasColumnName("schema_version");
-            b.Property(x => x.RowCount).HasColumnName("row_count");
-            b.Property(x => x.Sha256).HasColumnName("sha256");
-            b.Property(x => x.Location).HasColumnName("location");
-            b.Property(x => x.CorrelationId).HasColumnName("correlation_id");
-            b.Property(x => x.Reasons).HasColumnName("reasons").HasColumnType("jsonb");
-            b.Property(x => x.DecidedAt).HasColumnName("decided_at");
-            b.Property(x => x.Details).HasColumnName("details").HasColumnType("jsonb");
-            b.Property(x => x.WindowBatchIds).HasColumnName("window_batch_ids");
-            b.Property(x => x.UpdatedAt).HasColumnName("updated_at");
+            b.Property(x => x.Reasons).HasColumnType("jsonb");
+            b.Property(x => x.Details).HasColumnType("jsonb");
         });
         modelBuilder.Entity<StoredStatistics>(b =>
         {
             b.ToTable("batch_statistics");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.BatchId).HasColumnName("batch_id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Statistics).HasColumnName("statistics").HasColumnType("jsonb");
-            b.Property(x => x.CreatedAt).HasColumnName("created_at");
+            b.Property(x => x.Statistics).HasColumnType("jsonb");
         });
         modelBuilder.Entity<SchemaProposal>(b =>
         {
             b.ToTable("schema_proposals");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Id).HasColumnName("id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.BatchId).HasColumnName("batch_id");
-            b.Property(x => x.BaseVersion).HasColumnName("base_version");
-            b.Property(x => x.Changes).HasColumnName("changes").HasColumnType("jsonb");
-            b.Property(x => x.Status).HasColumnName("status");
-            b.Property(x => x.CreatedAt).HasColumnName("created_at");
-            b.Property(x => x.DecidedBy).HasColumnName("decided_by");
-            b.Property(x => x.DecisionReason).HasColumnName("decision_reason");
-            b.Property(x => x.DecidedAt).HasColumnName("decided_at");
-            b.Property(x => x.ResultingVersion).HasColumnName("resulting_version");
+            b.Property(x => x.Changes).HasColumnType("jsonb");
         });
         modelBuilder.Entity<AuditEntry>(b =>
         {
             b.ToTable("audit_log");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Id).HasColumnName("id").UseIdentityByDefaultColumn();
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.BatchId).HasColumnName("batch_id");
-            b.Property(x => x.Action).HasColumnName("action");
-            b.Property(x => x.Operator).HasColumnName("operator");
-            b.Property(x => x.Reason).HasColumnName("reason");
-            b.Property(x => x.Details).HasColumnName("details").HasColumnType("jsonb");
-            b.Property(x => x.At).HasColumnName("at");
+            b.Property(x => x.Id).UseIdentityByDefaultColumn();
+            b.Property(x => x.Details).HasColumnType("jsonb");
         });
         modelBuilder.Entity<FeatureThreshold>(b =>
         {
             b.ToTable("thresholds");
             b.HasKey(x => new { x.Dataset, x.Feature, x.Kind });
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Feature).HasColumnName("feature");
-            b.Property(x => x.Kind).HasColumnName("kind");
-            b.Property(x => x.Significance).HasColumnName("significance");
-            b.Property(x => x.JensenShannonFloor).HasColumnName("jensen_shannon_floor");
-            b.Property(x => x.LInfinityFloor).HasColumnName("l_infinity_floor");
-            b.Property(x => x.Enabled).HasColumnName("enabled");
-            b.Property(x => x.UpdatedBy).HasColumnName("updated_by");
-            b.Property(x => x.UpdatedAt).HasColumnName("updated_at");
         });
         modelBuilder.Entity<ModelRun>(b =>
         {
             b.ToTable("model_runs");
             b.HasKey(x => x.RunId);
-            b.Property(x => x.RunId).HasColumnName("run_id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.BatchIds).HasColumnName("batch_ids");
-            b.Property(x => x.SchemaVersion).HasColumnName("schema_version");
-            b.Property(x => x.FinishedAt).HasColumnName("finished_at");
         });
         modelBuilder.Entity<ModelVersion>(b =>
         {
             b.ToTable("model_versions");
             b.HasKey(x => new { x.Dataset, x.Version });
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.Version).HasColumnName("version");
-            b.Property(x => x.RunId).HasColumnName("run_id");
-            b.Property(x => x.Generation).HasColumnName("generation");
-            b.Property(x => x.PromotedAt).HasColumnName("promoted_at");
         });
         modelBuilder.Entity<SkewReport>(b =>
         {
             b.ToTable("skew_reports");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Id).HasColumnName("id");
-            b.Property(x => x.Dataset).HasColumnName("dataset");
-            b.Property(x => x.ModelVersion).HasColumnName("model_version");
-            b.Property(x => x.Replica).HasColumnName("replica");
-            b.Property(x => x.WindowStart).HasColumnName("window_start");
-            b.Property(x => x.WindowEnd).HasColumnName("window_end");
-            b.Property(x => x.SampledRows).HasColumnName("sampled_rows");
-            b.Property(x => x.ServedRows).HasColumnName("served_rows");
-            b.Property(x => x.Statistics).HasColumnName("statistics").HasColumnType("jsonb");
-            b.Property(x => x.BaselineBatchIds).HasColumnName("baseline_batch_ids");
-            b.Property(x => x.Status).HasColumnName("status");
-            b.Property(x => x.Anomalies).HasColumnName("anomalies").HasColumnType("jsonb");
-            b.Property(x => x.CreatedAt).HasColumnName("created_at");
+            b.Property(x => x.Statistics).HasColumnType("jsonb");
+            b.Property(x => x.Anomalies).HasColumnType("jsonb");
         });
+        modelBuilder.UseSnakeCaseNames();
     }
 }
 

@@ -25,6 +25,7 @@ public static class DriftChart
     private const int Left = 56;
     private const int Right = 16;
     private const int Top = 34;
+    private const int Header = 52; // title and legend lines
     private const int PlotHeight = 110;
     private const int NumericBins = 24;
     private const int MaxCategories = 12;
@@ -38,21 +39,22 @@ public static class DriftChart
     public static string Render(string title, IReadOnlyList<DriftPanel> panels, string flag = "DRIFTED")
     {
         ArgumentNullException.ThrowIfNull(panels);
-        var height = 40 + (Math.Max(1, panels.Count) * PanelHeight);
+        var height = Header + (Math.Max(1, panels.Count) * PanelHeight);
         var svg = new StringBuilder();
         svg.Append(F($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" font-family=\"sans-serif\" font-size=\"11\">\n"));
         svg.Append(F($"<rect width=\"{Width}\" height=\"{height}\" fill=\"white\"/>\n"));
         svg.Append(F($"<text x=\"{Left}\" y=\"18\" font-size=\"13\" font-weight=\"bold\">{Escape(title)}</text>\n"));
-        svg.Append(F($"<rect x=\"{Width - 250}\" y=\"8\" width=\"12\" height=\"12\" fill=\"{ReferenceFill}\"/><text x=\"{Width - 234}\" y=\"18\">reference</text>"));
-        svg.Append(F($"<rect x=\"{Width - 160}\" y=\"8\" width=\"12\" height=\"12\" fill=\"none\" stroke=\"{CurrentStroke}\" stroke-width=\"2\"/><text x=\"{Width - 144}\" y=\"18\">current</text>\n"));
+        // The legend has a line of its own, so a long title never runs into it.
+        svg.Append(F($"<rect x=\"{Left}\" y=\"27\" width=\"12\" height=\"12\" fill=\"{ReferenceFill}\"/><text x=\"{Left + 16}\" y=\"37\">reference</text>"));
+        svg.Append(F($"<rect x=\"{Left + 90}\" y=\"27\" width=\"12\" height=\"12\" fill=\"none\" stroke=\"{CurrentStroke}\" stroke-width=\"2\"/><text x=\"{Left + 106}\" y=\"37\">current</text>\n"));
         if (panels.Count == 0)
         {
-            svg.Append(F($"<text x=\"{Left}\" y=\"{40 + (PanelHeight / 2)}\">No feature has both a reference and a current sample.</text>\n"));
+            svg.Append(F($"<text x=\"{Left}\" y=\"{Header + (PanelHeight / 2)}\">No feature has both a reference and a current sample.</text>\n"));
         }
 
         for (var i = 0; i < panels.Count; i++)
         {
-            DrawPanel(svg, panels[i], 40 + (i * PanelHeight), flag);
+            DrawPanel(svg, panels[i], Header + (i * PanelHeight), flag);
         }
 
         svg.Append("</svg>\n");

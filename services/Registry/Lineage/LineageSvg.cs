@@ -57,7 +57,7 @@ public static class LineageSvg
                 var s = status.GetValueOrDefault(ids[i], "unknown");
                 var corrupt = s == BatchTracker.Corrupt;
                 svg.Append(CultureInfo.InvariantCulture, $"""<g class="batch{(corrupt ? " corrupt" : "")}"><title>batch {ids[i]} ({Esc(s)})</title><rect x="{x}" y="{y}" width="{BatchWidth}" height="{BatchHeight}" rx="4" fill="{(corrupt ? "#f8d0d0" : "#eef2f7")}" stroke="{(corrupt ? "#c00" : "#8896a8")}"/>""");
-                svg.Append(CultureInfo.InvariantCulture, $"""<text x="{x + 6}" y="{y + 13}">{ids[i].ToString()[..8]}</text><text x="{x + 6}" y="{y + 26}" font-size="10" fill="{(corrupt ? "#c00" : "#555")}">{Esc(s)}</text></g>""").Append('\n');
+                svg.Append(CultureInfo.InvariantCulture, $"""<text x="{x + 6}" y="{y + 13}">{ids[i].ToString()[^8..]}</text><text x="{x + 6}" y="{y + 26}" font-size="10" fill="{(corrupt ? "#c00" : "#555")}">{Esc(s)}</text></g>""").Append('\n');
             }
 
             var vx = 20 + (column[version] * (VersionWidth + Gap)) + (VersionWidth / 2);

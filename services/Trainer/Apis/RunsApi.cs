@@ -55,7 +55,7 @@ public static class RunsApi
         }
 
         var curve = JsonSerializer.Deserialize<double[]>(run.LossCurve)!;
-        var title = $"{run.Dataset} - run {id.ToString()[..8]} - {run.FinishedAt:yyyy-MM-dd HH:mm:ss}Z";
+        var title = $"{run.Dataset} - run {id.ToString()[^8..]} - {run.FinishedAt:yyyy-MM-dd HH:mm:ss}Z";
         return TypedResults.Content(LossCurveSvg.Render(curve, title), "image/svg+xml");
     }
 

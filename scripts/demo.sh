@@ -136,5 +136,9 @@ Ask for more (TensorFlow Serving REST):
     -d '{"instances":[{"tenure":12,"plan":"basic","region":"eu","monthly_fee":80,"support_calls":4}]}'
 Lineage of the serving version:   curl -s $(url Registry)/v1/datasets/$dataset/versions/$version
 Why a batch was quarantined:      curl -s $(url Validator)/v1/datasets/$dataset/batches
+The lineage as a picture:         $(url Registry)/v1/datasets/$dataset/lineage.svg
+Roll back, declaring batch-04 corrupt (every version it influenced is tainted; the newest clean one serves):
+  curl -s -X POST $(url Registry)/v1/datasets/$dataset/rollbacks -H 'content-type: application/json' \\
+    -d '{"corruptBatchId":"${batch_ids[3]}","reason":"upstream sent fees in cents","operator":"$(whoami)"}'
 The services keep running; stop them (and the infrastructure) with: ./ctm down
 MSG

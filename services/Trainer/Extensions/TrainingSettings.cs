@@ -7,6 +7,13 @@ public sealed class TrainingSettings
 {
     public const string Section = "Training";
 
+    /// <summary>
+    /// Before a run, how long to wait for the previous run of the dataset to be promoted (or not), so that the run
+    /// warm-starts from it rather than from the version before; 0 starts at once.
+    /// </summary>
+    [Range(0, 600)]
+    public double PromotionWaitSeconds { get; set; } = 10;
+
     /// <summary>Widths of the hidden layers; empty for a linear or logistic model.</summary>
     public int[] HiddenLayers { get; set; } = [16];
 

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Ctm.Trainer.Training;
 
@@ -11,7 +13,14 @@ namespace Ctm.Trainer.Training;
 /// The dataset's policy decides inside the lock whether a run is due; runs due at once (a backlog) run back to back.
 /// </summary>
 /// <remarks>Takes <see cref="TrainingDevice"/> so the device is chosen, and logged, at start.</remarks>
-public sealed partial class TrainingWorker(IServiceProvider services, TrainingSignal signal, TrainingDevice device, IConfiguration configuration, ILogger<TrainingWorker> logger) : BackgroundService
+public sealed partial class TrainingWorker(
+    IServiceProvider services,
+    TrainingSignal signal,
+    TrainingDevice device,
+    IConfiguration configuration,
+    IOptions<TrainingSettings> settings,
+    TimeProvider clock,
+    ILogger<TrainingWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -73,6 +82,7 @@ public sealed partial class TrainingWorker(IServiceProvider services, TrainingSi
                 for (var run = 0; run < 100; run++)
                 {
                     await using var scope = services.CreateAsyncScope();
+                    await WaitForPreviousPromotionAsync(scope.ServiceProvider.GetRequiredService<TrainerDbContext>(), dataset, ct);
                     if (!await scope.ServiceProvider.GetRequiredService<TrainingRunner>().RunAsync(dataset, ct))
                     {
                         break;
@@ -90,6 +100,38 @@ public sealed partial class TrainingWorker(IServiceProvider services, TrainingSi
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Training worker started on {Device}")]
     private partial void LogDevice(string device);
+
+    /// <summary>
+    /// Warm start is from the serving version. A run that starts right after the previous one finished would not
+    /// yet know whether the Registry promoted it, and would start from the version before; so wait (bounded) until
+    /// the previous run serves, or the Registry has had <see cref="TrainingSettings.PromotionWaitSeconds"/> to decide.
+    /// </summary>
+    private async Task WaitForPreviousPromotionAsync(TrainerDbContext db, string dataset, CancellationToken ct)
+    {
+        var wait = TimeSpan.FromSeconds(settings.Value.PromotionWaitSeconds);
+        var last = await db.Runs.AsNoTracking().Where(r => r.Dataset == dataset).OrderByDescending(r => r.FinishedAt)
+            .Select(r => new { r.Id, r.FinishedAt }).FirstOrDefaultAsync(ct);
+        if (last is null || wait <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        while (clock.GetUtcNow() - last.FinishedAt < wait)
+        {
+            if (await db.Serving.AsNoTracking().AnyAsync(s => s.Dataset == dataset && s.RunId == last.Id, ct)
+                || await db.Jobs.AnyAsync(j => j.Dataset == dataset && j.TriggerKey.StartsWith("retrain:") && j.Status == "pending", ct))
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+        }
+
+        LogPromotionNotSeen(dataset, last.Id, wait.TotalSeconds);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Dataset}: run {RunId} was not seen promoted within {Seconds} s; the next run warm-starts from the serving version")]
+    private partial void LogPromotionNotSeen(string dataset, Guid runId, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Training poll failed; retrying")]
     private partial void LogPollFailed(Exception error);

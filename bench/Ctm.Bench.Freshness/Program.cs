@@ -47,7 +47,7 @@ try
     // Run 0 defines the schema and warms up the JIT and the connections: printed, not counted.
     for (var run = 0; run <= runs; run++)
     {
-        var csv = ChurnCsv(rows, seed: 1000 + run);
+        var csv = ChurnData.Csv(rows, seed: 1000 + run);
         using var content = new StringContent(csv, Encoding.UTF8, "text/csv");
         var t0 = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -151,24 +151,6 @@ static string OptionText(string[] args, string name, string fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-}
-
-static string ChurnCsv(int rows, int seed)
-{
-    var random = new Random(seed);
-    var plans = new[] { "basic", "pro", "team" };
-    var csv = new StringBuilder("tenure,plan,monthly_fee,support_calls,churned\n");
-    for (var i = 0; i < rows; i++)
-    {
-        var tenure = random.Next(1, 60);
-        var plan = plans[random.Next(plans.Length)];
-        var fee = Math.Round(10 + (random.NextDouble() * 90), 2);
-        var calls = random.Next(0, 8);
-        var risk = (calls * 0.5) - (tenure * 0.06) + (plan == "basic" ? 0.8 : 0) + (fee > 70 ? 0.7 : 0);
-        csv.Append(CultureInfo.InvariantCulture, $"{tenure},{plan},{fee},{calls},{(risk + ((random.NextDouble() - 0.5) * 0.8) > 0.3 ? "yes" : "no")}\n");
-    }
-
-    return csv.ToString();
 }
 
 namespace Ctm.Bench.Freshness

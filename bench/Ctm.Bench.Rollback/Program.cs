@@ -30,7 +30,7 @@ try
     using var ingest = system.Client("Ingest");
     using var registry = system.Client("Registry");
     (await validator.PutAsJsonAsync($"v1/datasets/{seed}/config", new { labelColumn = "churned", task = "binary" })).EnsureSuccessStatusCode();
-    using (var csv = new StringContent(ChurnCsv(400, 1), Encoding.UTF8, "text/csv"))
+    using (var csv = new StringContent(ChurnData.Csv(400, 1), Encoding.UTF8, "text/csv"))
     {
         (await ingest.PostAsync($"v1/datasets/{seed}/batches", csv)).EnsureSuccessStatusCode();
     }
@@ -167,24 +167,6 @@ static int Option(string[] args, string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}
-
-static string ChurnCsv(int rows, int seed)
-{
-    var random = new Random(seed);
-    var plans = new[] { "basic", "pro", "team" };
-    var csv = new StringBuilder("tenure,plan,monthly_fee,support_calls,churned\n");
-    for (var i = 0; i < rows; i++)
-    {
-        var tenure = random.Next(1, 60);
-        var plan = plans[random.Next(plans.Length)];
-        var fee = Math.Round(10 + (random.NextDouble() * 90), 2);
-        var calls = random.Next(0, 8);
-        var risk = (calls * 0.5) - (tenure * 0.06) + (plan == "basic" ? 0.8 : 0) + (fee > 70 ? 0.7 : 0);
-        csv.Append(CultureInfo.InvariantCulture, $"{tenure},{plan},{fee},{calls},{(risk + ((random.NextDouble() - 0.5) * 0.8) > 0.3 ? "yes" : "no")}\n");
-    }
-
-    return csv.ToString();
 }
 
 namespace Ctm.Bench.Rollback

@@ -57,6 +57,13 @@ public sealed class ServingOptions
     [Range(0.0, 1.0)]
     public double StatisticsSampleRate { get; set; } = 0.1;
 
+    /// <summary>
+    /// Serving statistics: at most this many sampled rows per second per model version (0 = no cap). Skew needs
+    /// a few thousand rows per report, not every tenth request of a busy replica; summarizing them is the costly part.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int StatisticsMaxRowsPerSecond { get; set; } = 200;
+
     /// <summary>Serving statistics: seconds between reports.</summary>
     [Range(1, 86_400)]
     public int StatisticsIntervalSeconds { get; set; } = 60;

@@ -25,12 +25,19 @@ public sealed class ServingStatistics(IOptions<ServingOptions> options, TimeProv
             return;
         }
 
-        var window = _windows.GetOrAdd((model.Dataset, model.Version), _ => new Window(model.Signature, clock.GetUtcNow()));
+        var window = _windows.GetOrAdd((model.Dataset, model.Version), static (_, a) => new Window(a.Signature, a.Clock.GetUtcNow()), (model.Signature, Clock: clock));
         Interlocked.Add(ref window.Served, block.Count);
+        var cap = options.Value.StatisticsMaxRowsPerSecond;
         for (var r = 0; r < block.Count; r++)
         {
             if (rate >= 1 || Random.Shared.NextDouble() < rate)
             {
+                // The cap is checked without the lock: a few rows over it do no harm, waiting for the lock would.
+                if (cap > 0 && window.Sampled >= cap * Math.Max(1, (clock.GetUtcNow() - window.Start).TotalSeconds))
+                {
+                    return;
+                }
+
                 window.Add(block, r);
             }
         }
@@ -87,6 +94,8 @@ public sealed class ServingStatistics(IOptions<ServingOptions> options, TimeProv
         }
 
         public DateTimeOffset Start { get; }
+
+        public long Sampled => Volatile.Read(ref _sampled);
 
         public void Add(RowBlock block, int row)
         {

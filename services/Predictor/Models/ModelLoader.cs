@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Ctm.Contracts;
 using Ctm.Onnx;
 using Ctm.Onnx.Model;
@@ -225,18 +224,18 @@ public sealed partial class ModelLoader(
 
     private async Task<byte[]> DownloadAsync(string location, string sha256, CancellationToken ct)
     {
-        using var client = http.CreateClient(HttpExtensions.ClientName);
-        var response = await client.GetAsync(location, ct);
-        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        try
+        {
+            return await http.RedeemClaimCheckAsync(location, sha256, ct);
+        }
+        catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             throw new ModelLoadException("download-failed", $"the artifact at {location} does not exist (404)");
         }
-
-        var bytes = await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync(ct);
-        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        return string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase)
-            ? bytes
-            : throw new ModelLoadException("hash-mismatch", $"the artifact's SHA-256 is {actual}, expected {sha256}");
+        catch (ClaimCheckMismatchException e)
+        {
+            throw new ModelLoadException("hash-mismatch", $"the artifact's SHA-256 is {e.Actual}, expected {e.Expected}");
+        }
     }
 
     private async Task ReinstateAsync(LoadedModelInfo previous, CancellationToken ct)

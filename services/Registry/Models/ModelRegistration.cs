@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Registry.Policies;
@@ -30,13 +29,8 @@ public sealed partial class ModelRegistration(
         }
 
         // Take ownership of the artifact: fetch it from the Trainer and check it is the announced one.
-        using var client = http.CreateClient(HttpExtensions.ClientName);
-        var artifact = await client.GetByteArrayAsync(message.ArtifactLocation, ct);
-        var sha256 = Convert.ToHexStringLower(SHA256.HashData(artifact));
-        if (!string.Equals(sha256, message.ArtifactSha256, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidDataException($"The artifact at {message.ArtifactLocation} has SHA-256 {sha256}, not the announced {message.ArtifactSha256}");
-        }
+        var artifact = await http.RedeemClaimCheckAsync(message.ArtifactLocation, message.ArtifactSha256, ct);
+        var sha256 = message.ArtifactSha256.ToLowerInvariant();
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await LockDatasetAsync(message.Dataset, ct);

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Parsing;
@@ -64,13 +63,7 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
             return cached;
         }
 
-        using var client = http.CreateClient(HttpExtensions.ClientName);
-        var bytes = await client.GetByteArrayAsync(batch.Location, ct);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (!string.Equals(sha, batch.Sha256, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidDataException($"The rows of batch {batch.BatchId} at {batch.Location} have SHA-256 {sha}, not {batch.Sha256}");
-        }
+        var bytes = await http.RedeemClaimCheckAsync(batch.Location, batch.Sha256, ct);
 
         using var stream = new MemoryStream(bytes, writable: false);
         var table = TabularBatch.ReadCsv(stream, batch.Location);

@@ -29,7 +29,6 @@ public static class Extensions
         builder.Services.AddScoped<QuarantineService>();
         builder.Services.AddScoped<SchemaService>();
         builder.Services.AddScoped<SkewService>();
-        builder.Services.AddSingleton<BatchFetcher>();
         builder.AddCtmMessaging(x =>
         {
             x.AddConsumer<ValidateBatchConsumer>(typeof(ValidateBatchConsumerDefinition));

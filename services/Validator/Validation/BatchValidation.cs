@@ -4,6 +4,7 @@ using Ctm.Data.Parsing;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
+using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -16,7 +17,7 @@ namespace Ctm.Validator.Validation;
 /// Statistics are computed in one streaming pass and stored, so windows and training baselines are merges.
 /// </summary>
 public sealed partial class BatchValidation(
-    ValidatorDbContext db, DatasetStore store, BatchFetcher fetcher, OutboxSignal signal, IOptions<ValidatorSettings> settings, TimeProvider clock, ILogger<BatchValidation> logger)
+    ValidatorDbContext db, DatasetStore store, IHttpClientFactory http, OutboxSignal signal, IOptions<ValidatorSettings> settings, TimeProvider clock, ILogger<BatchValidation> logger)
 {
     public async Task ValidateAsync(BatchIngested message, CancellationToken ct)
     {
@@ -27,7 +28,7 @@ public sealed partial class BatchValidation(
         }
 
         // Fetch outside the transaction: no locks are held while the network is slow.
-        var bytes = await fetcher.FetchAsync(message.Location, message.Sha256, ct);
+        var bytes = await http.RedeemClaimCheckAsync(message.Location, message.Sha256, ct);
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // Serialize decisions per dataset, so that two first batches cannot both fix the schema.

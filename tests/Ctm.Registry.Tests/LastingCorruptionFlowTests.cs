@@ -183,6 +183,41 @@ public sealed class LastingCorruptionFlowTests(RegistryFixture system)
         }
     }
 
+    /// <summary>
+    /// A rollback's retrain and its BatchDeclaredCorrupt messages reach the Trainer on different queues, in no fixed
+    /// order: the retrain carries the exclusions itself. Here no BatchDeclaredCorrupt is sent at all.
+    /// </summary>
+    [Fact]
+    public async Task RetrainCarryingExclusions_NeverTrainsOnThem_BeforeTheTrainerHearsTheyAreCorrupt()
+    {
+        const string dataset = "retrain-exclusions";
+        using var validator = system.Client("Validator");
+        using var registry = system.Client("Registry");
+        using var trainer = system.Client("Trainer");
+        (await validator.PutAsJsonAsync($"v1/datasets/{dataset}/config", new { labelColumn = "churned", task = "binary" })).EnsureSuccessStatusCode();
+        (await registry.PutAsJsonAsync($"v1/datasets/{dataset}/policy", new { mode = "auto", tolerance = 1.0, @operator = "setup" })).EnsureSuccessStatusCode();
+        var batches = new List<Guid>();
+        for (var i = 1; i <= 3; i++)
+        {
+            batches.Add(await system.UploadBatchAsync(dataset, ChurnData.Csv(300, seed: 60 + i)));
+            await system.WaitServingAsync(dataset, i);
+        }
+
+        var bus = await system.BusAsync();
+        await bus.Publish(new RequestRetrain
+        {
+            RequestId = Guid.NewGuid(), Dataset = dataset, RequestedBy = "dora", ExcludeBatchIds = [batches[1]], ExcludeReason = "declared corrupt by dora: duplicated rows",
+            CorrelationId = Guid.NewGuid(),
+        });
+
+        var versions = await system.WaitVersionsAsync(dataset, 4);
+        Assert.Equal(new[] { batches[0], batches[2] }.Order(), versions[3].GetProperty("batchIds").EnumerateArray().Select(b => b.GetGuid()).Order());
+        var known = await trainer.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{dataset}/batches");
+        var excluded = Assert.Single(known!, b => b.GetProperty("excluded").GetBoolean());
+        Assert.Equal(batches[1], excluded.GetProperty("batchId").GetGuid());
+        Assert.Equal("declared corrupt by dora: duplicated rows", excluded.GetProperty("excludedReason").GetString());
+    }
+
     private static void AssertOutcome(JsonElement outcome, IEnumerable<Guid> corrupt)
     {
         Assert.Equal("done", outcome.GetProperty("status").GetString());

@@ -175,7 +175,9 @@ internal static class WeatherStream
             }
             else
             {
-                condition = random.Chance(regime.Cloud) ? "cloudy" : "clear";
+                // Clouds come with humid air and falling pressure, so the observed columns tell cloudy from clear.
+                var cloudLogit = Math.Log(regime.Cloud / (1 - regime.Cloud)) + (0.1 * (humidity - 75)) - (0.05 * (pressure - 1015));
+                condition = random.NextDouble() < 1 / (1 + Math.Exp(-cloudLogit)) ? "cloudy" : "clear";
             }
 
             if (corruption == Corruption.LabelFlip)

@@ -66,6 +66,13 @@ public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
         // v3 keeps the reason it was first tainted for.
         Assert.Contains($"batch {c}", versions![2].GetProperty("taintReason").GetString(), StringComparison.Ordinal);
 
+        // The same request again, now over the API: the first answer, marked a duplicate, and no second effect.
+        var again = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { requestId = rollback.RequestId, corruptBatchIds = new[] { b, c }, reason = rollback.Reason, @operator = "carol" });
+        var repeated = await again.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(repeated.GetProperty("duplicate").GetBoolean());
+        Assert.Equal([2, 3, 4], repeated.GetProperty("taintedVersions").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.Equal(new[] { b, c }.Order(), repeated.GetProperty("selector").GetProperty("batchIds").EnumerateArray().Select(x => x.GetGuid()).Order());
+
         // Refused, each with a clear reason, nothing changed.
         var unknown = Guid.NewGuid();
         var partlyUnknown = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchIds = new[] { a, unknown }, reason = "typo", @operator = "dave" });

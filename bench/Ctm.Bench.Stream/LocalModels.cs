@@ -5,11 +5,15 @@ using Ctm.Testing.Streams;
 
 namespace Ctm.Bench.Stream;
 
-/// <summary>A plain recipe: Adam, learning rate 1e-3, 10 epochs, the engine's default batch size, no warm start.</summary>
+/// <summary>
+/// A plain recipe as a practitioner would write it without tuning: Adam, learning rate 1e-3, 10 epochs, mini-batches
+/// of 32 (the common library default), no weight decay, no early stopping, no warm start.
+/// </summary>
 public sealed record Recipe(string Name, int[] HiddenLayers)
 {
     public const int Epochs = 10;
     public const double LearningRate = 1e-3;
+    public const int BatchSize = 32;
 
     public static readonly Recipe[] Plain = [new("logistic", []), new("mlp32", [32])];
 
@@ -18,6 +22,7 @@ public sealed record Recipe(string Name, int[] HiddenLayers)
         Task = task,
         HiddenLayers = HiddenLayers,
         Epochs = Epochs,
+        BatchSize = BatchSize,
         LearningRate = LearningRate,
         Seed = 42,
     };

@@ -50,7 +50,13 @@ try
         var options = name == "events" ? StreamOptions.EventsBenchmark : StreamOptions.WeatherBenchmark;
         if (batches is not null)
         {
-            options = options with { Batches = int.Parse(batches, CultureInfo.InvariantCulture) };
+            // A shorter stream keeps the corruptions that start inside it, cut at its end.
+            var n = int.Parse(batches, CultureInfo.InvariantCulture);
+            options = options with
+            {
+                Batches = n,
+                Corruptions = [.. options.Corruptions.Where(c => c.FirstBatch < n).Select(c => c with { Batches = Math.Min(c.Batches, n - c.FirstBatch) })],
+            };
         }
 
         if (seed is not null)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Ctm.Testing.Streams;
 
 namespace Ctm.Bench.Stream;
 
@@ -82,7 +83,7 @@ public static class Report
             F($"{r.Ctm.LogLoss:0.0000} vs {lowestStatic.LogLoss:0.0000} ({lowestStatic.Model}); worse in {worseBatches} of {r.Evaluated.Count} batches"),
             r.Ctm.LogLoss <= lowestStatic.LogLoss));
 
-        if (r.Stream.LateClass is { } late)
+        if (r.Stream.LateClass is { } late && r.LateClassLag.Count > 0)
         {
             var lag = r.LateClassLag.GetValueOrDefault("Ctm");
             goals.Add(new Goal(
@@ -150,14 +151,14 @@ public static class Report
         md.AppendLine();
         md.AppendLine(F($"`{command}`"));
         md.AppendLine();
-        md.AppendLine(F($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Commit()}, {Environment.ProcessorCount} cores. Stream: `{r.Stream.Options}`; {r.Stream.Task}, ")
+        md.AppendLine(F($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Commit()}, {Environment.ProcessorCount} cores. Stream: {Describe(r.Stream.Options)}; {r.Stream.Task}, ")
             + F($"{r.Stream.Batches.Count} batches, label `{r.Stream.LabelColumn}`{(r.Binary ? $" (AUC of `{r.PositiveClass}`)" : "")}; numeric {string.Join(", ", r.Stream.NumericFeatures)}; categorical {string.Join(", ", r.Stream.CategoricalFeatures)}."));
         md.AppendLine();
         md.AppendLine("The services run with their default settings; the benchmark sets only the Validator's dataset config (label column, task). "
             + "Each batch is predicted by the version serving before it arrives, then posted to Ingest; the benchmark waits until the Validator decided it and, "
             + "if accepted, the Trainer's run for it finished, the Registry decided, and the Predictor serves a promoted version. "
             + F($"The static model trains once on the first {StreamBenchmark.WarmupBatches} clean batches; the oracle trains from scratch on every clean batch before each evaluated batch ")
-            + F($"(both in-process, Adam, learning rate {Recipe.LearningRate}, {Recipe.Epochs} epochs; logistic regression and a 32-unit MLP).")); 
+            + F($"(both in-process with the Trainer's engine: Adam, learning rate {Recipe.LearningRate}, {Recipe.Epochs} epochs, batches of {Recipe.BatchSize}; logistic regression and a 32-unit MLP).")); 
         md.AppendLine();
         md.AppendLine(F($"## Prequential metrics ({r.Evaluated.Count} clean batches after the first {StreamBenchmark.WarmupBatches}, {r.Ctm.Rows} rows, the same for every model)"));
         md.AppendLine();
@@ -227,6 +228,10 @@ public static class Report
             F($"{r.Name}: prequential {(r.Binary ? "AUC" : "accuracy")} {r.Ctm.Primary:0.000} (Ctm) vs static {(r.Static.Count > 0 ? r.BestStatic.Evaluation.Primary : double.NaN):0.000}, oracle {(r.Oracle.Count > 0 ? r.BestOracle.Evaluation.Primary : double.NaN):0.000}"),
             metric, r.Stream.Batches.Count, series, r.Spans, [.. r.Outcomes.Select(o => o.Decision)], r.Stream.LateClassFirstBatch, r.Stream.LateClass);
     }
+
+    public static string Describe(StreamOptions options) =>
+        F($"{options.Kind}, {options.Batches} batches × {options.RowsPerBatch} rows, seed {options.Seed}, corruptions: ")
+        + (options.Corruptions.Count == 0 ? "none" : string.Join(", ", options.Corruptions.Select(c => F($"{c.Kind} over batches {c.FirstBatch}–{c.EndBatch - 1}"))));
 
     private static string Commit()
     {

@@ -8,7 +8,7 @@ namespace Ctm.Bench.Stream;
 public sealed record ChartSeries(string Name, string Color, double[] Metric, double[] LogLoss);
 
 /// <summary>A span of consecutive corrupt batches.</summary>
-public sealed record CorruptionSpan(string Kind, int First, int Last);
+public sealed record ShadedSpan(string Kind, int First, int Last);
 
 /// <summary>
 /// The per-batch picture: the headline metric and the log loss of each model over the batches, the Validator's
@@ -28,7 +28,7 @@ public static class SeriesChart
     private const string Accepted = "#40c057";
 
     public static string Render(
-        string title, string metricName, int batches, IReadOnlyList<ChartSeries> series, IReadOnlyList<CorruptionSpan> spans,
+        string title, string metricName, int batches, IReadOnlyList<ChartSeries> series, IReadOnlyList<ShadedSpan> spans,
         IReadOnlyList<string> decisions, int? lateClassBatch, string? lateClass)
     {
         var plotWidth = Width - Left - Right;
@@ -62,11 +62,11 @@ public static class SeriesChart
         var metricValues = series.SelectMany(s => s.Metric).Where(double.IsFinite).ToList();
         var low = metricValues.Count == 0 ? 0 : Math.Max(0, Math.Floor((metricValues.Min() - 0.01) * 20) / 20);
         var high = metricValues.Count == 0 ? 1 : Math.Min(1, Math.Ceiling((metricValues.Max() + 0.01) * 20) / 20);
-        Panel(svg, series, s => s.Metric, metricName, metricTop, low, high, X, plotWidth, "0.00", cap: null);
+        Panel(svg, series, s => s.Metric, metricName, metricTop, low, high, X, plotWidth, cap: null);
 
         var lossValues = series.SelectMany(s => s.LogLoss).Where(double.IsFinite).ToList();
         var lossHigh = lossValues.Count == 0 ? 1 : Math.Min(LogLossCap, Math.Ceiling(lossValues.Max() * 10) / 10);
-        Panel(svg, series, s => s.LogLoss, lossValues.Any(v => v > LogLossCap) ? $"log loss (cut at {LogLossCap}; ▲ above)" : "log loss", lossTop, 0, lossHigh, X, plotWidth, "0.0", cap: lossHigh);
+        Panel(svg, series, s => s.LogLoss, lossValues.Any(v => v > LogLossCap) ? $"log loss (cut at {LogLossCap}; ▲ above)" : "log loss", lossTop, 0, lossHigh, X, plotWidth, cap: lossHigh);
 
         // The Validator's decision per batch.
         svg.Append(F($"<text x=\"{Left - 6}\" y=\"{stripTop + 12}\" text-anchor=\"end\">Validator</text>\n"));
@@ -102,7 +102,7 @@ public static class SeriesChart
 
     private static void Panel(
         StringBuilder svg, IReadOnlyList<ChartSeries> series, Func<ChartSeries, double[]> values, string label, int top, double low, double high,
-        Func<double, double> x, int plotWidth, string format, double? cap)
+        Func<double, double> x, int plotWidth, double? cap)
     {
         if (!(high > low))
         {
@@ -111,11 +111,12 @@ public static class SeriesChart
 
         double Y(double v) => top + PanelHeight - ((Math.Clamp(v, low, high) - low) / (high - low) * PanelHeight);
         svg.Append(F($"<rect x=\"{Left}\" y=\"{top}\" width=\"{plotWidth}\" height=\"{PanelHeight}\" fill=\"none\" stroke=\"#868e96\"/>\n"));
-        for (var t = 0; t <= 4; t++)
+        // A round step that gives at most six intervals, so tick labels are short and exact.
+        var step = new[] { 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10 }.FirstOrDefault(s => (high - low) / s <= 6, 10);
+        for (var v = Math.Ceiling(low / step) * step; v <= high + 1e-9; v += step)
         {
-            var v = low + ((high - low) * t / 4);
             svg.Append(F($"<line x1=\"{Left}\" y1=\"{Y(v):0.#}\" x2=\"{Left + plotWidth}\" y2=\"{Y(v):0.#}\" stroke=\"#e9ecef\"/>"));
-            svg.Append(F($"<text x=\"{Left - 6}\" y=\"{Y(v) + 4:0.#}\" text-anchor=\"end\">{v.ToString(format, CultureInfo.InvariantCulture)}</text>"));
+            svg.Append(F($"<text x=\"{Left - 6}\" y=\"{Y(v) + 4:0.#}\" text-anchor=\"end\">{Math.Round(v, 2).ToString("0.0#", CultureInfo.InvariantCulture)}</text>"));
         }
 
         svg.Append(F($"\n<text x=\"{Left - 48}\" y=\"{top + (PanelHeight / 2)}\" transform=\"rotate(-90 {Left - 48} {top + (PanelHeight / 2)})\" text-anchor=\"middle\">{Escape(label)}</text>\n"));

@@ -10,7 +10,7 @@ public sealed record StreamResult(
     string Name, GeneratedStream Stream, bool Binary, string PositiveClass, IReadOnlyList<int> Evaluated,
     IReadOnlyList<BatchOutcome> Outcomes, IReadOnlyList<int?> ServingBefore, IReadOnlyList<string?> PredictErrors,
     Evaluation Ctm, IReadOnlyList<(Evaluation Evaluation, LocalResult Result)> Static, IReadOnlyList<(Evaluation Evaluation, LocalResult Result)> Oracle,
-    CtmCompute Compute, IReadOnlyList<CorruptionSpan> Spans, IReadOnlyDictionary<string, int?> LateClassLag, TimeSpan Elapsed)
+    CtmCompute Compute, IReadOnlyList<ShadedSpan> Spans, IReadOnlyDictionary<string, int?> LateClassLag, TimeSpan Elapsed)
 {
     public (Evaluation Evaluation, LocalResult Result) BestStatic => Static.MaxBy(s => s.Evaluation.Primary);
 
@@ -89,7 +89,8 @@ public static class StreamBenchmark
 
         var ctm = StreamMetrics.Evaluate("Ctm", binary, positive, classes, labels, evaluated, ctmPredictions);
         var lag = new Dictionary<string, int?>();
-        if (stream.LateClass is { } lateClass && stream.LateClassFirstBatch is { } first)
+        // A stream cut short (--batches) before the late class appears has no new class to measure.
+        if (stream.LateClass is { } lateClass && stream.LateClassFirstBatch is { } first && first < stream.Batches.Count)
         {
             lag["Ctm"] = LateClassLag(ctmPredictions, labels, lateClass, first);
             foreach (var (_, r) in statics.Concat(oracles))
@@ -131,9 +132,9 @@ public static class StreamBenchmark
     public static string PositiveClass(IReadOnlyList<string> classes) =>
         classes.FirstOrDefault(c => c is "1" or "true" or "True" or "yes") ?? (classes.Count > 1 ? classes[1] : classes.FirstOrDefault() ?? "1");
 
-    private static List<CorruptionSpan> Spans(GeneratedStream stream)
+    private static List<ShadedSpan> Spans(GeneratedStream stream)
     {
-        var spans = new List<CorruptionSpan>();
+        var spans = new List<ShadedSpan>();
         foreach (var batch in stream.Batches.Where(b => !b.IsClean))
         {
             var kind = Kind(batch);
@@ -143,7 +144,7 @@ public static class StreamBenchmark
             }
             else
             {
-                spans.Add(new CorruptionSpan(kind, batch.Index, batch.Index));
+                spans.Add(new ShadedSpan(kind, batch.Index, batch.Index));
             }
         }
 

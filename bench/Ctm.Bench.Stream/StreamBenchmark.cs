@@ -93,6 +93,7 @@ public static class StreamBenchmark
         if (stream.LateClass is { } lateClass && stream.LateClassFirstBatch is { } first && first < stream.Batches.Count)
         {
             lag["Ctm"] = LateClassLag(ctmPredictions, labels, lateClass, first);
+            lag["Ctm (known)"] = LateClassLag(ctmPredictions, labels, lateClass, first, knownOnly: true);
             foreach (var (_, r) in statics.Concat(oracles))
             {
                 lag[r.Name] = LateClassLag(r.Predictions, labels, lateClass, first);
@@ -107,13 +108,23 @@ public static class StreamBenchmark
     /// which the model, predicting before seeing that batch, either ranks the class first on at least one of its rows
     /// or gives it a mean probability above 0.1 over them. 0 would mean it was predicted before ever being seen; null: never.
     /// </summary>
-    public static int? LateClassLag(IReadOnlyList<BatchPrediction> predictions, IReadOnlyList<string?[]> labels, string lateClass, int firstBatch)
+    public static int? LateClassLag(IReadOnlyList<BatchPrediction> predictions, IReadOnlyList<string?[]> labels, string lateClass, int firstBatch, bool knownOnly = false)
     {
         foreach (var p in predictions.Where(p => p.Batch >= firstBatch).OrderBy(p => p.Batch))
         {
             var rows = Enumerable.Range(0, p.Rows.Length).Where(r => labels[p.Batch][r] == lateClass).ToList();
             if (rows.Count == 0)
             {
+                continue;
+            }
+
+            if (knownOnly)
+            {
+                if (rows.Any(r => p.Rows[r]?.ContainsKey(lateClass) == true))
+                {
+                    return p.Batch - firstBatch;
+                }
+
                 continue;
             }
 

@@ -16,7 +16,7 @@ public sealed record BatchOutcome(
     int? ServingAfter, double? FreshnessSeconds, double? PromotedAfterSeconds, string? Note);
 
 /// <summary>Ctm's training compute: the sum over the Trainer's runs of rows × epochs processed.</summary>
-public sealed record CtmCompute(long TrainedSamples, int Runs, bool FromTrainedSamples);
+public sealed record CtmCompute(long TrainedSamples, int Runs, bool FromTrainedSamples, string Modes);
 
 /// <summary>The benchmark's side of the five services' HTTP APIs for one dataset.</summary>
 public sealed class CtmClient(CtmSystem system, string dataset, string labelColumn, IReadOnlySet<string> numericFeatures) : IDisposable
@@ -217,7 +217,7 @@ public sealed class CtmClient(CtmSystem system, string dataset, string labelColu
         foreach (var run in runs!)
         {
             var parameters = run.GetProperty("parameters");
-            if (Number(parameters, "trainedSamples") is { } trained)
+            if ((Number(run, "trainedSamples") ?? Number(parameters, "trainedSamples")) is { } trained)
             {
                 samples += (long)trained;
             }
@@ -228,7 +228,9 @@ public sealed class CtmClient(CtmSystem system, string dataset, string labelColu
             }
         }
 
-        return new CtmCompute(samples, runs.Count, recorded && runs.Count > 0);
+        var modes = string.Join(", ", runs.GroupBy(r => Text(r, "mode") ?? (Text(r.GetProperty("parameters"), "warmStart") == "True" ? "warm" : "full"))
+            .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
+        return new CtmCompute(samples, runs.Count, recorded && runs.Count > 0, modes);
     }
 
     public void Dispose()

@@ -130,7 +130,10 @@ public static class Report
             ? "freshness: no batch's run was promoted and served"
             : F($"freshness (post → Predictor serving a version trained on the batch): median {StreamMetrics.Quantile(fresh, 0.5):0.0} s, p90 {StreamMetrics.Quantile(fresh, 0.9):0.0} s over {fresh.Count} promoted batches; post → promotion median {StreamMetrics.Quantile(promotedAfter, 0.5):0.0} s");
         var versions = r.Outcomes.Where(o => o.Version is not null).ToList();
-        yield return F($"training: {r.Compute.Runs} runs, {versions.Count(o => o.Promotion is "promoted" or "approved")} promoted, {versions.Count(o => o.Promotion is not ("promoted" or "approved"))} not ({string.Join(", ", versions.Where(o => o.Promotion is not ("promoted" or "approved")).GroupBy(o => o.Promotion).Select(g => $"{g.Key} {g.Count()}"))}), {r.Outcomes.Count(o => o.JobStatus is "failed")} jobs failed; the last version served: v{r.ServingBefore.LastOrDefault(v => v is not null)?.ToString(CultureInfo.InvariantCulture) ?? "-"}");
+        var notPromoted = versions.Where(o => o.Promotion is not ("promoted" or "approved")).GroupBy(o => o.Promotion).Select(g => $"{g.Key} {g.Count()}").ToList();
+        yield return F($"training: {r.Compute.Runs} runs ({r.Compute.Modes}), {versions.Count(o => o.Promotion is "promoted" or "approved")} promoted")
+            + (notPromoted.Count == 0 ? "" : $", {string.Join(", ", notPromoted)}")
+            + F($", {r.Outcomes.Count(o => o.JobStatus is "failed")} jobs failed; the last version served: v{r.ServingBefore.LastOrDefault(v => v is not null)?.ToString(CultureInfo.InvariantCulture) ?? "-"}");
         if (r.Stream.LateClass is { } late && r.LateClassLag.Count > 0 && r.Stream.LateClassFirstBatch is { } first)
         {
             var counts = r.Stream.Batches.Skip(first).Take(6).Select(b => b.Column(r.Stream.LabelColumn).Count(v => v == late));

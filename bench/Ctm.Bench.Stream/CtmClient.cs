@@ -114,7 +114,12 @@ public sealed class CtmClient(CtmSystem system, string dataset, string labelColu
         }
 
         var status = d.GetProperty("status").GetString()!;
-        var reasons = string.Join("; ", d.GetProperty("reasons").EnumerateArray().Select(a => $"{Text(a, "kind")}{(Text(a, "feature") is { Length: > 0 } f ? $" {f}" : "")}").Distinct());
+        // Blocking reasons first; warnings (Validators with severities record them on accepted batches too) marked.
+        var anomalies = d.GetProperty("reasons").EnumerateArray()
+            .Select(a => (Warn: Text(a, "severity") == "warn", Text: $"{Text(a, "kind")}{(Text(a, "feature") is { Length: > 0 } f ? $" {f}" : "")}")).ToList();
+        var blocks = anomalies.Where(a => !a.Warn).Select(a => a.Text).Distinct().ToList();
+        var warnings = anomalies.Where(a => a.Warn).Select(a => a.Text).Distinct().ToList();
+        var reasons = string.Join("; ", blocks) + (warnings.Count == 0 ? "" : $"{(blocks.Count == 0 ? "" : " ")}(warn: {string.Join("; ", warnings)})");
         if (status is not ("accepted" or "released"))
         {
             return new BatchOutcome(index, batchId, status, reasons, null, null, null, null, null, null, null, null, null);

@@ -200,7 +200,7 @@ public static class Report
         md.AppendLine();
         var bestStatic = r.Static.Count > 0 ? r.BestStatic.Evaluation : null;
         var bestOracle = r.Oracle.Count > 0 ? r.BestOracle.Evaluation : null;
-        md.AppendLine(F($"| batch | corruption | Validator | reasons | served before → after | Ctm {metric} | static {metric} | oracle {metric} | Ctm log loss | fresh (s) | note |"));
+        md.AppendLine(F($"| batch | corruption | Validator | reasons | served before → after | Ctm {metric} | {bestStatic?.Model ?? "static"} {metric} | {bestOracle?.Model ?? "oracle"} {metric} | Ctm log loss | fresh (s) | note |"));
         md.AppendLine("| ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var o in r.Outcomes)
         {

@@ -109,8 +109,9 @@ public sealed class OnnxSessionTests
     {
         var ex = Assert.Throws<OnnxRuntimeException>(() => OnnxSession.Create("this is not a model"u8.ToArray()));
 
-        Assert.NotEqual(0, ex.ErrorCode);
+        Assert.Equal(7, ex.ErrorCode); // ORT_INVALID_PROTOBUF
         Assert.Contains("protobuf", ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("[ErrorCode", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -345,7 +346,7 @@ public sealed class OnnxSessionTests
     }
 
     [Fact]
-    public void Create_CudaOnCpuBuild_FallsBackToCpuAndLogsWhy()
+    public void Create_CudaAsked_RunsOnCudaWhereItLoadsElseFallsBackToCpuAndLogsWhyOnce()
     {
         var logger = new TestLogger();
         using var session = OnnxSession.Create(TestModels.Sigmoid(), new OnnxSessionOptions
@@ -355,11 +356,60 @@ public sealed class OnnxSessionTests
             IntraOpThreads = 1,
         });
 
-        Assert.Equal(ExecutionProvider.Cpu, session.ActiveProvider);
-        var line = Assert.Single(logger.Lines);
-        Assert.Equal(LogLevel.Warning, line.Level);
-        Assert.Contains("falling back to the CPU provider", line.Message, StringComparison.Ordinal);
+        if (OnnxRuntimeTests.CudaLibrariesLoad())
+        {
+            // A GPU machine with CUDA 13: the same call must really run on the device.
+            Assert.Equal(ExecutionProvider.Cuda, session.ActiveProvider);
+            Assert.Empty(logger.Lines);
+        }
+        else
+        {
+            Assert.Equal(ExecutionProvider.Cpu, session.ActiveProvider);
+            var line = Assert.Single(logger.Lines);
+            Assert.Equal(LogLevel.Warning, line.Level);
+            Assert.Contains("falling back to the CPU provider", line.Message, StringComparison.Ordinal);
+            Assert.Contains("Failed to load shared library", line.Message, StringComparison.Ordinal);
+        }
+
         Assert.Equal([0.5f], session.Run(Feed(("x", OrtTensor.FromFloat([0], 1, 1))))[0].AsFloat());
+        using var cpu = OnnxSession.Create(TestModels.Sigmoid());
+        Assert.Equal(ExecutionProvider.Cpu, cpu.ActiveProvider);
+        Assert.Equal([0.5f], cpu.Run(Feed(("x", OrtTensor.FromFloat([0], 1, 1))))[0].AsFloat());
+    }
+
+    [Fact]
+    public async Task Dispose_WhileRunsAreInFlight_LetsThemFinishThenRefusesNewOnes()
+    {
+        var session = OnnxSession.Create(TestModels.Linear());
+        using var started = new CountdownEvent(4);
+        var failures = 0;
+        var runners = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            started.Signal();
+            for (var i = 0; i < 2_000; i++)
+            {
+                try
+                {
+                    var y = new float[2];
+                    session.Run([new FloatTensorInput("x", new float[] { 1, 2, 3 }, [1, 3])], [new FloatTensorOutput("y", y, [1, 2])]);
+                    if (y[0] != TestModels.LinearExpected(1, 2, 3)[0])
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        })).ToArray();
+
+        started.Wait();
+        session.Dispose();
+        await Task.WhenAll(runners);
+
+        Assert.Equal(0, failures);
+        Assert.Throws<ObjectDisposedException>(() => session.Run(Feed(("x", OrtTensor.FromFloat([1, 2, 3], 1, 3)))));
     }
 
     [Fact]

@@ -37,6 +37,13 @@ public sealed class OnnxSession : IDisposable
     private int references = 1;
     private int disposed;
 
+    // Per input and output slot, the last native value the float path made over caller memory. Creating one costs
+    // about as much as a small model's whole run, and hot loops pass the same buffers with the same shapes call
+    // after call: a value is reused only when the buffer is pinned at the same address with the same length and
+    // shape during the call that uses it. One entry per slot; concurrent calls that find it taken make their own.
+    private readonly CachedValue?[] inputCache;
+    private readonly CachedValue?[] outputCache;
+
     private OnnxSession(
         Ort.InferenceSession session,
         OnnxNodeInfo[] inputs,
@@ -56,6 +63,8 @@ public sealed class OnnxSession : IDisposable
         outputIndex = outputs.Select((n, i) => KeyValuePair.Create(n.Name, i)).ToFrozenDictionary(StringComparer.Ordinal);
         defaultOutputs = [.. Enumerable.Range(0, outputs.Length).Where(i => outputs[i].IsTensor)];
         defaultOutputNames = [.. defaultOutputs.Select(i => outputs[i].Name)];
+        inputCache = new CachedValue?[inputs.Length];
+        outputCache = new CachedValue?[outputs.Length];
     }
 
     /// <summary>The model's required inputs, in model order (initializers that double as inputs are not listed).</summary>
@@ -266,13 +275,15 @@ public sealed class OnnxSession : IDisposable
         }
 
         var outputCount = outputs.Length;
+        Span<int> outputSlots = outputCount <= 16 ? stackalloc int[outputCount] : new int[outputCount];
         var outNames = new string[outputCount];
         var allShaped = true;
         for (var i = 0; i < outputCount; i++)
         {
             var output = outputs[i];
             ArgumentNullException.ThrowIfNull(output.Name);
-            var info = this.outputs[ResolveOutput(output.Name)];
+            outputSlots[i] = ResolveOutput(output.Name);
+            var info = this.outputs[outputSlots[i]];
             outNames[i] = info.Name;
             if (info.ElementType != TensorElementType.Float)
             {
@@ -293,8 +304,10 @@ public sealed class OnnxSession : IDisposable
             }
         }
 
-        var inValues = new Ort.OrtValue?[inputCount];
-        var outValues = allShaped ? new Ort.OrtValue?[outputCount] : null;
+        var inValues = new Ort.OrtValue[inputCount];
+        var inEntries = new CachedValue?[inputCount];
+        var outValues = allShaped ? new Ort.OrtValue[outputCount] : null;
+        var outEntries = allShaped ? new CachedValue?[outputCount] : null;
         var pins = new MemoryHandle[inputCount + (allShaped ? outputCount : 0)];
         AddReference();
         try
@@ -302,7 +315,7 @@ public sealed class OnnxSession : IDisposable
             for (var i = 0; i < inputCount; i++)
             {
                 pins[i] = inputs[i].Data.Pin();
-                inValues[i] = CreateValueOver(pins[i], inputs[i].Data.Length * sizeof(float), inputs[i].Shape, TensorElementType.Float);
+                inValues[i] = RentValue(inputCache, inputSlots[i], pins[i], inputs[i].Data.Length, inputs[i].Shape, out inEntries[i]);
             }
 
             if (outValues is not null)
@@ -311,14 +324,14 @@ public sealed class OnnxSession : IDisposable
                 for (var i = 0; i < outputCount; i++)
                 {
                     pins[inputCount + i] = outputs[i].Buffer.Pin();
-                    outValues[i] = CreateValueOver(pins[inputCount + i], outputs[i].Buffer.Length * sizeof(float), outputs[i].Shape!, TensorElementType.Float);
+                    outValues[i] = RentValue(outputCache, outputSlots[i], pins[inputCount + i], outputs[i].Buffer.Length, outputs[i].Shape!, out outEntries![i]);
                 }
 
-                session.Run(runOptions, inNames, inValues!, outNames, outValues!);
+                session.Run(runOptions, inNames, inValues, outNames, outValues);
                 return;
             }
 
-            using var results = session.Run(runOptions, inNames, inValues!, outNames);
+            using var results = session.Run(runOptions, inNames, inValues, outNames);
             var k = 0;
             foreach (var value in results)
             {
@@ -332,17 +345,14 @@ public sealed class OnnxSession : IDisposable
         }
         finally
         {
-            if (outValues is not null)
+            for (var i = 0; i < inputCount; i++)
             {
-                foreach (var value in outValues)
-                {
-                    value?.Dispose();
-                }
+                ReturnValue(inputCache, inputSlots[i], inEntries[i]);
             }
 
-            foreach (var value in inValues)
+            for (var i = 0; outEntries is not null && i < outputCount; i++)
             {
-                value?.Dispose();
+                ReturnValue(outputCache, outputSlots[i], outEntries[i]);
             }
 
             foreach (var pin in pins)
@@ -422,8 +432,37 @@ public sealed class OnnxSession : IDisposable
     {
         if (Interlocked.Decrement(ref references) == 0)
         {
+            foreach (var entry in inputCache.Concat(outputCache))
+            {
+                entry?.Value.Dispose();
+            }
+
             runOptions.Dispose();
             session.Dispose();
+        }
+    }
+
+    private static unsafe Ort.OrtValue RentValue(CachedValue?[] cache, int slot, MemoryHandle pinned, int floats, long[] shape, out CachedValue? entry)
+    {
+        var address = (nint)pinned.Pointer;
+        var cached = Interlocked.Exchange(ref cache[slot], null);
+        if (cached is not null && cached.Matches(address, floats, shape))
+        {
+            entry = cached;
+            return cached.Value;
+        }
+
+        cached?.Value.Dispose();
+        var value = CreateValueOver(address, (long)floats * sizeof(float), shape, TensorElementType.Float);
+        entry = new CachedValue(value, address, floats, (long[])shape.Clone());
+        return value;
+    }
+
+    private static void ReturnValue(CachedValue?[] cache, int slot, CachedValue? entry)
+    {
+        if (entry is not null && Interlocked.CompareExchange(ref cache[slot], entry, null) is not null)
+        {
+            entry.Value.Dispose();
         }
     }
 
@@ -571,9 +610,6 @@ public sealed class OnnxSession : IDisposable
         pin = GCHandle.Alloc(tensor.Data, GCHandleType.Pinned);
         return CreateValueOver(pin.AddrOfPinnedObject(), tensor.ElementCount * tensor.ElementType.SizeOf(), tensor.Shape, tensor.ElementType);
     }
-
-    private static unsafe Ort.OrtValue CreateValueOver(MemoryHandle pinned, long byteLength, long[] shape, TensorElementType type) =>
-        CreateValueOver((nint)pinned.Pointer, byteLength, shape, type);
 
     private static Ort.OrtValue CreateValueOver(nint data, long byteLength, long[] shape, TensorElementType type) =>
         // ORT reads and writes the caller's memory in place; the caller keeps it pinned until the value is disposed.
@@ -746,6 +782,15 @@ public sealed class OnnxSession : IDisposable
             Version: model.Version);
         return (model.CustomMetadataMap.ToFrozenDictionary(StringComparer.Ordinal), description);
     }
+}
+
+/// <summary>A native value over caller memory, with what it was made for.</summary>
+internal sealed class CachedValue(Microsoft.ML.OnnxRuntime.OrtValue value, nint address, int floats, long[] shape)
+{
+    public Microsoft.ML.OnnxRuntime.OrtValue Value { get; } = value;
+
+    public bool Matches(nint pinnedAddress, int length, long[] dims) =>
+        pinnedAddress == address && length == floats && dims.AsSpan().SequenceEqual(shape);
 }
 
 /// <summary>The model-level fields ORT exposes besides custom metadata.</summary>

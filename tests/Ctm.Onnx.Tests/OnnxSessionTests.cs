@@ -335,6 +335,38 @@ public sealed class OnnxSessionTests
     }
 
     [Fact]
+    public void FloatPath_SameBuffersAcrossCalls_ReadsTheirCurrentContentsAndShapes()
+    {
+        // The float path reuses native values made over the same buffer with the same shape: each call must
+        // still see what the buffer holds now, and a new shape or a new buffer must not get a stale value.
+        using var session = OnnxSession.Create(TestModels.Linear());
+        var x = new float[6];
+        var y = new float[4];
+        for (var call = 0; call < 6; call++)
+        {
+            var rows = call % 3 == 2 ? 1 : 2;
+            for (var j = 0; j < x.Length; j++)
+            {
+                x[j] = call + j;
+            }
+
+            var input = x.AsMemory(0, rows * 3);
+            var output = y.AsMemory(0, rows * 2);
+            session.Run([new FloatTensorInput("x", input, [rows, 3])], [new FloatTensorOutput("y", output, [rows, 2])]);
+
+            for (var r = 0; r < rows; r++)
+            {
+                Assert.Equal(TestModels.LinearExpected(x[r * 3], x[r * 3 + 1], x[r * 3 + 2]), y.AsSpan(r * 2, 2).ToArray());
+            }
+        }
+
+        var other = new float[] { 1, 1, 1 };
+        var otherOut = new float[2];
+        session.Run([new FloatTensorInput("x", other, [1, 3])], [new FloatTensorOutput("y", otherOut, [1, 2])]);
+        Assert.Equal(TestModels.LinearExpected(1, 1, 1), otherOut);
+    }
+
+    [Fact]
     public void FloatPath_BufferOfWrongSize_ThrowsNamingOutput()
     {
         using var session = OnnxSession.Create(TestModels.Linear());

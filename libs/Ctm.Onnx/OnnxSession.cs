@@ -37,10 +37,13 @@ public sealed class OnnxSession : IDisposable
     private int references = 1;
     private int disposed;
 
-    // Per input and output slot, the last native value the float path made over caller memory. Creating one costs
-    // about as much as a small model's whole run, and hot loops pass the same buffers with the same shapes call
-    // after call: a value is reused only when the buffer is pinned at the same address with the same length and
-    // shape during the call that uses it. One entry per slot; concurrent calls that find it taken make their own.
+    // Native values the float path made over caller memory, kept for reuse. Through the managed API, making one
+    // costs about as much as a small model's whole run, and hot loops pass the same buffers call after call, with
+    // a handful of shapes (the micro-batcher's row counts). A value is reused only when the buffer is pinned at the
+    // same address with the same length and shape during the call that uses it. CacheWays entries per input and
+    // output slot, picked by a hash of the shape; an entry in use is out of the array, so concurrent calls never
+    // share one, and one that is displaced is idle and can be released.
+    private const int CacheWays = 64;
     private readonly CachedValue?[] inputCache;
     private readonly CachedValue?[] outputCache;
 
@@ -63,8 +66,8 @@ public sealed class OnnxSession : IDisposable
         outputIndex = outputs.Select((n, i) => KeyValuePair.Create(n.Name, i)).ToFrozenDictionary(StringComparer.Ordinal);
         defaultOutputs = [.. Enumerable.Range(0, outputs.Length).Where(i => outputs[i].IsTensor)];
         defaultOutputNames = [.. defaultOutputs.Select(i => outputs[i].Name)];
-        inputCache = new CachedValue?[inputs.Length];
-        outputCache = new CachedValue?[outputs.Length];
+        inputCache = new CachedValue?[inputs.Length * CacheWays];
+        outputCache = new CachedValue?[outputs.Length * CacheWays];
     }
 
     /// <summary>The model's required inputs, in model order (initializers that double as inputs are not listed).</summary>
@@ -442,17 +445,18 @@ public sealed class OnnxSession : IDisposable
         }
     }
 
-    private static unsafe Ort.OrtValue RentValue(CachedValue?[] cache, int slot, MemoryHandle pinned, int floats, long[] shape, out CachedValue? entry)
+    private static unsafe Ort.OrtValue RentValue(CachedValue?[] cache, int slot, MemoryHandle pinned, int floats, long[] shape, out CachedValue entry)
     {
         var address = (nint)pinned.Pointer;
-        var cached = Interlocked.Exchange(ref cache[slot], null);
-        if (cached is not null && cached.Matches(address, floats, shape))
+        var way = Way(slot, shape);
+        var cached = Volatile.Read(ref cache[way]);
+        if (cached is not null && cached.Matches(address, floats, shape) &&
+            Interlocked.CompareExchange(ref cache[way], null, cached) == cached)
         {
             entry = cached;
             return cached.Value;
         }
 
-        cached?.Value.Dispose();
         var value = CreateValueOver(address, (long)floats * sizeof(float), shape, TensorElementType.Float);
         entry = new CachedValue(value, address, floats, (long[])shape.Clone());
         return value;
@@ -460,10 +464,21 @@ public sealed class OnnxSession : IDisposable
 
     private static void ReturnValue(CachedValue?[] cache, int slot, CachedValue? entry)
     {
-        if (entry is not null && Interlocked.CompareExchange(ref cache[slot], entry, null) is not null)
+        if (entry is not null)
         {
-            entry.Value.Dispose();
+            Interlocked.Exchange(ref cache[Way(slot, entry.Shape)], entry)?.Value.Dispose();
         }
+    }
+
+    private static int Way(int slot, long[] shape)
+    {
+        var hash = 17L;
+        foreach (var d in shape)
+        {
+            hash = (hash * 31) + d;
+        }
+
+        return (slot * CacheWays) + (int)(hash & (CacheWays - 1));
     }
 
     private static long[]? InferOutputShape(OnnxNodeInfo info, long[] inputShape, int bufferLength)
@@ -789,8 +804,10 @@ internal sealed class CachedValue(Microsoft.ML.OnnxRuntime.OrtValue value, nint 
 {
     public Microsoft.ML.OnnxRuntime.OrtValue Value { get; } = value;
 
+    public long[] Shape { get; } = shape;
+
     public bool Matches(nint pinnedAddress, int length, long[] dims) =>
-        pinnedAddress == address && length == floats && dims.AsSpan().SequenceEqual(shape);
+        pinnedAddress == address && length == floats && dims.AsSpan().SequenceEqual(Shape);
 }
 
 /// <summary>The model-level fields ORT exposes besides custom metadata.</summary>

@@ -234,8 +234,10 @@ public sealed class OnnxSession : IDisposable
     /// </summary>
     /// <remarks>
     /// With <see cref="FloatTensorOutput.Shape"/> given for every output, ORT computes straight into the caller's
-    /// buffers (no copy, no allocation; the shape must be exactly what the model produces). Otherwise ORT allocates
-    /// the outputs and each is copied once; a buffer's length must then equal its output's element count. The only
+    /// buffers (no copy, no allocation; the shape must be exactly what the model produces). So it does for an output
+    /// without a shape whose declared shape is [batch, fixed...] when the buffer holds exactly the first input's
+    /// batch of rows. Otherwise ORT allocates the outputs and each is copied once; a buffer's length must then equal
+    /// its output's element count. The only
     /// managed allocations per call are the small wrappers for the native values. Input checks are the same as for
     /// <see cref="Run(IReadOnlyDictionary{string, OrtTensor}, IReadOnlyList{string})"/>. Buffers must not be
     /// changed by other threads during the call.
@@ -280,6 +282,7 @@ public sealed class OnnxSession : IDisposable
         var outputCount = outputs.Length;
         Span<int> outputSlots = outputCount <= 16 ? stackalloc int[outputCount] : new int[outputCount];
         var outNames = new string[outputCount];
+        var outShapes = new long[]?[outputCount];
         var allShaped = true;
         for (var i = 0; i < outputCount; i++)
         {
@@ -300,10 +303,15 @@ public sealed class OnnxSession : IDisposable
                     throw new ArgumentException(
                         $"Output '{output.Name}': shape [{string.Join(", ", shape)}] holds {ElementCount(shape)} floats, but the buffer has {output.Buffer.Length}.");
                 }
+
+                outShapes[i] = shape;
             }
             else
             {
-                allShaped = false;
+                // A [batch, fixed...] output that fills the buffer exactly has only one possible shape: binding it
+                // lets ORT write in place instead of allocating and copying.
+                outShapes[i] = inputCount == 0 ? null : InferOutputShape(info, inputs[0].Shape, output.Buffer.Length);
+                allShaped &= outShapes[i] is not null;
             }
         }
 
@@ -327,7 +335,7 @@ public sealed class OnnxSession : IDisposable
                 for (var i = 0; i < outputCount; i++)
                 {
                     pins[inputCount + i] = outputs[i].Buffer.Pin();
-                    outValues[i] = RentValue(outputCache, outputSlots[i], pins[inputCount + i], outputs[i].Buffer.Length, outputs[i].Shape!, out outEntries![i]);
+                    outValues[i] = RentValue(outputCache, outputSlots[i], pins[inputCount + i], outputs[i].Buffer.Length, outShapes[i]!, out outEntries![i]);
                 }
 
                 session.Run(runOptions, inNames, inValues, outNames, outValues);

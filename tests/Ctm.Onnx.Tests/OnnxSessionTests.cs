@@ -367,6 +367,21 @@ public sealed class OnnxSessionTests
     }
 
     [Fact]
+    public void FloatPath_OutputWhoseRowsDoNotFollowTheFirstInput_IsComputedByOrtAndCopied()
+    {
+        // a broadcasts against b: the output has b's length, not a's, so its shape cannot be guessed from the
+        // first input and ORT must allocate it; the result still lands in the caller's buffer.
+        using var session = OnnxSession.Create(TestModels.DynamicAdd());
+        var z = new float[3];
+
+        session.Run(
+            [new FloatTensorInput("a", new float[] { 10 }, [1]), new FloatTensorInput("b", new float[] { 1, 2, 3 }, [3])],
+            [new FloatTensorOutput("z", z)]);
+
+        Assert.Equal([11f, 12, 13], z);
+    }
+
+    [Fact]
     public void FloatPath_BufferOfWrongSize_ThrowsNamingOutput()
     {
         using var session = OnnxSession.Create(TestModels.Linear());

@@ -1,19 +1,23 @@
 # One image per service: docker build --build-arg SERVICE=Ingest -t ctm/ingest .
 # SERVICE is one of Ingest, Validator, Trainer, Registry, Predictor (services/<SERVICE>/Ctm.<SERVICE>.csproj).
+# ONNX Runtime comes from NuGet (Microsoft.ML.OnnxRuntime.Gpu.Linux): the publish output carries
+# runtimes/linux-x64/native/libonnxruntime.so, found there by the managed package. Its CUDA provider (about 285 MB)
+# is useless on this CPU base image, which has no CUDA 13 libraries, so it is dropped unless ONNXRUNTIME_CUDA=true
+# (for an image built on an NVIDIA CUDA 13 runtime base; sessions asking for CUDA fall back to the CPU otherwise).
 ARG SERVICE=""
-
-# ONNX Runtime's native library, from the npm package onnxruntime-node, hash-checked by the same script as on a developer machine.
-FROM node:20-bookworm-slim AS onnxruntime
-WORKDIR /src
-COPY scripts/install-onnxruntime.sh scripts/
-RUN bash scripts/install-onnxruntime.sh && test -f .ctm/onnxruntime/libonnxruntime.so.1
+ARG ONNXRUNTIME_CUDA=false
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 ARG SERVICE
+ARG ONNXRUNTIME_CUDA
 RUN test -n "$SERVICE" || { echo "build with --build-arg SERVICE=Ingest|Validator|Trainer|Registry|Predictor" >&2; exit 1; }
 WORKDIR /src
 COPY . .
-RUN dotnet publish "services/$SERVICE/Ctm.$SERVICE.csproj" -c Release -o /app -p:UseAppHost=false
+RUN dotnet publish "services/$SERVICE/Ctm.$SERVICE.csproj" -c Release -o /app -p:UseAppHost=false \
+    && if [ "$ONNXRUNTIME_CUDA" != true ]; then \
+         rm -f /app/runtimes/linux-x64/native/libonnxruntime_providers_cuda.so \
+               /app/runtimes/linux-x64/native/libonnxruntime_providers_tensorrt.so; \
+       fi
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 ARG SERVICE
@@ -24,8 +28,6 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
-# The binding looks for the library next to the app.
-COPY --from=onnxruntime /src/.ctm/onnxruntime/libonnxruntime.so.1 ./
 ENV CTM_SERVICE=$SERVICE \
     ASPNETCORE_URLS=http://+:8080
 EXPOSE 8080

@@ -23,7 +23,6 @@ command -v curl >/dev/null 2>&1 || apt_install curl
 say "==> Infrastructure (PostgreSQL, RabbitMQ)"
 "$root/scripts/infra.sh" up
 eval "$("$root/scripts/infra.sh" env)"
-"$root/scripts/install-onnxruntime.sh"
 
 say "==> Building the services (${config})"
 for s in "${services[@]}"; do

@@ -68,7 +68,6 @@ recorded_mode() {
 ensure_host_tools() {
   local pkgs=()
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
-  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
   [ "${#pkgs[@]}" -eq 0 ] || apt_install "${pkgs[@]}"
   # ONNX Runtime's string operators fail at model load without this locale.
   if ! locale -a 2>/dev/null | grep -qix 'en_US\.utf-\?8'; then

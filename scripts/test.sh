@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ./ctm test [dotnet test args]: starts the infra, installs ONNX Runtime, builds Ctm.sln once, runs
+# ./ctm test [dotnet test args]: starts the infra, builds Ctm.sln once (ONNX Runtime comes with the NuGet restore), runs
 # every test project against the real PostgreSQL and RabbitMQ, and ends with one line
 # 'N passed, N failed' summed from the TRX files. A project that crashed or did not build counts
 # as failed; a run where no test ran exits non-zero.
@@ -30,7 +30,6 @@ infra_was_up=""
 if [ -n "${CI:-}" ] && [ -z "$infra_was_up" ] && [ "${CTM_KEEP_INFRA:-}" != 1 ]; then
   trap '"$root/scripts/infra.sh" down >/dev/null 2>&1 || true' EXIT
 fi
-"$root/scripts/install-onnxruntime.sh"
 eval "$("$root/scripts/infra.sh" env)"
 export CTM_TEST_POSTGRES CTM_TEST_RABBITMQ CTM_TEST_RABBITMQ_MANAGEMENT
 

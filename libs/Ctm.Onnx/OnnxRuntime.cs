@@ -1,67 +1,47 @@
-using System.Runtime.InteropServices;
-using Ctm.Onnx.Native;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Ctm.Onnx;
 
-/// <summary>The process-wide ONNX Runtime: which library is loaded and what it offers.</summary>
+/// <summary>The process-wide ONNX Runtime: which version is loaded and what it offers.</summary>
 /// <remarks>
-/// The native library is found in this order: the file named by <see cref="LibraryEnvironmentVariable"/>
-/// (a full path, e.g. a CUDA build); <c>libonnxruntime.so.1</c> in <see cref="AppContext.BaseDirectory"/>;
-/// <c>.ctm/onnxruntime/libonnxruntime.so.1</c> in <see cref="AppContext.BaseDirectory"/> or any parent, then in the
-/// current directory or any parent (where <c>scripts/install-onnxruntime.sh</c> puts it). If none exists, the
-/// first use throws <see cref="DllNotFoundException"/> saying how to install it. The library and its single
-/// <c>OrtEnv</c> are created lazily, once, thread-safely, and live until the process exits.
+/// The runtime comes from the <c>Microsoft.ML.OnnxRuntime.Gpu.Linux</c> and <c>Microsoft.ML.OnnxRuntime.Managed</c>
+/// NuGet packages: every app that references this library gets <c>runtimes/linux-x64/native/libonnxruntime.so</c>
+/// (with the CUDA provider beside it) in its build output, and the managed package loads it from there. There is
+/// nothing to install and no path to configure. The single <c>OrtEnv</c> is created on first use, once,
+/// thread-safely, and lives until the process exits.
 /// </remarks>
 public static class OnnxRuntime
 {
-    /// <summary>Environment variable holding the full path of the ORT library to load; checked first.</summary>
-    public const string LibraryEnvironmentVariable = "CTM_ONNXRUNTIME_LIB";
+    private static readonly Lazy<Ort.OrtEnv> Env = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>The OrtApi version this binding requests (ORT 1.23 and newer provide it).</summary>
-    public const int ApiVersion = (int)OrtApi.Version;
+    /// <summary>Loads the native library and creates the environment now, so a broken install fails at start-up.</summary>
+    /// <exception cref="DllNotFoundException">The native library is missing from the app's output or cannot load.</exception>
+    public static void EnsureLoaded() => _ = Env.Value;
 
-    /// <summary>Loads the library and creates the environment now, so a missing library fails at start-up.</summary>
-    public static void EnsureLoaded() => OrtRuntime.EnsureLoaded();
+    /// <summary>ORT's version string, e.g. <c>1.31.0</c>.</summary>
+    public static string Version => Env.Value.GetVersionString();
 
-    /// <summary>Full path of the loaded library.</summary>
-    public static string LibraryPath => OrtRuntime.LibraryPath;
+    /// <summary>Execution providers compiled into the loaded library, e.g. <c>CPUExecutionProvider</c>, <c>CUDAExecutionProvider</c>.</summary>
+    /// <remarks>Compiled in is not usable: CUDA also needs the CUDA 13 libraries and a driver; see <see cref="ExecutionProvider.Cuda"/>.</remarks>
+    public static IReadOnlyList<string> AvailableProviders => Env.Value.GetAvailableProviders();
 
-    /// <summary>ORT's version string, e.g. <c>1.30.0</c> (<c>OrtApiBase::GetVersionString</c>).</summary>
-    public static string Version => OrtRuntime.Version;
+    internal static Ort.OrtEnv Instance => Env.Value;
 
-    /// <summary>ORT's build description (<c>OrtApi::GetBuildInfoString</c>).</summary>
-    public static unsafe string BuildInfo
+    private static Ort.OrtEnv Load()
     {
-        get
+        try
         {
-            OrtRuntime.EnsureLoaded();
-            return Marshal.PtrToStringUTF8((nint)OrtApi.GetBuildInfoString()) ?? string.Empty;
+            // Warnings only (the default): ORT's info level is chatty on every session creation.
+            return Ort.OrtEnv.Instance();
         }
-    }
-
-    /// <summary>Execution providers compiled into the loaded library, e.g. <c>CPUExecutionProvider</c>.</summary>
-    public static unsafe IReadOnlyList<string> AvailableProviders
-    {
-        get
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException)
         {
-            OrtRuntime.EnsureLoaded();
-            nint list;
-            int count;
-            OrtRuntime.Check(OrtApi.GetAvailableProviders(&list, &count));
-            try
-            {
-                var names = new string[count];
-                for (var i = 0; i < count; i++)
-                {
-                    names[i] = Marshal.PtrToStringUTF8(((nint*)list)[i]) ?? string.Empty;
-                }
-
-                return names;
-            }
-            finally
-            {
-                OrtRuntime.Check(OrtApi.ReleaseAvailableProviders(list, count));
-            }
+            var inner = e is TypeInitializationException { InnerException: { } cause } ? cause : e;
+            throw new DllNotFoundException(
+                "ONNX Runtime's native library could not be loaded. It ships in the Microsoft.ML.OnnxRuntime.Gpu.Linux " +
+                $"package and belongs in runtimes/linux-x64/native/ of the app's output ({AppContext.BaseDirectory}); " +
+                $"rebuild the app, or publish it for linux-x64. ({inner.GetType().Name}: {inner.Message})",
+                inner);
         }
     }
 }

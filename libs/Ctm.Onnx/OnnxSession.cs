@@ -1,10 +1,9 @@
 using System.Buffers;
 using System.Collections.Frozen;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text;
-using Ctm.Onnx.Native;
 using Microsoft.Extensions.Logging;
+using Ort = Microsoft.ML.OnnxRuntime;
+using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace Ctm.Onnx;
 
@@ -22,24 +21,34 @@ namespace Ctm.Onnx;
 /// <see cref="Run(ReadOnlySpan{FloatTensorInput}, ReadOnlySpan{FloatTensorOutput})"/> reads caller memory in
 /// place and writes outputs into caller buffers, for hot loops (micro-batching, training steps).</para>
 /// </remarks>
-public sealed unsafe class OnnxSession : IDisposable
+public sealed class OnnxSession : IDisposable
 {
-    private const int OnnxTypeTensor = 1;
-
-    private readonly OrtSessionHandle session;
+    private readonly Ort.InferenceSession session;
+    private readonly Ort.RunOptions runOptions;
     private readonly OnnxNodeInfo[] inputs;
     private readonly OnnxNodeInfo[] outputs;
     private readonly FrozenDictionary<string, int> inputIndex;
     private readonly FrozenDictionary<string, int> outputIndex;
-
-    // UTF-8, NUL-terminated names on the pinned object heap: their addresses stay valid for the session's life
-    // and no call has to marshal names again.
-    private readonly byte[][] inputNamesUtf8;
-    private readonly byte[][] outputNamesUtf8;
+    private readonly string[] defaultOutputNames;
     private readonly int[] defaultOutputs;
 
+    // One reference for the owner plus one per running call; the native session goes when it drops to zero, so
+    // Dispose never pulls the session from under a Run that is still inside ORT.
+    private int references = 1;
+    private int disposed;
+
+    // Native values the float path made over caller memory, kept for reuse. Through the managed API, making one
+    // costs about as much as a small model's whole run, and hot loops pass the same buffers call after call, with
+    // a handful of shapes (the micro-batcher's row counts). A value is reused only when the buffer is pinned at the
+    // same address with the same length and shape during the call that uses it. CacheWays entries per input and
+    // output slot, picked by a hash of the shape; an entry in use is out of the array, so concurrent calls never
+    // share one, and one that is displaced is idle and can be released.
+    private const int CacheWays = 64;
+    private readonly CachedValue?[] inputCache;
+    private readonly CachedValue?[] outputCache;
+
     private OnnxSession(
-        OrtSessionHandle session,
+        Ort.InferenceSession session,
         OnnxNodeInfo[] inputs,
         OnnxNodeInfo[] outputs,
         IReadOnlyDictionary<string, string> metadata,
@@ -47,6 +56,7 @@ public sealed unsafe class OnnxSession : IDisposable
         ExecutionProvider activeProvider)
     {
         this.session = session;
+        runOptions = new Ort.RunOptions();
         this.inputs = inputs;
         this.outputs = outputs;
         Metadata = metadata;
@@ -54,9 +64,10 @@ public sealed unsafe class OnnxSession : IDisposable
         ActiveProvider = activeProvider;
         inputIndex = inputs.Select((n, i) => KeyValuePair.Create(n.Name, i)).ToFrozenDictionary(StringComparer.Ordinal);
         outputIndex = outputs.Select((n, i) => KeyValuePair.Create(n.Name, i)).ToFrozenDictionary(StringComparer.Ordinal);
-        inputNamesUtf8 = [.. inputs.Select(n => PinnedUtf8(n.Name))];
-        outputNamesUtf8 = [.. outputs.Select(n => PinnedUtf8(n.Name))];
         defaultOutputs = [.. Enumerable.Range(0, outputs.Length).Where(i => outputs[i].IsTensor)];
+        defaultOutputNames = [.. defaultOutputs.Select(i => outputs[i].Name)];
+        inputCache = new CachedValue?[inputs.Length * CacheWays];
+        outputCache = new CachedValue?[outputs.Length * CacheWays];
     }
 
     /// <summary>The model's required inputs, in model order (initializers that double as inputs are not listed).</summary>
@@ -76,7 +87,7 @@ public sealed unsafe class OnnxSession : IDisposable
 
     /// <summary>Creates a session from the bytes of an ONNX model.</summary>
     /// <exception cref="OnnxRuntimeException">ORT cannot load the model (its message says why).</exception>
-    /// <exception cref="DllNotFoundException">The ORT library is not installed (see <see cref="OnnxRuntime"/>).</exception>
+    /// <exception cref="DllNotFoundException">The native library is missing from the app's output (see <see cref="OnnxRuntime"/>).</exception>
     public static OnnxSession Create(byte[] model, OnnxSessionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -88,10 +99,10 @@ public sealed unsafe class OnnxSession : IDisposable
         options ??= new OnnxSessionOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpThreads);
         ArgumentOutOfRangeException.ThrowIfNegative(options.InterOpThreads);
-        OrtRuntime.EnsureLoaded();
+        OnnxRuntime.EnsureLoaded();
 
         var provider = options.Provider;
-        OrtSessionHandle handle;
+        Ort.InferenceSession session;
         var sessionOptions = CreateSessionOptions(options);
         try
         {
@@ -104,7 +115,7 @@ public sealed unsafe class OnnxSession : IDisposable
 
             try
             {
-                handle = CreateSession(model, sessionOptions);
+                session = CreateSession(model, sessionOptions);
             }
             catch (OnnxRuntimeException ex) when (provider == ExecutionProvider.Cuda)
             {
@@ -115,7 +126,7 @@ public sealed unsafe class OnnxSession : IDisposable
                 provider = ExecutionProvider.Cpu;
                 sessionOptions.Dispose();
                 sessionOptions = CreateSessionOptions(options);
-                handle = CreateSession(model, sessionOptions);
+                session = CreateSession(model, sessionOptions);
             }
         }
         finally
@@ -125,15 +136,19 @@ public sealed unsafe class OnnxSession : IDisposable
 
         try
         {
-            var s = handle.DangerousGetHandle();
-            var inputInfos = ReadNodes(s, output: false);
-            var outputInfos = ReadNodes(s, output: true);
-            var (metadata, description) = ReadMetadata(s);
-            return new OnnxSession(handle, inputInfos, outputInfos, metadata, description, provider);
+            var inputInfos = ReadNodes(session.InputNames, session.InputMetadata);
+            var outputInfos = ReadNodes(session.OutputNames, session.OutputMetadata);
+            var (metadata, description) = ReadMetadata(session);
+            return new OnnxSession(session, inputInfos, outputInfos, metadata, description, provider);
+        }
+        catch (Ort.OnnxRuntimeException e)
+        {
+            session.Dispose();
+            throw OnnxRuntimeException.From(e);
         }
         catch
         {
-            handle.Dispose();
+            session.Dispose();
             throw;
         }
     }
@@ -152,78 +167,51 @@ public sealed unsafe class OnnxSession : IDisposable
     public IReadOnlyList<OrtTensor> Run(IReadOnlyDictionary<string, OrtTensor> inputs, IReadOnlyList<string>? outputNames = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        ObjectDisposedException.ThrowIf(session.IsClosed, this);
+        ThrowIfDisposed();
         var inputCount = inputs.Count;
-        var inputSlots = new int[inputCount];
+        var inNames = new string[inputCount];
         var inputTensors = new OrtTensor[inputCount];
         var k = 0;
         foreach (var (name, tensor) in inputs)
         {
             ArgumentNullException.ThrowIfNull(tensor, name);
-            inputSlots[k] = ValidateInput(name, tensor.ElementType, tensor.Shape);
+            _ = ValidateInput(name, tensor.ElementType, tensor.Shape);
+            inNames[k] = name;
             inputTensors[k] = tensor;
             k++;
         }
 
         CheckAllInputsPresent(inputs.ContainsKey);
-        var outputSlots = ResolveOutputs(outputNames);
+        var outNames = ResolveOutputs(outputNames);
 
-        var inputValues = new OrtValueHandle?[inputCount];
+        var inValues = new Ort.OrtValue?[inputCount];
         var pins = new GCHandle[inputCount];
-        var outputValues = new OrtValueHandle?[outputSlots.Length];
-        Span<nint> inNames = inputCount <= 16 ? stackalloc nint[inputCount] : new nint[inputCount];
-        Span<nint> inValues = inputCount <= 16 ? stackalloc nint[inputCount] : new nint[inputCount];
-        Span<nint> outNames = outputSlots.Length <= 16 ? stackalloc nint[outputSlots.Length] : new nint[outputSlots.Length];
-        Span<nint> outValues = outputSlots.Length <= 16 ? stackalloc nint[outputSlots.Length] : new nint[outputSlots.Length];
-        outValues.Clear();
+        AddReference();
         try
         {
             for (var i = 0; i < inputCount; i++)
             {
-                inNames[i] = NameAddress(inputNamesUtf8[inputSlots[i]]);
-                inputValues[i] = CreateValue(inputTensors[i], out pins[i]);
-                inValues[i] = inputValues[i]!.DangerousGetHandle();
+                inValues[i] = CreateValue(inputTensors[i], out pins[i]);
             }
 
-            for (var i = 0; i < outputSlots.Length; i++)
+            using var results = session.Run(runOptions, inNames, inValues!, outNames);
+            var tensors = new OrtTensor[outNames.Length];
+            var j = 0;
+            foreach (var value in results)
             {
-                outNames[i] = NameAddress(outputNamesUtf8[outputSlots[i]]);
+                tensors[j] = ReadTensor(value, outNames[j]);
+                j++;
             }
 
-            RunCore(inNames, inValues, outNames, outValues);
-            for (var i = 0; i < outValues.Length; i++)
-            {
-                if (outValues[i] != nint.Zero)
-                {
-                    outputValues[i] = new OrtValueHandle(outValues[i]);
-                    outValues[i] = nint.Zero;
-                }
-            }
-
-            var results = new OrtTensor[outputSlots.Length];
-            for (var i = 0; i < results.Length; i++)
-            {
-                results[i] = ReadTensor(outputValues[i]!.DangerousGetHandle(), outputs[outputSlots[i]].Name);
-            }
-
-            return results;
+            return tensors;
+        }
+        catch (Ort.OnnxRuntimeException e)
+        {
+            throw OnnxRuntimeException.From(e);
         }
         finally
         {
-            foreach (var value in outValues)
-            {
-                if (value != nint.Zero)
-                {
-                    OrtApi.ReleaseValue(value);
-                }
-            }
-
-            foreach (var value in outputValues)
-            {
-                value?.Dispose();
-            }
-
-            foreach (var value in inputValues)
+            foreach (var value in inValues)
             {
                 value?.Dispose();
             }
@@ -235,6 +223,8 @@ public sealed unsafe class OnnxSession : IDisposable
                     pin.Free();
                 }
             }
+
+            ReleaseReference();
         }
     }
 
@@ -243,26 +233,30 @@ public sealed unsafe class OnnxSession : IDisposable
     /// each output into a caller buffer.
     /// </summary>
     /// <remarks>
-    /// With <see cref="FloatTensorOutput.Shape"/> given, ORT computes straight into the caller's buffer (no copy,
-    /// no allocation; the shape must be exactly what the model produces). Without it, ORT allocates the output
-    /// and it is copied once; the buffer's length must then equal the output's element count. The only managed
-    /// allocations per call are the small <c>SafeHandle</c>s for the native values. Input checks are the same as
-    /// for <see cref="Run(IReadOnlyDictionary{string, OrtTensor}, IReadOnlyList{string})"/>. Buffers must not be
+    /// With <see cref="FloatTensorOutput.Shape"/> given for every output, ORT computes straight into the caller's
+    /// buffers (no copy, no allocation; the shape must be exactly what the model produces). So it does for an output
+    /// without a shape whose declared shape is [batch, fixed...] when the buffer holds exactly the first input's
+    /// batch of rows. Otherwise ORT allocates the outputs and each is copied once; a buffer's length must then equal
+    /// its output's element count. The only
+    /// managed allocations per call are the small wrappers for the native values. Input checks are the same as for
+    /// <see cref="Run(IReadOnlyDictionary{string, OrtTensor}, IReadOnlyList{string})"/>. Buffers must not be
     /// changed by other threads during the call.
     /// </remarks>
     /// <exception cref="ArgumentException">An input or output is unknown, missing, not float, or mis-sized.</exception>
     /// <exception cref="OnnxRuntimeException">ORT failed to run.</exception>
     public void Run(ReadOnlySpan<FloatTensorInput> inputs, ReadOnlySpan<FloatTensorOutput> outputs)
     {
-        ObjectDisposedException.ThrowIf(session.IsClosed, this);
+        ThrowIfDisposed();
         var inputCount = inputs.Length;
         Span<int> inputSlots = inputCount <= 16 ? stackalloc int[inputCount] : new int[inputCount];
+        var inNames = new string[inputCount];
         for (var i = 0; i < inputCount; i++)
         {
             var input = inputs[i];
             ArgumentNullException.ThrowIfNull(input.Name);
             ArgumentNullException.ThrowIfNull(input.Shape, input.Name);
             inputSlots[i] = ValidateInput(input.Name, TensorElementType.Float, input.Shape);
+            inNames[i] = this.inputs[inputSlots[i]].Name;
             var count = ElementCount(input.Shape);
             if (count != input.Data.Length)
             {
@@ -287,88 +281,97 @@ public sealed unsafe class OnnxSession : IDisposable
 
         var outputCount = outputs.Length;
         Span<int> outputSlots = outputCount <= 16 ? stackalloc int[outputCount] : new int[outputCount];
+        var outNames = new string[outputCount];
+        var outShapes = new long[]?[outputCount];
+        var allShaped = true;
         for (var i = 0; i < outputCount; i++)
         {
             var output = outputs[i];
             ArgumentNullException.ThrowIfNull(output.Name);
             outputSlots[i] = ResolveOutput(output.Name);
             var info = this.outputs[outputSlots[i]];
+            outNames[i] = info.Name;
             if (info.ElementType != TensorElementType.Float)
             {
                 throw new ArgumentException($"Output '{output.Name}' is {info.ElementType}, not Float; use the OrtTensor Run for it.");
             }
 
-            if (output.Shape is { } shape && ElementCount(shape) != output.Buffer.Length)
+            if (output.Shape is { } shape)
             {
-                throw new ArgumentException(
-                    $"Output '{output.Name}': shape [{string.Join(", ", shape)}] holds {ElementCount(shape)} floats, but the buffer has {output.Buffer.Length}.");
+                if (ElementCount(shape) != output.Buffer.Length)
+                {
+                    throw new ArgumentException(
+                        $"Output '{output.Name}': shape [{string.Join(", ", shape)}] holds {ElementCount(shape)} floats, but the buffer has {output.Buffer.Length}.");
+                }
+
+                outShapes[i] = shape;
+            }
+            else
+            {
+                // A [batch, fixed...] output that fills the buffer exactly has only one possible shape: binding it
+                // lets ORT write in place instead of allocating and copying.
+                outShapes[i] = inputCount == 0 ? null : InferOutputShape(info, inputs[0].Shape, output.Buffer.Length);
+                allShaped &= outShapes[i] is not null;
             }
         }
 
-        var inputValues = new OrtValueHandle?[inputCount];
-        var outputValues = new OrtValueHandle?[outputCount];
-        var pins = new MemoryHandle[inputCount + outputCount];
-        Span<nint> inNames = inputCount <= 16 ? stackalloc nint[inputCount] : new nint[inputCount];
-        Span<nint> inValues = inputCount <= 16 ? stackalloc nint[inputCount] : new nint[inputCount];
-        Span<nint> outNames = outputCount <= 16 ? stackalloc nint[outputCount] : new nint[outputCount];
-        Span<nint> outValues = outputCount <= 16 ? stackalloc nint[outputCount] : new nint[outputCount];
-        outValues.Clear();
+        var inValues = new Ort.OrtValue[inputCount];
+        var inEntries = new CachedValue?[inputCount];
+        var outValues = allShaped ? new Ort.OrtValue[outputCount] : null;
+        var outEntries = allShaped ? new CachedValue?[outputCount] : null;
+        var pins = new MemoryHandle[inputCount + (allShaped ? outputCount : 0)];
+        AddReference();
         try
         {
             for (var i = 0; i < inputCount; i++)
             {
-                inNames[i] = NameAddress(inputNamesUtf8[inputSlots[i]]);
                 pins[i] = inputs[i].Data.Pin();
-                inputValues[i] = CreateValueOver(pins[i].Pointer, inputs[i].Data.Length * sizeof(float), inputs[i].Shape, TensorElementType.Float);
-                inValues[i] = inputValues[i]!.DangerousGetHandle();
+                inValues[i] = RentValue(inputCache, inputSlots[i], pins[i], inputs[i].Data.Length, inputs[i].Shape, out inEntries[i]);
             }
 
-            for (var i = 0; i < outputCount; i++)
+            if (outValues is not null)
             {
-                outNames[i] = NameAddress(outputNamesUtf8[outputSlots[i]]);
-                if (outputs[i].Shape is { } shape)
+                // Every output's shape is known: ORT writes into the caller's pinned buffers, nothing to copy.
+                for (var i = 0; i < outputCount; i++)
                 {
                     pins[inputCount + i] = outputs[i].Buffer.Pin();
-                    outputValues[i] = CreateValueOver(pins[inputCount + i].Pointer, outputs[i].Buffer.Length * sizeof(float), shape, TensorElementType.Float);
-                    outValues[i] = outputValues[i]!.DangerousGetHandle();
+                    outValues[i] = RentValue(outputCache, outputSlots[i], pins[inputCount + i], outputs[i].Buffer.Length, outShapes[i]!, out outEntries![i]);
                 }
+
+                session.Run(runOptions, inNames, inValues, outNames, outValues);
+                return;
             }
 
-            RunCore(inNames, inValues, outNames, outValues);
-            for (var i = 0; i < outputCount; i++)
+            using var results = session.Run(runOptions, inNames, inValues, outNames);
+            var k = 0;
+            foreach (var value in results)
             {
-                if (outputValues[i] is not null)
-                {
-                    continue;
-                }
-
-                outputValues[i] = new OrtValueHandle(outValues[i]);
-                CopyFloatOutput(outValues[i], outputs[i]);
+                CopyFloatOutput(value, outputs[k]);
+                k++;
             }
+        }
+        catch (Ort.OnnxRuntimeException e)
+        {
+            throw OnnxRuntimeException.From(e);
         }
         finally
         {
-            for (var i = 0; i < outputCount; i++)
+            for (var i = 0; i < inputCount; i++)
             {
-                if (outputValues[i] is { } value)
-                {
-                    value.Dispose();
-                }
-                else if (outValues[i] != nint.Zero)
-                {
-                    OrtApi.ReleaseValue(outValues[i]);
-                }
+                ReturnValue(inputCache, inputSlots[i], inEntries[i]);
             }
 
-            foreach (var value in inputValues)
+            for (var i = 0; outEntries is not null && i < outputCount; i++)
             {
-                value?.Dispose();
+                ReturnValue(outputCache, outputSlots[i], outEntries[i]);
             }
 
             foreach (var pin in pins)
             {
                 pin.Dispose();
             }
+
+            ReleaseReference();
         }
     }
 
@@ -409,11 +412,82 @@ public sealed unsafe class OnnxSession : IDisposable
     }
 
     /// <summary>Releases the native session (after any calls still running return).</summary>
-    public void Dispose() => session.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        {
+            ReleaseReference();
+        }
+    }
 
     /// <inheritdoc />
     public override string ToString() =>
         $"OnnxSession({string.Join(", ", inputs.Select(i => i.ToString()))} -> {string.Join(", ", outputs.Select(o => o.ToString()))})";
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+
+    private void AddReference()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref references);
+            ObjectDisposedException.ThrowIf(current == 0, this);
+            if (Interlocked.CompareExchange(ref references, current + 1, current) == current)
+            {
+                return;
+            }
+        }
+    }
+
+    private void ReleaseReference()
+    {
+        if (Interlocked.Decrement(ref references) == 0)
+        {
+            foreach (var entry in inputCache.Concat(outputCache))
+            {
+                entry?.Value.Dispose();
+            }
+
+            runOptions.Dispose();
+            session.Dispose();
+        }
+    }
+
+    private static unsafe Ort.OrtValue RentValue(CachedValue?[] cache, int slot, MemoryHandle pinned, int floats, long[] shape, out CachedValue entry)
+    {
+        var address = (nint)pinned.Pointer;
+        var way = Way(slot, shape);
+        var cached = Volatile.Read(ref cache[way]);
+        if (cached is not null && cached.Matches(address, floats, shape) &&
+            Interlocked.CompareExchange(ref cache[way], null, cached) == cached)
+        {
+            entry = cached;
+            return cached.Value;
+        }
+
+        var value = CreateValueOver(address, (long)floats * sizeof(float), shape, TensorElementType.Float);
+        entry = new CachedValue(value, address, floats, (long[])shape.Clone());
+        return value;
+    }
+
+    private static void ReturnValue(CachedValue?[] cache, int slot, CachedValue? entry)
+    {
+        if (entry is not null)
+        {
+            Interlocked.Exchange(ref cache[Way(slot, entry.Shape)], entry)?.Value.Dispose();
+        }
+    }
+
+    private static int Way(int slot, long[] shape)
+    {
+        var hash = 17L;
+        foreach (var d in shape)
+        {
+            hash = (hash * 31) + d;
+        }
+
+        return (slot * CacheWays) + (int)(hash & (CacheWays - 1));
+    }
 
     private static long[]? InferOutputShape(OnnxNodeInfo info, long[] inputShape, int bufferLength)
     {
@@ -432,7 +506,7 @@ public sealed unsafe class OnnxSession : IDisposable
         return ElementCount(shape) == bufferLength ? shape : null;
     }
 
-    private static void CopyFloatOutput(nint value, FloatTensorOutput output)
+    private static void CopyFloatOutput(Ort.OrtValue value, FloatTensorOutput output)
     {
         var (type, shape) = ReadTypeAndShape(value, output.Name);
         if (type != TensorElementType.Float)
@@ -447,40 +521,7 @@ public sealed unsafe class OnnxSession : IDisposable
                 $"Output '{output.Name}' has shape [{string.Join(", ", shape)}] ({count} floats), but the buffer has {output.Buffer.Length}.");
         }
 
-        void* data;
-        OrtRuntime.Check(OrtApi.GetTensorMutableData(value, &data));
-        new ReadOnlySpan<float>(data, (int)count).CopyTo(output.Buffer.Span);
-    }
-
-    private void RunCore(ReadOnlySpan<nint> inNames, ReadOnlySpan<nint> inValues, ReadOnlySpan<nint> outNames, Span<nint> outValues)
-    {
-        var added = false;
-        try
-        {
-            session.DangerousAddRef(ref added);
-            fixed (nint* inNamesPtr = inNames)
-            fixed (nint* inValuesPtr = inValues)
-            fixed (nint* outNamesPtr = outNames)
-            fixed (nint* outValuesPtr = outValues)
-            {
-                OrtRuntime.Check(OrtApi.Run(
-                    session.DangerousGetHandle(),
-                    nint.Zero,
-                    inNamesPtr,
-                    inValuesPtr,
-                    (nuint)inNames.Length,
-                    outNamesPtr,
-                    (nuint)outNames.Length,
-                    outValuesPtr));
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                session.DangerousRelease();
-            }
-        }
+        value.GetTensorDataAsSpan<float>().CopyTo(output.Buffer.Span);
     }
 
     private int ValidateInput(string name, TensorElementType type, long[] shape)
@@ -495,7 +536,7 @@ public sealed unsafe class OnnxSession : IDisposable
         var info = inputs[slot];
         if (!info.IsTensor)
         {
-            throw new ArgumentException($"Input '{name}' is a {info.Kind}, which this binding cannot pass; only tensors.");
+            throw new ArgumentException($"Input '{name}' is a {info.Kind}, which this session cannot pass; only tensors.");
         }
 
         if (info.ElementType != type)
@@ -541,27 +582,28 @@ public sealed unsafe class OnnxSession : IDisposable
         }
     }
 
-    private int[] ResolveOutputs(IReadOnlyList<string>? names)
+    private string[] ResolveOutputs(IReadOnlyList<string>? names)
     {
         if (names is null)
         {
-            return defaultOutputs;
+            return defaultOutputNames;
         }
 
-        var slots = new int[names.Count];
-        for (var i = 0; i < slots.Length; i++)
+        var resolved = new string[names.Count];
+        for (var i = 0; i < resolved.Length; i++)
         {
-            slots[i] = ResolveOutput(names[i]);
-            var info = outputs[slots[i]];
+            var info = outputs[ResolveOutput(names[i])];
             if (!info.IsTensor)
             {
                 throw new NotSupportedException(
-                    $"Output '{info.Name}' is a {info.Kind}, not a tensor; this binding returns tensors only. " +
+                    $"Output '{info.Name}' is a {info.Kind}, not a tensor; this session returns tensors only. " +
                     "(For sklearn-onnx classifiers, export with zipmap=False to get probabilities as a tensor.)");
             }
+
+            resolved[i] = info.Name;
         }
 
-        return slots;
+        return resolved;
     }
 
     private int ResolveOutput(string name) => outputIndex.TryGetValue(name, out var slot)
@@ -580,16 +622,7 @@ public sealed unsafe class OnnxSession : IDisposable
         return count;
     }
 
-    private static byte[] PinnedUtf8(string value)
-    {
-        var bytes = GC.AllocateArray<byte>(Encoding.UTF8.GetByteCount(value) + 1, pinned: true);
-        Encoding.UTF8.GetBytes(value, bytes);
-        return bytes;
-    }
-
-    private static nint NameAddress(byte[] pinnedName) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinnedName));
-
-    private static OrtValueHandle CreateValue(OrtTensor tensor, out GCHandle pin)
+    private static Ort.OrtValue CreateValue(OrtTensor tensor, out GCHandle pin)
     {
         pin = default;
         if (tensor.ElementType == TensorElementType.String)
@@ -598,383 +631,191 @@ public sealed unsafe class OnnxSession : IDisposable
         }
 
         pin = GCHandle.Alloc(tensor.Data, GCHandleType.Pinned);
-        return CreateValueOver(
-            (void*)pin.AddrOfPinnedObject(),
-            tensor.ElementCount * tensor.ElementType.SizeOf(),
-            tensor.Shape,
-            tensor.ElementType);
+        return CreateValueOver(pin.AddrOfPinnedObject(), tensor.ElementCount * tensor.ElementType.SizeOf(), tensor.Shape, tensor.ElementType);
     }
 
-    private static OrtValueHandle CreateValueOver(void* data, long byteLength, long[] shape, TensorElementType type)
+    private static Ort.OrtValue CreateValueOver(nint data, long byteLength, long[] shape, TensorElementType type) =>
+        // ORT reads and writes the caller's memory in place; the caller keeps it pinned until the value is disposed.
+        Ort.OrtValue.CreateTensorValueWithData(Ort.OrtMemoryInfo.DefaultInstance, (OrtElementType)type, shape, data, byteLength);
+
+    private static Ort.OrtValue CreateStringValue(string[] data, long[] shape)
     {
-        nint value;
-        long scalarShape = 0;
-        fixed (long* shapePtr = shape)
-        {
-            OrtRuntime.Check(OrtApi.CreateTensorWithDataAsOrtValue(
-                OrtRuntime.CpuMemoryInfo.DangerousGetHandle(),
-                data,
-                (nuint)byteLength,
-                shape.Length == 0 ? &scalarShape : shapePtr,
-                (nuint)shape.Length,
-                (int)type,
-                &value));
-        }
-
-        return new OrtValueHandle(value);
-    }
-
-    private static OrtValueHandle CreateStringValue(string[] data, long[] shape)
-    {
-        nint value;
-        long scalarShape = 0;
-        fixed (long* shapePtr = shape)
-        {
-            OrtRuntime.Check(OrtApi.CreateTensorAsOrtValue(
-                OrtRuntime.DefaultAllocator,
-                shape.Length == 0 ? &scalarShape : shapePtr,
-                (nuint)shape.Length,
-                (int)TensorElementType.String,
-                &value));
-        }
-
-        var handle = new OrtValueHandle(value);
+        var value = Ort.OrtValue.CreateTensorWithEmptyStrings(Ort.OrtAllocator.DefaultInstance, shape);
         try
         {
-            var total = 0;
-            foreach (var s in data)
+            for (var i = 0; i < data.Length; i++)
             {
-                total += Encoding.UTF8.GetByteCount(s ?? string.Empty) + 1;
+                value.StringTensorSetElementAt((data[i] ?? string.Empty).AsSpan(), i);
             }
 
-            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
-            var pointers = ArrayPool<nint>.Shared.Rent(Math.Max(data.Length, 1));
-            try
-            {
-                fixed (byte* bufferPtr = buffer)
-                fixed (nint* pointersPtr = pointers)
-                {
-                    var offset = 0;
-                    for (var i = 0; i < data.Length; i++)
-                    {
-                        pointers[i] = (nint)(bufferPtr + offset);
-                        offset += Encoding.UTF8.GetBytes(data[i] ?? string.Empty, buffer.AsSpan(offset));
-                        buffer[offset++] = 0;
-                    }
-
-                    OrtRuntime.Check(OrtApi.FillStringTensor(value, (byte**)pointersPtr, (nuint)data.Length));
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                ArrayPool<nint>.Shared.Return(pointers);
-            }
-
-            return handle;
+            return value;
         }
         catch
         {
-            handle.Dispose();
+            value.Dispose();
             throw;
         }
     }
 
-    private static (TensorElementType Type, long[] Shape) ReadTypeAndShape(nint value, string name)
+    private static (TensorElementType Type, long[] Shape) ReadTypeAndShape(Ort.OrtValue value, string name)
     {
-        int valueType;
-        OrtRuntime.Check(OrtApi.GetValueType(value, &valueType));
-        if (valueType != OnnxTypeTensor)
+        if (value.OnnxType != Ort.OnnxValueType.ONNX_TYPE_TENSOR)
         {
-            throw new NotSupportedException($"Output '{name}' is a {(OnnxValueKind)valueType}, not a tensor.");
+            throw new NotSupportedException($"Output '{name}' is a {(OnnxValueKind)value.OnnxType}, not a tensor.");
         }
 
-        nint info;
-        OrtRuntime.Check(OrtApi.GetTensorTypeAndShape(value, &info));
-        using var infoHandle = new OrtTensorTypeAndShapeInfoHandle(info);
-        var (type, shape, _) = ReadTensorInfo(info, symbolic: false);
-        return (type, shape);
+        var info = value.GetTensorTypeAndShape();
+        return ((TensorElementType)info.ElementDataType, info.Shape);
     }
 
-    private static OrtTensor ReadTensor(nint value, string name)
+    private static OrtTensor ReadTensor(Ort.OrtValue value, string name)
     {
         var (type, shape) = ReadTypeAndShape(value, name);
-        var count = ElementCount(shape);
         if (type == TensorElementType.String)
         {
-            return OrtTensor.FromString(ReadStrings(value, count), shape);
+            return OrtTensor.FromString(value.GetStringTensorAsArray(), shape);
         }
 
-        void* data;
-        OrtRuntime.Check(OrtApi.GetTensorMutableData(value, &data));
+        var count = checked((int)ElementCount(shape));
+        var bytes = value.GetTensorMutableRawData();
         Array array = type switch
         {
-            TensorElementType.Float => Copy<float>(data, count),
-            TensorElementType.Double => Copy<double>(data, count),
-            TensorElementType.Int64 => Copy<long>(data, count),
-            TensorElementType.Int32 => Copy<int>(data, count),
-            TensorElementType.Bool => Copy<bool>(data, count),
-            TensorElementType.UInt8 => Copy<byte>(data, count),
-            TensorElementType.Int8 => Copy<sbyte>(data, count),
-            TensorElementType.Int16 => Copy<short>(data, count),
-            TensorElementType.UInt16 => Copy<ushort>(data, count),
-            TensorElementType.UInt32 => Copy<uint>(data, count),
-            TensorElementType.UInt64 => Copy<ulong>(data, count),
-            TensorElementType.Float16 => Copy<Half>(data, count),
-            _ => throw new NotSupportedException($"Output '{name}' has element type {(int)type}, which this binding does not read."),
+            TensorElementType.Float => Copy<float>(bytes, count),
+            TensorElementType.Double => Copy<double>(bytes, count),
+            TensorElementType.Int64 => Copy<long>(bytes, count),
+            TensorElementType.Int32 => Copy<int>(bytes, count),
+            TensorElementType.Bool => Copy<bool>(bytes, count),
+            TensorElementType.UInt8 => Copy<byte>(bytes, count),
+            TensorElementType.Int8 => Copy<sbyte>(bytes, count),
+            TensorElementType.Int16 => Copy<short>(bytes, count),
+            TensorElementType.UInt16 => Copy<ushort>(bytes, count),
+            TensorElementType.UInt32 => Copy<uint>(bytes, count),
+            TensorElementType.UInt64 => Copy<ulong>(bytes, count),
+            TensorElementType.Float16 => Copy<Half>(bytes, count),
+            _ => throw new NotSupportedException($"Output '{name}' has element type {(int)type}, which this session does not read."),
         };
         return OrtTensor.FromArray(type, array, shape);
     }
 
-    private static T[] Copy<T>(void* data, long count)
+    private static T[] Copy<T>(ReadOnlySpan<byte> bytes, int count)
         where T : unmanaged
     {
-        var array = GC.AllocateUninitializedArray<T>(checked((int)count));
-        new ReadOnlySpan<T>(data, array.Length).CopyTo(array);
+        var array = GC.AllocateUninitializedArray<T>(count);
+        MemoryMarshal.Cast<byte, T>(bytes)[..count].CopyTo(array);
         return array;
     }
 
-    private static string[] ReadStrings(nint value, long count)
+    private static Ort.SessionOptions CreateSessionOptions(OnnxSessionOptions options)
     {
-        var strings = new string[count];
-        if (count == 0)
-        {
-            return strings;
-        }
-
-        nuint length;
-        OrtRuntime.Check(OrtApi.GetStringTensorDataLength(value, &length));
-        var bytes = ArrayPool<byte>.Shared.Rent(Math.Max((int)length, 1));
-        var offsets = ArrayPool<nuint>.Shared.Rent((int)count);
-        try
-        {
-            fixed (byte* bytesPtr = bytes)
-            fixed (nuint* offsetsPtr = offsets)
-            {
-                OrtRuntime.Check(OrtApi.GetStringTensorContent(value, bytesPtr, length, offsetsPtr, (nuint)count));
-            }
-
-            for (var i = 0; i < count; i++)
-            {
-                var start = (int)offsets[i];
-                var end = i + 1 < count ? (int)offsets[i + 1] : (int)length;
-                strings[i] = Encoding.UTF8.GetString(bytes, start, end - start);
-            }
-
-            return strings;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(bytes);
-            ArrayPool<nuint>.Shared.Return(offsets);
-        }
-    }
-
-    private static (TensorElementType Type, long[] Shape, string?[] Symbolic) ReadTensorInfo(nint info, bool symbolic)
-    {
-        int type;
-        OrtRuntime.Check(OrtApi.GetTensorElementType(info, &type));
-        nuint rank;
-        OrtRuntime.Check(OrtApi.GetDimensionsCount(info, &rank));
-        var shape = new long[(int)rank];
-        var names = new string?[(int)rank];
-        if (rank > 0)
-        {
-            fixed (long* shapePtr = shape)
-            {
-                OrtRuntime.Check(OrtApi.GetDimensions(info, shapePtr, rank));
-            }
-
-            if (symbolic)
-            {
-                var pointers = new nint[(int)rank];
-                fixed (nint* pointersPtr = pointers)
-                {
-                    OrtRuntime.Check(OrtApi.GetSymbolicDimensions(info, (byte**)pointersPtr, rank));
-                }
-
-                for (var i = 0; i < names.Length; i++)
-                {
-                    var text = pointers[i] == nint.Zero ? null : Marshal.PtrToStringUTF8(pointers[i]);
-                    names[i] = string.IsNullOrEmpty(text) ? null : text;
-                }
-            }
-        }
-
-        return ((TensorElementType)type, shape, names);
-    }
-
-    private static OrtSessionOptionsHandle CreateSessionOptions(OnnxSessionOptions options)
-    {
-        nint raw;
-        OrtRuntime.Check(OrtApi.CreateSessionOptions(&raw));
-        var handle = new OrtSessionOptionsHandle(raw);
+        var sessionOptions = new Ort.SessionOptions();
         try
         {
             if (options.IntraOpThreads > 0)
             {
-                OrtRuntime.Check(OrtApi.SetIntraOpNumThreads(raw, options.IntraOpThreads));
+                sessionOptions.IntraOpNumThreads = options.IntraOpThreads;
             }
 
             if (options.InterOpThreads > 0)
             {
-                OrtRuntime.Check(OrtApi.SetInterOpNumThreads(raw, options.InterOpThreads));
+                sessionOptions.InterOpNumThreads = options.InterOpThreads;
             }
 
-            OrtRuntime.Check(OrtApi.SetSessionGraphOptimizationLevel(raw, (int)options.OptimizationLevel));
-            return handle;
+            sessionOptions.GraphOptimizationLevel = options.OptimizationLevel switch
+            {
+                GraphOptimizationLevel.None => Ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+                GraphOptimizationLevel.Basic => Ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                GraphOptimizationLevel.Extended => Ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => Ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+            };
+            return sessionOptions;
         }
         catch
         {
-            handle.Dispose();
+            sessionOptions.Dispose();
             throw;
         }
     }
 
-    private static bool TryAppendCuda(OrtSessionOptionsHandle sessionOptions, OnnxSessionOptions options)
+    private static bool TryAppendCuda(Ort.SessionOptions sessionOptions, OnnxSessionOptions options)
     {
         try
         {
-            nint raw;
-            OrtRuntime.Check(OrtApi.CreateCudaProviderOptions(&raw));
-            using var cudaOptions = new OrtCudaProviderOptionsHandle(raw);
-            var key = "device_id\0"u8;
-            var value = Encoding.UTF8.GetBytes(options.CudaDeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\0");
-            fixed (byte* keyPtr = key)
-            fixed (byte* valuePtr = value)
-            {
-                OrtRuntime.Check(OrtApi.UpdateCudaProviderOptions(raw, &keyPtr, &valuePtr, 1));
-            }
-
-            OrtRuntime.Check(OrtApi.SessionOptionsAppendExecutionProviderCudaV2(sessionOptions.DangerousGetHandle(), raw));
+            // Loads libonnxruntime_providers_cuda.so from the app's output; without CUDA 13 and a driver ORT
+            // reports "Failed to load shared library" here.
+            sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
             return true;
         }
-        catch (OnnxRuntimeException ex)
+        catch (Ort.OnnxRuntimeException ex)
         {
             options.Logger?.LogWarning(
                 "ONNX Runtime's CUDA execution provider is not available ({Reason}); falling back to the CPU provider. " +
-                "Set CTM_ONNXRUNTIME_LIB to a CUDA build of ONNX Runtime to use the GPU.",
-                ex.Message);
+                "The GPU needs CUDA 13 (libcudart, libcublas) and an NVIDIA driver on this machine.",
+                OnnxRuntimeException.From(ex).Message);
             return false;
         }
     }
 
-    private static OrtSessionHandle CreateSession(byte[] model, OrtSessionOptionsHandle options)
+    private static Ort.InferenceSession CreateSession(byte[] model, Ort.SessionOptions options)
     {
-        nint raw;
-        fixed (byte* modelPtr = model)
+        try
         {
-            OrtRuntime.Check(OrtApi.CreateSessionFromArray(
-                OrtRuntime.Env.DangerousGetHandle(),
-                modelPtr,
-                (nuint)model.Length,
-                options.DangerousGetHandle(),
-                &raw));
+            return new Ort.InferenceSession(model, options);
         }
-
-        return new OrtSessionHandle(raw);
+        catch (Ort.OnnxRuntimeException e)
+        {
+            throw OnnxRuntimeException.From(e);
+        }
     }
 
-    private static OnnxNodeInfo[] ReadNodes(nint session, bool output)
+    private static OnnxNodeInfo[] ReadNodes(IReadOnlyList<string> names, IReadOnlyDictionary<string, Ort.NodeMetadata> metadata)
     {
-        nuint count;
-        OrtRuntime.Check(output ? OrtApi.SessionGetOutputCount(session, &count) : OrtApi.SessionGetInputCount(session, &count));
-        var nodes = new OnnxNodeInfo[(int)count];
-        for (nuint i = 0; i < count; i++)
+        var nodes = new OnnxNodeInfo[names.Count];
+        for (var i = 0; i < nodes.Length; i++)
         {
-            nint namePtr;
-            OrtRuntime.Check(output
-                ? OrtApi.SessionGetOutputName(session, i, OrtRuntime.DefaultAllocator, &namePtr)
-                : OrtApi.SessionGetInputName(session, i, OrtRuntime.DefaultAllocator, &namePtr));
-            string name;
-            using (var nameHandle = new OrtAllocatedHandle(namePtr))
+            var name = names[i];
+            var node = metadata[name];
+            if (node.OnnxValueType != Ort.OnnxValueType.ONNX_TYPE_TENSOR)
             {
-                name = nameHandle.ReadString();
-            }
-
-            nint typeInfo;
-            OrtRuntime.Check(output
-                ? OrtApi.SessionGetOutputTypeInfo(session, i, &typeInfo)
-                : OrtApi.SessionGetInputTypeInfo(session, i, &typeInfo));
-            using var typeHandle = new OrtTypeInfoHandle(typeInfo);
-            int onnxType;
-            OrtRuntime.Check(OrtApi.GetOnnxTypeFromTypeInfo(typeInfo, &onnxType));
-            if (onnxType != OnnxTypeTensor)
-            {
-                nodes[(int)i] = new OnnxNodeInfo(name, TensorElementType.Undefined, [], []) { Kind = (OnnxValueKind)onnxType };
+                nodes[i] = new OnnxNodeInfo(name, TensorElementType.Undefined, [], []) { Kind = (OnnxValueKind)node.OnnxValueType };
                 continue;
             }
 
-            nint tensorInfo;
-            // Owned by the type info: not released separately.
-            OrtRuntime.Check(OrtApi.CastTypeInfoToTensorInfo(typeInfo, &tensorInfo));
-            var (type, shape, symbolic) = ReadTensorInfo(tensorInfo, symbolic: true);
-            nodes[(int)i] = new OnnxNodeInfo(name, type, shape, symbolic);
+            var shape = Array.ConvertAll(node.Dimensions, d => (long)d);
+            var symbolic = new string?[shape.Length];
+            for (var d = 0; d < symbolic.Length && d < node.SymbolicDimensions.Length; d++)
+            {
+                symbolic[d] = string.IsNullOrEmpty(node.SymbolicDimensions[d]) ? null : node.SymbolicDimensions[d];
+            }
+
+            nodes[i] = new OnnxNodeInfo(name, (TensorElementType)node.ElementDataType, shape, symbolic);
         }
 
         return nodes;
     }
 
-    private static (IReadOnlyDictionary<string, string> Metadata, OnnxModelDescription Description) ReadMetadata(nint session)
+    private static (IReadOnlyDictionary<string, string> Metadata, OnnxModelDescription Description) ReadMetadata(Ort.InferenceSession session)
     {
-        nint raw;
-        OrtRuntime.Check(OrtApi.SessionGetModelMetadata(session, &raw));
-        using var metadata = new OrtModelMetadataHandle(raw);
-        var allocator = OrtRuntime.DefaultAllocator;
-
-        nint keys;
-        long keyCount;
-        OrtRuntime.Check(OrtApi.ModelMetadataGetCustomMetadataMapKeys(raw, allocator, &keys, &keyCount));
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (keys != nint.Zero)
-        {
-            using var keysArray = new OrtAllocatedHandle(keys);
-            // Take ownership of every key first so all are freed even if a lookup fails.
-            var keyHandles = new OrtAllocatedHandle[keyCount];
-            for (var i = 0; i < keyCount; i++)
-            {
-                keyHandles[i] = new OrtAllocatedHandle(((nint*)keys)[i]);
-            }
-
-            try
-            {
-                foreach (var keyHandle in keyHandles)
-                {
-                    var key = keyHandle.ReadString();
-                    nint valuePtr;
-                    OrtRuntime.Check(OrtApi.ModelMetadataLookupCustomMetadataMap(raw, allocator, (byte*)keyHandle.DangerousGetHandle(), &valuePtr));
-                    using var valueHandle = new OrtAllocatedHandle(valuePtr);
-                    map[key] = valuePtr == nint.Zero ? string.Empty : valueHandle.ReadString();
-                }
-            }
-            finally
-            {
-                foreach (var keyHandle in keyHandles)
-                {
-                    keyHandle.Dispose();
-                }
-            }
-        }
-
-        long version;
-        OrtRuntime.Check(OrtApi.ModelMetadataGetVersion(raw, &version));
+        var model = session.ModelMetadata;
         var description = new OnnxModelDescription(
-            ProducerName: ReadMetadataString(raw, OrtApi.ModelMetadataGetProducerName),
-            GraphName: ReadMetadataString(raw, OrtApi.ModelMetadataGetGraphName),
-            Domain: ReadMetadataString(raw, OrtApi.ModelMetadataGetDomain),
-            Description: ReadMetadataString(raw, OrtApi.ModelMetadataGetDescription),
-            GraphDescription: ReadMetadataString(raw, OrtApi.ModelMetadataGetGraphDescription),
-            Version: version);
-        return (map.ToFrozenDictionary(StringComparer.Ordinal), description);
+            ProducerName: model.ProducerName ?? string.Empty,
+            GraphName: model.GraphName ?? string.Empty,
+            Domain: model.Domain ?? string.Empty,
+            Description: model.Description ?? string.Empty,
+            GraphDescription: model.GraphDescription ?? string.Empty,
+            Version: model.Version);
+        return (model.CustomMetadataMap.ToFrozenDictionary(StringComparer.Ordinal), description);
     }
+}
 
-    private static string ReadMetadataString(nint metadata, delegate* unmanaged<nint, nint, nint*, nint> getter)
-    {
-        nint value;
-        OrtRuntime.Check(getter(metadata, OrtRuntime.DefaultAllocator, &value));
-        using var handle = new OrtAllocatedHandle(value);
-        return value == nint.Zero ? string.Empty : handle.ReadString();
-    }
+/// <summary>A native value over caller memory, with what it was made for.</summary>
+internal sealed class CachedValue(Microsoft.ML.OnnxRuntime.OrtValue value, nint address, int floats, long[] shape)
+{
+    public Microsoft.ML.OnnxRuntime.OrtValue Value { get; } = value;
+
+    public long[] Shape { get; } = shape;
+
+    public bool Matches(nint pinnedAddress, int length, long[] dims) =>
+        pinnedAddress == address && length == floats && dims.AsSpan().SequenceEqual(Shape);
 }
 
 /// <summary>The model-level fields ORT exposes besides custom metadata.</summary>

@@ -57,7 +57,11 @@ public enum ExecutionProvider
 {
     /// <summary>The CPU provider, always available.</summary>
     Cpu,
-    /// <summary>The CUDA provider; needs a CUDA build of ORT (see <see cref="OnnxRuntime.LibraryEnvironmentVariable"/>).</summary>
+    /// <summary>
+    /// The CUDA provider. It is in the build output, but loads only where CUDA 13 (libcudart, libcublas and
+    /// libcublasLt 13, libcurand 10) and an NVIDIA driver are installed; elsewhere a session asking for it runs on
+    /// the CPU and logs why.
+    /// </summary>
     Cuda,
 }
 

@@ -109,8 +109,9 @@ public sealed class OnnxSessionTests
     {
         var ex = Assert.Throws<OnnxRuntimeException>(() => OnnxSession.Create("this is not a model"u8.ToArray()));
 
-        Assert.NotEqual(0, ex.ErrorCode);
+        Assert.Equal(7, ex.ErrorCode); // ORT_INVALID_PROTOBUF
         Assert.Contains("protobuf", ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("[ErrorCode", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -334,6 +335,53 @@ public sealed class OnnxSessionTests
     }
 
     [Fact]
+    public void FloatPath_SameBuffersAcrossCalls_ReadsTheirCurrentContentsAndShapes()
+    {
+        // The float path reuses native values made over the same buffer with the same shape: each call must
+        // still see what the buffer holds now, and a new shape or a new buffer must not get a stale value.
+        using var session = OnnxSession.Create(TestModels.Linear());
+        var x = new float[6];
+        var y = new float[4];
+        for (var call = 0; call < 6; call++)
+        {
+            var rows = call % 3 == 2 ? 1 : 2;
+            for (var j = 0; j < x.Length; j++)
+            {
+                x[j] = call + j;
+            }
+
+            var input = x.AsMemory(0, rows * 3);
+            var output = y.AsMemory(0, rows * 2);
+            session.Run([new FloatTensorInput("x", input, [rows, 3])], [new FloatTensorOutput("y", output, [rows, 2])]);
+
+            for (var r = 0; r < rows; r++)
+            {
+                Assert.Equal(TestModels.LinearExpected(x[r * 3], x[r * 3 + 1], x[r * 3 + 2]), y.AsSpan(r * 2, 2).ToArray());
+            }
+        }
+
+        var other = new float[] { 1, 1, 1 };
+        var otherOut = new float[2];
+        session.Run([new FloatTensorInput("x", other, [1, 3])], [new FloatTensorOutput("y", otherOut, [1, 2])]);
+        Assert.Equal(TestModels.LinearExpected(1, 1, 1), otherOut);
+    }
+
+    [Fact]
+    public void FloatPath_OutputWhoseRowsDoNotFollowTheFirstInput_IsComputedByOrtAndCopied()
+    {
+        // a broadcasts against b: the output has b's length, not a's, so its shape cannot be guessed from the
+        // first input and ORT must allocate it; the result still lands in the caller's buffer.
+        using var session = OnnxSession.Create(TestModels.DynamicAdd());
+        var z = new float[3];
+
+        session.Run(
+            [new FloatTensorInput("a", new float[] { 10 }, [1]), new FloatTensorInput("b", new float[] { 1, 2, 3 }, [3])],
+            [new FloatTensorOutput("z", z)]);
+
+        Assert.Equal([11f, 12, 13], z);
+    }
+
+    [Fact]
     public void FloatPath_BufferOfWrongSize_ThrowsNamingOutput()
     {
         using var session = OnnxSession.Create(TestModels.Linear());
@@ -345,7 +393,7 @@ public sealed class OnnxSessionTests
     }
 
     [Fact]
-    public void Create_CudaOnCpuBuild_FallsBackToCpuAndLogsWhy()
+    public void Create_CudaAsked_RunsOnCudaWhereItLoadsElseFallsBackToCpuAndLogsWhyOnce()
     {
         var logger = new TestLogger();
         using var session = OnnxSession.Create(TestModels.Sigmoid(), new OnnxSessionOptions
@@ -355,11 +403,60 @@ public sealed class OnnxSessionTests
             IntraOpThreads = 1,
         });
 
-        Assert.Equal(ExecutionProvider.Cpu, session.ActiveProvider);
-        var line = Assert.Single(logger.Lines);
-        Assert.Equal(LogLevel.Warning, line.Level);
-        Assert.Contains("falling back to the CPU provider", line.Message, StringComparison.Ordinal);
+        if (OnnxRuntimeTests.CudaLibrariesLoad())
+        {
+            // A GPU machine with CUDA 13: the same call must really run on the device.
+            Assert.Equal(ExecutionProvider.Cuda, session.ActiveProvider);
+            Assert.Empty(logger.Lines);
+        }
+        else
+        {
+            Assert.Equal(ExecutionProvider.Cpu, session.ActiveProvider);
+            var line = Assert.Single(logger.Lines);
+            Assert.Equal(LogLevel.Warning, line.Level);
+            Assert.Contains("falling back to the CPU provider", line.Message, StringComparison.Ordinal);
+            Assert.Contains("Failed to load shared library", line.Message, StringComparison.Ordinal);
+        }
+
         Assert.Equal([0.5f], session.Run(Feed(("x", OrtTensor.FromFloat([0], 1, 1))))[0].AsFloat());
+        using var cpu = OnnxSession.Create(TestModels.Sigmoid());
+        Assert.Equal(ExecutionProvider.Cpu, cpu.ActiveProvider);
+        Assert.Equal([0.5f], cpu.Run(Feed(("x", OrtTensor.FromFloat([0], 1, 1))))[0].AsFloat());
+    }
+
+    [Fact]
+    public async Task Dispose_WhileRunsAreInFlight_LetsThemFinishThenRefusesNewOnes()
+    {
+        var session = OnnxSession.Create(TestModels.Linear());
+        using var started = new CountdownEvent(4);
+        var failures = 0;
+        var runners = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            started.Signal();
+            for (var i = 0; i < 2_000; i++)
+            {
+                try
+                {
+                    var y = new float[2];
+                    session.Run([new FloatTensorInput("x", new float[] { 1, 2, 3 }, [1, 3])], [new FloatTensorOutput("y", y, [1, 2])]);
+                    if (y[0] != TestModels.LinearExpected(1, 2, 3)[0])
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        })).ToArray();
+
+        started.Wait();
+        session.Dispose();
+        await Task.WhenAll(runners);
+
+        Assert.Equal(0, failures);
+        Assert.Throws<ObjectDisposedException>(() => session.Run(Feed(("x", OrtTensor.FromFloat([1, 2, 3], 1, 3)))));
     }
 
     [Fact]

@@ -23,8 +23,12 @@ public sealed record EmpiricalNull(double Median, double Spread, int Count)
         return new EmpiricalNull(median, Math.Max(1.4826 * mad, spreadFloor), history.Count);
     }
 
-    /// <summary>The value <paramref name="deviations"/> robust standard deviations above the median.</summary>
-    public double Limit(double deviations) => Median + (deviations * Spread);
+    /// <summary>
+    /// The value <paramref name="deviations"/> robust standard deviations above the median, widened by 1 + 3/n for a
+    /// history of n batches: a short history has not yet seen the dataset's rarer states (a weekly peak, a weather
+    /// regime), and its median and MAD are themselves uncertain.
+    /// </summary>
+    public double Limit(double deviations) => Median + (deviations * Spread * (1 + (3.0 / Math.Max(1, Count))));
 
     /// <summary>How many robust standard deviations <paramref name="value"/> lies above the median.</summary>
     public double Deviations(double value) => (value - Median) / Spread;

@@ -12,7 +12,7 @@ public static class Measures
     /// <summary>Jensen–Shannon divergence in bits (numeric) or L-infinity distance of frequencies (categorical), batch against window.</summary>
     public const string Distance = "distance";
 
-    /// <summary>|median(batch) − median(window)| in units of the window's spread (IQR, or standard deviation where the IQR is 0).</summary>
+    /// <summary>|median(batch) − median(window)| in units of the window's IQR (mean and standard deviation where the sketch cannot resolve the IQR).</summary>
     public const string Location = "location";
 
     /// <summary>|ln(spread(batch) / spread(window))|: a unit change (×100) gives 4.6, natural variation a few tenths.</summary>
@@ -74,10 +74,10 @@ public static class Measures
             return measures;
         }
 
-        var (rs, cs) = Spreads(r, c);
+        var (location, rs, cs) = Spreads(r, c);
         if (rs > 0)
         {
-            measures[Location] = Math.Abs(c.Quantile(0.5) - r.Quantile(0.5)) / rs;
+            measures[Location] = location / rs;
             if (cs > 0)
             {
                 measures[Scale] = Math.Abs(Math.Log(cs / rs));
@@ -92,12 +92,20 @@ public static class Measures
         return measures;
     }
 
-    // Both sides use the same spread measure, or the ratio would compare an IQR with a standard deviation.
-    private static (double Reference, double Current) Spreads(NumericStatistics r, NumericStatistics c)
+    // Median and IQR where the sketch resolves them (its buckets are 1% of the value wide, too coarse for a spread
+    // that is small next to the values, like air pressure around 1013); mean and standard deviation otherwise.
+    // Both sides use the same pair, or the ratio would compare an IQR with a standard deviation.
+    private static (double Location, double Reference, double Current) Spreads(NumericStatistics r, NumericStatistics c)
     {
-        var ri = r.Quantile(0.75) - r.Quantile(0.25);
-        var ci = c.Quantile(0.75) - c.Quantile(0.25);
-        return ri > 0 && ci > 0 ? (ri, ci) : (r.StandardDeviation, c.StandardDeviation);
+        var (r25, r75, c25, c75) = (r.Quantile(0.25), r.Quantile(0.75), c.Quantile(0.25), c.Quantile(0.75));
+        var ri = r75 - r25;
+        var ci = c75 - c25;
+        var resolved = ri > 0 && ci > 0
+            && ri >= 0.2 * Math.Max(Math.Abs(r25), Math.Abs(r75))
+            && ci >= 0.2 * Math.Max(Math.Abs(c25), Math.Abs(c75));
+        return resolved
+            ? (Math.Abs(c.Quantile(0.5) - r.Quantile(0.5)), ri, ci)
+            : (Math.Abs(c.Mean - r.Mean), r.StandardDeviation, c.StandardDeviation);
     }
 
     /// <summary>The share of <paramref name="stats"/>' values outside <paramref name="column"/>'s domain, with the unseen values most frequent first; null without a domain.</summary>

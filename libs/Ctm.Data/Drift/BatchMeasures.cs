@@ -19,6 +19,12 @@ public sealed record BatchMeasures
     /// <summary>Measures that exceeded their warning level, as <c>feature/measure</c>.</summary>
     public List<string> Warned { get; init; } = [];
 
+    /// <summary>
+    /// Accumulated evidence of a persistent shift per <c>feature/measure</c> (a one-sided CUSUM of deviations above
+    /// the null, in robust standard deviations), after this batch; absent where it is 0.
+    /// </summary>
+    public Dictionary<string, double> Evidence { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>The value of <paramref name="measure"/> for <paramref name="feature"/>, or null when it was not measured.</summary>
     public double? Get(string feature, string measure) =>
         Features.TryGetValue(feature, out var m) && m.TryGetValue(measure, out var v) ? v : null;

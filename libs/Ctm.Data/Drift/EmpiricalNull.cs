@@ -28,10 +28,13 @@ public sealed record EmpiricalNull(double Median, double Spread, int Count)
     /// history of n batches: a short history has not yet seen the dataset's rarer states (a weekly peak, a weather
     /// regime), and its median and MAD are themselves uncertain.
     /// </summary>
-    public double Limit(double deviations) => Median + (deviations * Spread * (1 + (3.0 / Math.Max(1, Count))));
+    public double Limit(double deviations) => Median + (deviations * Widened);
 
-    /// <summary>How many robust standard deviations <paramref name="value"/> lies above the median.</summary>
-    public double Deviations(double value) => (value - Median) / Spread;
+    /// <summary>How many (widened) robust standard deviations <paramref name="value"/> lies above the median.</summary>
+    public double Deviations(double value) => (value - Median) / Widened;
+
+    /// <summary>The spread widened for a short history: <see cref="Spread"/> × (1 + 3/n).</summary>
+    public double Widened => Spread * (1 + (3.0 / Math.Max(1, Count)));
 
     /// <summary>The median of <paramref name="values"/> (0 when empty).</summary>
     public static double MedianOf(IReadOnlyList<double> values)

@@ -12,10 +12,13 @@ public static class Measures
     /// <summary>Jensen–Shannon divergence in bits (numeric) or L-infinity distance of frequencies (categorical), batch against window.</summary>
     public const string Distance = "distance";
 
-    /// <summary>|median(batch) − median(window)| in units of the window's IQR (mean and standard deviation where the sketch cannot resolve the IQR).</summary>
+    /// <summary>
+    /// The batch's location shift in window standard deviations: the smaller of |Δmean| / sd and |Δmedian| / (IQR / 1.349)
+    /// (the latter only where the sketch resolves the IQR), so neither an outlier nor an integer step alone makes a shift.
+    /// </summary>
     public const string Location = "location";
 
-    /// <summary>|ln(spread(batch) / spread(window))|: a unit change (×100) gives 4.6, natural variation a few tenths.</summary>
+    /// <summary>|ln(spread(batch) / spread(window))|, the smaller of the standard-deviation and IQR ratios: a unit change (×100) gives 4.6, natural variation a few tenths.</summary>
     public const string Scale = "scale";
 
     /// <summary>|mean(batch) − mean(window)| in window standard deviations (a numeric label's rate).</summary>
@@ -37,6 +40,26 @@ public static class Measures
         Unseen or OutOfRange => 0.005,
         _ => 0.03,
     };
+
+    /// <summary>
+    /// The sampling noise of a measure between a batch of <paramref name="current"/> values and a window of
+    /// <paramref name="reference"/> values drawn from one distribution: the least spread its null may have, so that a
+    /// history of identical values (an integer median that rarely moves) does not make one step an alarm.
+    /// </summary>
+    public static double Noise(string measure, DriftResult? result, long reference, long current)
+    {
+        var n = Math.Max(1, current);
+        var m = Math.Max(1, reference);
+        return measure switch
+        {
+            // The expected null distance is a typical value (categorical: two standard errors), not a standard deviation.
+            Distance => (result?.ExpectedNullDistance ?? 0) / 2,
+            Location or Mean => Math.Sqrt((1.0 / n) + (1.0 / m)),
+            // ln of a standard-deviation ratio: √(1/2n + 1/2m) for normal data, half again for heavier tails.
+            Scale => 1.5 * Math.Sqrt((0.5 / n) + (0.5 / m)),
+            _ => 0,
+        };
+    }
 
     /// <summary>
     /// The distribution measures of one column, batch (<paramref name="current"/>) against reference: numeric
@@ -74,38 +97,33 @@ public static class Measures
             return measures;
         }
 
-        var (location, rs, cs) = Spreads(r, c);
-        if (rs > 0)
+        if (r.StandardDeviation <= 0)
         {
-            measures[Location] = location / rs;
-            if (cs > 0)
-            {
-                measures[Scale] = Math.Abs(Math.Log(cs / rs));
-            }
-            else if (c.Count > 1)
-            {
-                // A batch whose values all collapsed to one is as far from the reference as a unit change.
-                measures[Scale] = Math.Log(1000);
-            }
+            return measures;
         }
 
+        // Two views of location and spread: moments (exact, continuous even for integer counts, but an outlier moves
+        // them) and median and IQR (robust, but stepwise for integer values and, from the sketch, only resolved where
+        // the spread is wide next to the values). A change counts as much as the view that sees the least of it.
+        var location = Math.Abs(c.Mean - r.Mean) / r.StandardDeviation;
+        var scale = c.StandardDeviation > 0 ? Math.Abs(Math.Log(c.StandardDeviation / r.StandardDeviation)) : Math.Log(1000);
+        if (Robust(r) is { } rr && Robust(c) is { } cr)
+        {
+            location = Math.Min(location, Math.Abs(cr.Median - rr.Median) / rr.Sd);
+            scale = Math.Min(scale, Math.Abs(Math.Log(cr.Sd / rr.Sd)));
+        }
+
+        measures[Location] = location;
+        measures[Scale] = scale;
         return measures;
     }
 
-    // Median and IQR where the sketch resolves them (its buckets are 1% of the value wide, too coarse for a spread
-    // that is small next to the values, like air pressure around 1013); mean and standard deviation otherwise.
-    // Both sides use the same pair, or the ratio would compare an IQR with a standard deviation.
-    private static (double Location, double Reference, double Current) Spreads(NumericStatistics r, NumericStatistics c)
+    // Median and IQR as a standard deviation (IQR / 1.349 for a normal), where the sketch's 1%-wide buckets resolve the IQR.
+    private static (double Median, double Sd)? Robust(NumericStatistics n)
     {
-        var (r25, r75, c25, c75) = (r.Quantile(0.25), r.Quantile(0.75), c.Quantile(0.25), c.Quantile(0.75));
-        var ri = r75 - r25;
-        var ci = c75 - c25;
-        var resolved = ri > 0 && ci > 0
-            && ri >= 0.2 * Math.Max(Math.Abs(r25), Math.Abs(r75))
-            && ci >= 0.2 * Math.Max(Math.Abs(c25), Math.Abs(c75));
-        return resolved
-            ? (Math.Abs(c.Quantile(0.5) - r.Quantile(0.5)), ri, ci)
-            : (Math.Abs(c.Mean - r.Mean), r.StandardDeviation, c.StandardDeviation);
+        var (q25, q75) = (n.Quantile(0.25), n.Quantile(0.75));
+        var iqr = q75 - q25;
+        return iqr > 0 && iqr >= 0.2 * Math.Max(Math.Abs(q25), Math.Abs(q75)) ? (n.Quantile(0.5), iqr / 1.349) : null;
     }
 
     /// <summary>The share of <paramref name="stats"/>' values outside <paramref name="column"/>'s domain, with the unseen values most frequent first; null without a domain.</summary>

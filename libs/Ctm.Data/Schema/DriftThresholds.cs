@@ -8,7 +8,7 @@ namespace Ctm.Data.Schema;
 /// distances (median + k × scaled MAD, see <see cref="Drift.EmpiricalNull"/>). Batches of a real stream always
 /// differ from each other (daily and weekly cycles, label-rate swings), so "different" is not enough: a batch
 /// is blocked only when it is further from its reference than this dataset's batches ever usually are
-/// (<see cref="BlockDeviations"/>), or moderately so for <see cref="PersistBatches"/> batches in a row.
+/// (<see cref="BlockDeviations"/>), or moderately so over several batches (<see cref="PersistBatches"/>).
 /// </para>
 /// <para>
 /// While the history is shorter than <see cref="MinHistory"/> batches the judgement is seeded leniently: only
@@ -44,12 +44,16 @@ public sealed record DriftThresholds
     public double BlockDeviations { get; init; } = 10;
 
     /// <summary>Accepted batches of history a measure needs before it is judged against its empirical null (before that, the seeded limits apply).</summary>
-    public int MinHistory { get; init; } = 6;
+    public int MinHistory { get; init; } = 10;
 
     /// <summary>The most recent accepted batches whose measures form the empirical null.</summary>
     public int HistoryBatches { get; init; } = 30;
 
-    /// <summary>Consecutive batches warning on the same measure of a feature that make a persistent shift, which blocks (0 switches the rule off).</summary>
+    /// <summary>
+    /// A persistent shift blocks once the evidence of a measure (a one-sided CUSUM that adds each batch's deviations
+    /// beyond <see cref="WarnDeviations"/> and drains by those below) reaches what this many batches halfway between
+    /// <see cref="WarnDeviations"/> and <see cref="BlockDeviations"/> would add; 0 switches the rule off.
+    /// </summary>
     public int PersistBatches { get; init; } = 4;
 
     /// <summary>

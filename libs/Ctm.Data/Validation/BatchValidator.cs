@@ -296,24 +296,34 @@ public sealed class BatchValidator(ValidationOptions? options = null)
                     continue;
                 }
 
-                var nul = EmpiricalNull.Fit(history, Measures.SpreadFloor(measure));
+                var noise = Math.Max(Measures.SpreadFloor(measure), Measures.Noise(measure, result, r.Present, c.Present));
+                var nul = EmpiricalNull.Fit(history, noise);
+                var key = BatchMeasures.Key(column.Name, measure);
+                var deviations = nul.Deviations(value);
+                // One-sided CUSUM: each batch adds its deviations beyond the warning level; batches below it drain it.
+                var slack = thresholds.WarnDeviations;
+                var evidence = Math.Max(0, context.PreviousEvidence(key) + deviations - slack);
+                if (evidence > 0)
+                {
+                    context.Measures.Evidence[key] = evidence;
+                }
+
                 if (value <= nul.Limit(thresholds.WarnDeviations))
                 {
                     continue;
                 }
 
-                var key = BatchMeasures.Key(column.Name, measure);
                 context.Measures.Warned.Add(key);
                 var block = value > nul.Limit(thresholds.BlockDeviations);
-                var persisted = context.ConsecutiveWarnings(key) + 1;
-                var persistent = !block && thresholds.PersistBatches > 0 && persisted >= thresholds.PersistBatches;
-                var text = F($"'{column.Name}' {Describe(measure)} {value:0.####} lies {nul.Deviations(value):0.#} robust standard deviations above what {nul.Count} accepted batches of this dataset showed (median {nul.Median:0.####}, spread {nul.Spread:0.####})");
+                var evidenceLimit = thresholds.PersistBatches * (thresholds.BlockDeviations - thresholds.WarnDeviations) / 2;
+                var persistent = !block && thresholds.PersistBatches > 0 && evidence >= evidenceLimit;
+                var text = F($"'{column.Name}' {Describe(measure)} {value:0.####} lies {deviations:0.#} robust standard deviations above what {nul.Count} accepted batches of this dataset showed (median {nul.Median:0.####}, spread {nul.Widened:0.####})");
                 var description = block
                     ? F($"{text}: far outside the usual (limit {nul.Limit(thresholds.BlockDeviations):0.####}, {thresholds.BlockDeviations} deviations).")
                     : persistent
-                        ? F($"{text}, for the {persisted}th batch in a row: a persistent shift (limit {thresholds.PersistBatches} batches above {nul.Limit(thresholds.WarnDeviations):0.####}).")
+                        ? F($"{text}, and the shift has persisted: {evidence:0.#} deviations accumulated over the recent batches (limit {evidenceLimit:0.#}, as {thresholds.PersistBatches} batches halfway between the warning and the blocking level).")
                         : F($"{text}: unusual, but within {thresholds.BlockDeviations} deviations.");
-                context.Anomalies.Add(new Anomaly(column.Name, AnomalyKind.Drift, value, block || !persistent ? nul.Limit(block ? thresholds.BlockDeviations : thresholds.WarnDeviations) : nul.Limit(thresholds.WarnDeviations), description)
+                context.Anomalies.Add(new Anomaly(column.Name, AnomalyKind.Drift, value, nul.Limit(block ? thresholds.BlockDeviations : thresholds.WarnDeviations), description)
                 {
                     Severity = block || persistent ? Severity.Block : Severity.Warn,
                     Measure = measure,
@@ -457,16 +467,18 @@ public sealed class BatchValidator(ValidationOptions? options = null)
             return count;
         }
 
-        /// <summary>How many of the batches just before (accepted or not) warned on <paramref name="key"/> in a row.</summary>
-        public int ConsecutiveWarnings(string key)
+        /// <summary>The persistent-shift evidence after the latest accepted batch: a quarantined batch's never carries over, so the clean batches after a blocked corruption start afresh.</summary>
+        public double PreviousEvidence(string key)
         {
-            var count = 0;
-            for (var i = history.Count - 1; i >= 0 && history[i].Warned.Contains(key); i--)
+            for (var i = history.Count - 1; i >= 0; i--)
             {
-                count++;
+                if (history[i].Accepted)
+                {
+                    return history[i].Evidence.GetValueOrDefault(key);
+                }
             }
 
-            return count;
+            return 0;
         }
     }
 

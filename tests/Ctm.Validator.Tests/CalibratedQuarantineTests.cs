@@ -74,7 +74,7 @@ public sealed class CalibratedQuarantineTests(ValidatorFixture system) : IClassF
 
         // The batches after a corruption were compared with clean batches only.
         var corrupt = uploaded.Where(u => !u.Batch.IsClean).Select(u => u.Id).ToHashSet();
-        Assert.All(decisions, d => Assert.DoesNotContain(Guids(d.GetProperty("windowBatchIds")), corrupt.Contains));
+        Assert.All(decisions.Skip(1), d => Assert.DoesNotContain(Guids(d.GetProperty("windowBatchIds")), corrupt.Contains));
 
         // The first batch saw two or three weekdays; the weekday domain grew to seven as the Validator widened the schema.
         var schema = await validator.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/schema");

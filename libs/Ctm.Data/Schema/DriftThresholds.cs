@@ -41,7 +41,7 @@ public sealed record DriftThresholds
     public double WarnDeviations { get; init; } = 4;
 
     /// <summary>A measure this many robust standard deviations above the historical median blocks.</summary>
-    public double BlockDeviations { get; init; } = 10;
+    public double BlockDeviations { get; init; } = 12;
 
     /// <summary>Accepted batches of history a measure needs before it is judged against its empirical null (before that, the seeded limits apply).</summary>
     public int MinHistory { get; init; } = 10;
@@ -51,8 +51,8 @@ public sealed record DriftThresholds
 
     /// <summary>
     /// A persistent shift blocks once the evidence of a measure (a one-sided CUSUM that adds each batch's deviations
-    /// beyond <see cref="WarnDeviations"/> and drains by those below) reaches what this many batches halfway between
-    /// <see cref="WarnDeviations"/> and <see cref="BlockDeviations"/> would add; 0 switches the rule off.
+    /// beyond <see cref="WarnDeviations"/> and drains by those below) reaches what this many batches each ¾ ×
+    /// <see cref="WarnDeviations"/> beyond the warning level would add; 0 switches the rule off.
     /// </summary>
     public int PersistBatches { get; init; } = 4;
 

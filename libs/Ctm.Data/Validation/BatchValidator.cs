@@ -315,13 +315,13 @@ public sealed class BatchValidator(ValidationOptions? options = null)
 
                 context.Measures.Warned.Add(key);
                 var block = value > nul.Limit(thresholds.BlockDeviations);
-                var evidenceLimit = thresholds.PersistBatches * (thresholds.BlockDeviations - thresholds.WarnDeviations) / 2;
+                var evidenceLimit = thresholds.PersistBatches * 0.75 * thresholds.WarnDeviations;
                 var persistent = !block && thresholds.PersistBatches > 0 && evidence >= evidenceLimit;
                 var text = F($"'{column.Name}' {Describe(measure)} {value:0.####} lies {deviations:0.#} robust standard deviations above what {nul.Count} accepted batches of this dataset showed (median {nul.Median:0.####}, spread {nul.Widened:0.####})");
                 var description = block
                     ? F($"{text}: far outside the usual (limit {nul.Limit(thresholds.BlockDeviations):0.####}, {thresholds.BlockDeviations} deviations).")
                     : persistent
-                        ? F($"{text}, and the shift has persisted: {evidence:0.#} deviations accumulated over the recent batches (limit {evidenceLimit:0.#}, as {thresholds.PersistBatches} batches halfway between the warning and the blocking level).")
+                        ? F($"{text}, and the shift has persisted: {evidence:0.#} deviations accumulated over the recent batches (limit {evidenceLimit:0.#}, as {thresholds.PersistBatches} batches each {0.75 * thresholds.WarnDeviations:0.#} deviations beyond the warning level).")
                         : F($"{text}: unusual, but within {thresholds.BlockDeviations} deviations.");
                 context.Anomalies.Add(new Anomaly(column.Name, AnomalyKind.Drift, value, nul.Limit(block ? thresholds.BlockDeviations : thresholds.WarnDeviations), description)
                 {

@@ -89,7 +89,7 @@ public static class SchemaApi
 
     /// <summary>
     /// Body: <c>{"operator": "...", "reason": "...", "drift": {"significance": 1e-6, "jensenShannonFloor": 0.05, "lInfinityFloor": 0.1, "enabled": true,
-    /// "warnDeviations": 4, "blockDeviations": 10, "minHistory": 10, "historyBatches": 30, "persistBatches": 4, "settleBatches": 3,
+    /// "warnDeviations": 4, "blockDeviations": 12, "minHistory": 10, "historyBatches": 30, "persistBatches": 4, "settleBatches": 3,
     /// "unseenBlockFloor": 0.1, "youngUnseenBlockFloor": 0.5, "outOfRangeBlockFloor": 0.25, "seedLocation": 5, "seedScale": 5}, "skew": {...}}</c>;
     /// every field is optional (the service's default), feature <c>*</c> is the dataset's default.
     /// </summary>

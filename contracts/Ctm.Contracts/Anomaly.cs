@@ -1,6 +1,6 @@
 namespace Ctm.Contracts;
 
-/// <summary>One reason a batch was quarantined.</summary>
+/// <summary>One reason a batch was quarantined, or a warning recorded with an accepted batch.</summary>
 public sealed record Anomaly
 {
     /// <summary>The feature (column) concerned, or null for the batch as a whole.</summary>
@@ -13,4 +13,6 @@ public sealed record Anomaly
     public double? Threshold { get; init; }
     /// <summary>A sentence a person can read.</summary>
     public required string Description { get; init; }
+    /// <summary><c>block</c> (the batch is quarantined for it) or <c>warn</c> (recorded, not blocking); null from Validators before severities (block).</summary>
+    public string? Severity { get; init; }
 }

@@ -27,4 +27,6 @@ public sealed record BatchAccepted
     public bool Released { get; init; }
     /// <summary>When the decision was made.</summary>
     public required DateTimeOffset AcceptedAt { get; init; }
+    /// <summary>Warnings recorded with the decision (severity <c>warn</c>): shifts within the dataset's usual spread, domains or ranges widened; null or empty when none.</summary>
+    public IReadOnlyList<Anomaly>? Warnings { get; init; }
 }

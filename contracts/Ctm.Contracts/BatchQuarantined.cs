@@ -9,7 +9,7 @@ public sealed record BatchQuarantined
     public required string Dataset { get; init; }
     /// <summary>Correlation id of the batch.</summary>
     public required Guid CorrelationId { get; init; }
-    /// <summary>Every reason found.</summary>
+    /// <summary>Every reason found; each one's <c>Severity</c> says whether it blocked (<c>block</c>) or was only recorded (<c>warn</c>).</summary>
     public required IReadOnlyList<Anomaly> Reasons { get; init; }
     /// <summary>The schema version the batch was checked against.</summary>
     public int? SchemaVersion { get; init; }

@@ -27,20 +27,22 @@ public sealed class AnomalyTests(ValidatorFixture system) : IClassFixture<Valida
         const string dataset = "drift";
         using var ingest = system.Client("Ingest");
         using var validator = system.Client("Validator");
-        for (var seed = 91; seed < 93; seed++)
+        // Judge by the null of two batches of history instead of the default ten, so a few uploads show it.
+        (await validator.PutAsJsonAsync($"v1/datasets/{dataset}/thresholds/*", new { @operator = "ivan", reason = "short history", drift = new { minHistory = 2 } })).EnsureSuccessStatusCode();
+        for (var seed = 91; seed < 94; seed++)
         {
             Assert.Equal("accepted", (await system.DecisionAsync(await UploadAsync(ingest, dataset, new ChurnCsv { Seed = seed, Rows = 400 }.ToString()))).GetProperty("status").GetString());
         }
 
-        var shifted = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 93, Rows = 400, Fee = (10, 40) }.ToString());
+        var shifted = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 94, Rows = 400, Fee = (10, 40) }.ToString());
         var decision = await system.DecisionAsync(shifted);
 
         Assert.Equal("quarantined", decision.GetProperty("status").GetString());
-        var drift = Assert.Single(decision.GetProperty("reasons").EnumerateArray(), r => r.GetProperty("kind").GetString() == "drift" && r.GetProperty("feature").GetString() == "monthly_fee");
+        var drift = decision.GetProperty("reasons").EnumerateArray().First(r => r.GetProperty("kind").GetString() == "drift" && r.GetProperty("feature").GetString() == "monthly_fee" && r.GetProperty("severity").GetString() == "block");
         Assert.True(drift.GetProperty("measured").GetDouble() >= drift.GetProperty("threshold").GetDouble());
         Assert.Contains("Jensen-Shannon", drift.GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("out-of-range", Kinds(decision));
-        Assert.Equal(2, decision.GetProperty("windowBatchIds").GetArrayLength());
+        Assert.Equal(3, decision.GetProperty("windowBatchIds").GetArrayLength());
 
         var perFeature = await ListAsync(validator, $"v1/batches/{shifted}/drift");
         Assert.True(perFeature.Single(f => f.GetProperty("feature").GetString() == "monthly_fee").GetProperty("drifted").GetBoolean());
@@ -61,19 +63,27 @@ public sealed class AnomalyTests(ValidatorFixture system) : IClassFixture<Valida
         const string dataset = "drift-off";
         using var ingest = system.Client("Ingest");
         using var validator = system.Client("Validator");
-        Assert.Equal("accepted", (await system.DecisionAsync(await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 101, Rows = 400 }.ToString()))).GetProperty("status").GetString());
+        (await validator.PutAsJsonAsync($"v1/datasets/{dataset}/thresholds/*", new { @operator = "ivan", reason = "short history", drift = new { minHistory = 2 } })).EnsureSuccessStatusCode();
+        for (var seed = 101; seed < 104; seed++)
+        {
+            Assert.Equal("accepted", (await system.DecisionAsync(await UploadAsync(ingest, dataset, new ChurnCsv { Seed = seed, Rows = 400 }.ToString()))).GetProperty("status").GetString());
+        }
+
+        // Thresholds in the form written before the calibrated settings (four fields) still apply.
         foreach (var feature in new[] { "monthly_fee", "churned" })
         {
             var put = await validator.PutAsJsonAsync($"v1/datasets/{dataset}/thresholds/{feature}", new { @operator = "ivan", reason = "seasonal prices", drift = new { significance = 1e-4, jensenShannonFloor = 0.01, lInfinityFloor = 0.03, enabled = false } });
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
         }
 
-        var shifted = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 102, Rows = 400, Fee = (10, 40) }.ToString());
+        var shifted = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 104, Rows = 400, Fee = (10, 40) }.ToString());
         var decision = await system.DecisionAsync(shifted);
 
         Assert.True(decision.GetProperty("status").GetString() == "accepted", decision.ToString());
         var thresholds = await validator.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/thresholds");
         Assert.Contains(thresholds.GetProperty("overrides").EnumerateArray(), o => o.GetProperty("feature").GetString() == "monthly_fee" && !o.GetProperty("thresholds").GetProperty("enabled").GetBoolean());
         Assert.Equal(1e-4, thresholds.GetProperty("defaultDrift").GetProperty("significance").GetDouble());
+        Assert.Equal(10, thresholds.GetProperty("defaultDrift").GetProperty("minHistory").GetInt32());
+        Assert.Contains(thresholds.GetProperty("overrides").EnumerateArray(), o => o.GetProperty("feature").GetString() == "*" && o.GetProperty("thresholds").GetProperty("minHistory").GetInt32() == 2);
     }
 }

@@ -21,15 +21,15 @@ public sealed class QuarantineTests(ValidatorFixture system) : IClassFixture<Val
 
         var good = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 11 }.ToString());
         Assert.Equal("accepted", (await system.DecisionAsync(good)).GetProperty("status").GetString());
-        var toRelease = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 12, NewPlanFraction = 0.2 }.ToString());
+        // Fees sent in cents: a unit change blocks even while the dataset's history is short.
+        var toRelease = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 12, Fee = (1000, 10000) }.ToString());
         var toDiscard = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 13, RenameTenure = true }.ToString());
 
         var held = await system.DecisionAsync(toRelease);
         Assert.Equal("quarantined", held.GetProperty("status").GetString());
-        var outOfDomain = Assert.Single(held.GetProperty("reasons").EnumerateArray(), r => r.GetProperty("kind").GetString() == "out-of-domain");
-        Assert.Equal("plan", outOfDomain.GetProperty("feature").GetString());
-        Assert.Contains("enterprise", outOfDomain.GetProperty("description").GetString(), StringComparison.Ordinal);
-        Assert.True(outOfDomain.GetProperty("measured").GetDouble() > outOfDomain.GetProperty("threshold").GetDouble());
+        var unit = held.GetProperty("reasons").EnumerateArray().First(r => r.GetProperty("kind").GetString() == "drift" && r.GetProperty("severity").GetString() == "block");
+        Assert.Equal("monthly_fee", unit.GetProperty("feature").GetString());
+        Assert.True(unit.GetProperty("measured").GetDouble() > unit.GetProperty("threshold").GetDouble());
         Assert.Equal("quarantined", (await system.DecisionAsync(toDiscard)).GetProperty("status").GetString());
 
         // Who and why are required.
@@ -40,7 +40,7 @@ public sealed class QuarantineTests(ValidatorFixture system) : IClassFixture<Val
         // A discarded batch cannot come back.
         await PostAsync(validator, $"v1/batches/{toDiscard}/release", new { @operator = "bob", reason = "changed my mind" }, HttpStatusCode.Conflict);
 
-        var released = await PostAsync(validator, $"v1/batches/{toRelease}/release", new { @operator = "alice", reason = "enterprise plan launched today" });
+        var released = await PostAsync(validator, $"v1/batches/{toRelease}/release", new { @operator = "alice", reason = "fees really are that high today" });
         Assert.Equal("released", released.GetProperty("status").GetString());
         // Releasing again has no second effect.
         await PostAsync(validator, $"v1/batches/{toRelease}/release", new { @operator = "alice", reason = "again" });
@@ -69,7 +69,7 @@ public sealed class QuarantineTests(ValidatorFixture system) : IClassFixture<Val
         var audit = await ListAsync(validator, $"v1/datasets/{dataset}/audit");
         var release = Assert.Single(audit, a => a.GetProperty("action").GetString() == "release");
         Assert.Equal("alice", release.GetProperty("operator").GetString());
-        Assert.Equal("enterprise plan launched today", release.GetProperty("reason").GetString());
+        Assert.Equal("fees really are that high today", release.GetProperty("reason").GetString());
         Assert.Equal(toRelease, release.GetProperty("batchId").GetGuid());
         var discard = Assert.Single(audit, a => a.GetProperty("action").GetString() == "discard");
         Assert.Equal("bob", discard.GetProperty("operator").GetString());
@@ -97,7 +97,7 @@ public sealed class QuarantineTests(ValidatorFixture system) : IClassFixture<Val
 
         var good = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 21 }.ToString());
         Assert.Equal("accepted", (await system.DecisionAsync(good)).GetProperty("status").GetString());
-        var toRelease = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 22, NewPlanFraction = 0.25 }.ToString());
+        var toRelease = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 22, Fee = (1000, 10000) }.ToString());
         var toDiscard = await UploadAsync(ingest, dataset, new ChurnCsv { Seed = 23, RenameTenure = true }.ToString());
         Assert.Equal("quarantined", (await system.DecisionAsync(toRelease)).GetProperty("status").GetString());
         Assert.Equal("quarantined", (await system.DecisionAsync(toDiscard)).GetProperty("status").GetString());

@@ -46,7 +46,6 @@ public sealed record DriftResult
     public bool Exceeds(DriftThresholds thresholds)
     {
         ArgumentNullException.ThrowIfNull(thresholds);
-        var floor = Type == ColumnType.Numeric ? thresholds.JensenShannonFloor : thresholds.LInfinityFloor;
-        return thresholds.Enabled && PValue < thresholds.Significance && Distance >= floor;
+        return thresholds.Exceeds(this);
     }
 }

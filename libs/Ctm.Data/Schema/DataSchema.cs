@@ -28,8 +28,10 @@ public sealed record DataSchema
     /// Infers a version-1 schema from the statistics of the first accepted data: a column is numeric when
     /// every present value parsed as a number; a column never missing is required, otherwise its presence
     /// floor is the observed fraction less a sampling margin; categorical columns with at most
-    /// <see cref="SchemaInferenceOptions.MaxDomainSize"/> values get that domain, with room for unseen values
-    /// estimated by Good–Turing (values seen once / values); numeric columns get their observed range.
+    /// <see cref="SchemaInferenceOptions.MaxDomainSize"/> values get that domain (identifiers, whose values are
+    /// nearly all seen once, get none), with room for unseen values estimated by Good–Turing (values seen once /
+    /// values); numeric columns get their observed range. Neither is frozen: the Validator widens both as
+    /// accepted batches bring new values (<see cref="Validation.ValidationDecision.SchemaChanges"/>).
     /// </summary>
     /// <param name="statistics">Statistics computed without a schema (or merged from several batches).</param>
     /// <param name="labelColumn">The label column's name; defaults to the one recorded in the statistics.</param>
@@ -66,8 +68,10 @@ public sealed record DataSchema
             else
             {
                 var categorical = stats.Categorical;
-                var withDomain = categorical is { IsExact: true } && categorical.Counts.Count <= options.MaxDomainSize && categorical.Count > 0;
-                var singletons = withDomain ? categorical!.Counts.Values.Count(c => c == 1) : 0;
+                var singletons = categorical is null ? 0 : categorical.Counts.Values.Count(c => c == 1);
+                // An identifier (nearly every value seen once) has no domain to grow into; a column with hundreds of repeating values has.
+                var identifier = categorical is not null && categorical.Counts.Count >= 50 && singletons >= 0.95 * categorical.Counts.Count;
+                var withDomain = categorical is { IsExact: true } && !identifier && categorical.Counts.Count <= options.MaxDomainSize && categorical.Count > 0;
                 columns.Add(new ColumnSchema
                 {
                     Name = stats.Name,

@@ -6,8 +6,12 @@ public sealed record SchemaInferenceOptions
     /// <summary>Defaults.</summary>
     public static SchemaInferenceOptions Default { get; } = new();
 
-    /// <summary>A categorical column with more distinct values than this gets no domain (an identifier, free text).</summary>
-    public int MaxDomainSize { get; init; } = 100;
+    /// <summary>
+    /// A categorical column with more distinct values than this gets no domain (free text). Columns with hundreds of
+    /// values that repeat keep theirs, so that a renamed value can be told from a new one; identifiers (nearly every
+    /// value seen once) never get one.
+    /// </summary>
+    public int MaxDomainSize { get; init; } = 10_000;
 
     /// <summary>True to record the observed numeric range.</summary>
     public bool InferRanges { get; init; } = true;

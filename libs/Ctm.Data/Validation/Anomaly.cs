@@ -10,6 +10,12 @@ namespace Ctm.Data.Validation;
 /// <param name="Description">A sentence a person can read.</param>
 public sealed record Anomaly(string? Feature, AnomalyKind Kind, double Measured, double Threshold, string Description)
 {
+    /// <summary>Whether the anomaly quarantines the batch (<see cref="Severity.Block"/>, the default) or is only recorded (<see cref="Severity.Warn"/>).</summary>
+    public Severity Severity { get; init; } = Severity.Block;
+
+    /// <summary>The measure behind a calibrated judgement (<see cref="Drift.Measures"/>), when there was one.</summary>
+    public string? Measure { get; init; }
+
     /// <summary>The p-value of the test behind the decision, when there was one.</summary>
     public double? PValue { get; init; }
 

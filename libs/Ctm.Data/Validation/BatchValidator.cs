@@ -6,9 +6,14 @@ using Ctm.Data.Statistics;
 namespace Ctm.Data.Validation;
 
 /// <summary>
-/// Decides whether a batch is accepted or quarantined, and lists every reason. Checks that depend on sample
-/// size are tests, not raw comparisons: a small batch is not condemned for the noise that small samples
-/// have, and a large batch is not condemned for a difference too small to matter.
+/// Decides whether a batch is accepted or quarantined, and lists every reason with its severity. Schema faults
+/// that break models (a type error, a column gone, non-finite values, missing labels, duplicates) block.
+/// Distribution changes are judged against the dataset's own history (<see cref="BatchMeasures"/>, an
+/// empirical null per feature and measure): natural variation between batches of a real stream (daily and
+/// weekly cycles, label-rate swings) is what the history shows, so it passes; a change far outside it (a unit
+/// change, a renamed category) blocks, a moderate one warns, and a moderate one that persists blocks.
+/// Domains and ranges grow: unseen values in a small share of rows, or a little outside the range, are
+/// accepted with a warning and a <see cref="ValidationDecision.SchemaChanges"/> entry that widens the schema.
 /// </summary>
 /// <param name="options">Default thresholds, or null for <see cref="ValidationOptions.Default"/>.</param>
 public sealed class BatchValidator(ValidationOptions? options = null)
@@ -17,34 +22,45 @@ public sealed class BatchValidator(ValidationOptions? options = null)
 
     /// <summary>
     /// Validates a batch's statistics (computed with <paramref name="schema"/>) against the schema, the recent
-    /// accepted window (drift, row count) and the hashes of batches already ingested (duplicates).
+    /// accepted window, the history of earlier batches' measures and the hashes of batches ingested before.
     /// </summary>
     /// <param name="batch">The batch's statistics.</param>
     /// <param name="schema">The dataset's current schema.</param>
-    /// <param name="window">The merged statistics of recent accepted batches, or null when there are none yet.</param>
+    /// <param name="window">The merged statistics of recent accepted batches (the reference), or null when there are none yet.</param>
     /// <param name="batchSha256">The SHA-256 of the batch's bytes (see <see cref="BatchHash"/>), or null.</param>
     /// <param name="knownHashes">Hashes of batches ingested before, or null.</param>
-    public ValidationDecision Validate(BatchStatistics batch, DataSchema schema, BatchStatistics? window = null, string? batchSha256 = null, IEnumerable<string>? knownHashes = null)
+    /// <param name="history">Measures of the batches decided before, oldest first (accepted and quarantined), or null for none.</param>
+    public ValidationDecision Validate(
+        BatchStatistics batch, DataSchema schema, BatchStatistics? window = null, string? batchSha256 = null, IEnumerable<string>? knownHashes = null, IReadOnlyList<BatchMeasures>? history = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(schema);
+        history ??= [];
         var anomalies = new List<Anomaly>();
+        var measures = new BatchMeasures();
+        var changes = new List<SchemaChange>();
         if (batchSha256 is not null && knownHashes is not null && knownHashes.Contains(batchSha256, StringComparer.OrdinalIgnoreCase))
         {
             anomalies.Add(new Anomaly(null, AnomalyKind.DuplicateBatch, 1, 0, F($"The batch is a duplicate: its SHA-256 {batchSha256} matches a batch ingested before.")));
         }
 
-        CheckSchema(batch, schema, anomalies);
+        var context = new Context(history, measures, anomalies, changes, _options.Drift);
+        CheckSchema(batch, schema, context);
         if (window is not null)
         {
             CheckRowCount(batch, window, anomalies);
             if (_options.CheckDrift)
             {
-                CompareDistributions(window, batch, schema, AnomalyKind.Drift, anomalies);
+                CheckDrift(window, batch, schema, context);
             }
         }
 
-        return ValidationDecision.From(anomalies, schema.Version);
+        var decision = ValidationDecision.From(anomalies, schema.Version);
+        return decision with
+        {
+            Measures = measures with { Accepted = decision.IsAccepted },
+            SchemaChanges = decision.IsAccepted ? changes : [],
+        };
     }
 
     /// <summary>Compares serving statistics with the training baseline of the model that serves them (skew).</summary>
@@ -61,8 +77,9 @@ public sealed class BatchValidator(ValidationOptions? options = null)
         return ValidationDecision.From(anomalies, schema.Version);
     }
 
-    private void CheckSchema(BatchStatistics batch, DataSchema schema, List<Anomaly> anomalies)
+    private void CheckSchema(BatchStatistics batch, DataSchema schema, Context context)
     {
+        var anomalies = context.Anomalies;
         var rows = batch.RowCount;
         foreach (var expected in schema.Columns)
         {
@@ -112,13 +129,14 @@ public sealed class BatchValidator(ValidationOptions? options = null)
                 }
             }
 
+            var thresholds = expected.Drift ?? _options.Drift;
             if (expected.Type == ColumnType.Numeric)
             {
-                CheckNumeric(expected, stats, anomalies);
+                CheckNumeric(expected, stats, thresholds, context);
             }
             else
             {
-                CheckCategorical(expected, stats, anomalies);
+                CheckDomain(expected, stats, thresholds, isLabel, context);
             }
         }
 
@@ -132,8 +150,9 @@ public sealed class BatchValidator(ValidationOptions? options = null)
         }
     }
 
-    private void CheckNumeric(ColumnSchema expected, ColumnStatistics stats, List<Anomaly> anomalies)
+    private static void CheckNumeric(ColumnSchema expected, ColumnStatistics stats, DriftThresholds thresholds, Context context)
     {
+        var anomalies = context.Anomalies;
         var numeric = stats.Numeric;
         var present = stats.Present;
         if (numeric is null || stats.NonNumeric > 0)
@@ -158,74 +177,83 @@ public sealed class BatchValidator(ValidationOptions? options = null)
                 F($"Column '{expected.Name}' has {numeric.NaN} NaN and {numeric.Infinity} infinite values ({fraction:P1}); the schema allows none.")));
         }
 
-        if (numeric.Count == 0 || (expected.Min is null && expected.Max is null))
+        if (Measures.OutsideRange(expected, stats) is not { } range)
         {
             return;
         }
 
-        // Bounds act at the sketch's bucket resolution (1% relative), so the count is exact and mergeable.
-        long outside = 0;
-        if (expected.Min is { } min && numeric.Min < min)
+        context.Record(expected.Name, Measures.OutOfRange, range.Share);
+        if (range.Outside == 0)
         {
-            outside += numeric.Sketch.CountBelowKey(QuantileSketch.KeyOf(min));
+            return;
         }
 
-        if (expected.Max is { } max && numeric.Max > max)
+        // A range inferred from the first batches is a sample's range: later batches exceed it a little, and that widens it.
+        var history = context.AcceptedHistory(expected.Name, Measures.OutOfRange, thresholds.HistoryBatches);
+        var limit = history.Count < thresholds.MinHistory
+            ? double.PositiveInfinity
+            : Math.Max(Math.Max(thresholds.OutOfRangeBlockFloor, expected.MaxOutOfRangeFraction), EmpiricalNull.Fit(history, Measures.SpreadFloor(Measures.OutOfRange)).Limit(thresholds.BlockDeviations));
+        var block = range.Share > limit;
+        var sentence = F($"{range.Outside} of {numeric.Count} values ({range.Share:P1}) of '{expected.Name}' fall outside [{expected.Min:G6}, {expected.Max:G6}] (batch range [{numeric.Min:G6}, {numeric.Max:G6}])");
+        anomalies.Add(new Anomaly(expected.Name, AnomalyKind.OutOfRange, range.Share, double.IsFinite(limit) ? limit : 1,
+            block
+                ? F($"{sentence}; batches of this dataset have at most {limit:P1} outside it.")
+                : F($"{sentence}; within what this dataset's batches show, so the range widens to include them."))
         {
-            outside += numeric.Sketch.CountAboveKey(QuantileSketch.KeyOf(max));
-        }
-
-        var outFraction = (double)outside / numeric.Count;
-        if (outside > 0 && outFraction > expected.MaxOutOfRangeFraction)
+            Severity = block ? Severity.Block : Severity.Warn,
+            Measure = Measures.OutOfRange,
+            ObservedMin = numeric.Min,
+            ObservedMax = numeric.Max,
+        });
+        if (!block)
         {
-            var p = Probability.BinomialUpperTail(outside, numeric.Count, expected.MaxOutOfRangeFraction);
-            if (p < _options.Significance)
-            {
-                anomalies.Add(new Anomaly(expected.Name, AnomalyKind.OutOfRange, outFraction, expected.MaxOutOfRangeFraction,
-                    F($"{outside} of {numeric.Count} values ({outFraction:P1}) of '{expected.Name}' fall outside [{expected.Min:G6}, {expected.Max:G6}] (batch range [{numeric.Min:G6}, {numeric.Max:G6}]); at most {expected.MaxOutOfRangeFraction:P2} may."))
-                {
-                    PValue = p,
-                    ObservedMin = numeric.Min,
-                    ObservedMax = numeric.Max,
-                });
-            }
+            context.Changes.Add(new WidenRange(expected.Name, numeric.Min, numeric.Max));
         }
     }
 
-    private void CheckCategorical(ColumnSchema expected, ColumnStatistics stats, List<Anomaly> anomalies)
+    private static void CheckDomain(ColumnSchema expected, ColumnStatistics stats, DriftThresholds thresholds, bool isLabel, Context context)
     {
         // A categorical column read as numeric (statistics without the schema) has no value counts to check.
-        if (expected.Domain is not { } domain || stats.Categorical is not { Count: > 0 } categorical)
+        if (Measures.OutsideDomain(expected, stats) is not { } unseen)
         {
             return;
         }
 
-        var allowed = new HashSet<string>(domain, StringComparer.Ordinal);
-        var inDomain = domain.Sum(categorical.CountOf);
-        var outside = categorical.Count - inDomain;
-        var fraction = (double)outside / categorical.Count;
-        if (outside <= 0 || fraction <= expected.MaxOutOfDomainFraction)
+        context.Record(expected.Name, Measures.Unseen, unseen.Share);
+        if (unseen.Outside <= 0)
         {
             return;
         }
 
-        var p = Probability.BinomialUpperTail(outside, categorical.Count, expected.MaxOutOfDomainFraction);
-        if (p >= _options.Significance)
-        {
-            return;
-        }
-
-        var unknown = categorical.Counts.Where(kv => !allowed.Contains(kv.Key)).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).ToList();
+        var history = context.AcceptedHistory(expected.Name, Measures.Unseen, thresholds.HistoryBatches);
+        var young = isLabel || context.BatchesWithoutNewValues(expected.Name) < thresholds.SettleBatches;
+        var floor = young ? thresholds.YoungUnseenBlockFloor : thresholds.UnseenBlockFloor;
+        var limit = history.Count < thresholds.MinHistory
+            ? double.PositiveInfinity
+            : Math.Max(Math.Max(floor, expected.MaxOutOfDomainFraction), EmpiricalNull.Fit(history, Measures.SpreadFloor(Measures.Unseen)).Limit(thresholds.BlockDeviations));
+        var block = unseen.Share > limit;
         const int maxListed = 50;
-        var complete = categorical.IsExact && unknown.Count <= maxListed;
-        var examples = unknown.Take(maxListed).ToList();
-        anomalies.Add(new Anomaly(expected.Name, AnomalyKind.OutOfDomain, fraction, expected.MaxOutOfDomainFraction,
-            F($"{outside} of {categorical.Count} values ({fraction:P1}) of '{expected.Name}' are outside its domain of {domain.Count} values, e.g. {Quote(examples)}; at most {expected.MaxOutOfDomainFraction:P2} may be."))
+        var complete = unseen.Complete && unseen.Values.Count <= maxListed;
+        var examples = unseen.Values.Take(maxListed).ToList();
+        var domain = expected.Domain!;
+        var what = isLabel ? "new class(es)" : "value(s) outside its domain";
+        var sentence = F($"{unseen.Outside} of {stats.Categorical!.Count} values ({unseen.Share:P1}) of '{expected.Name}' are {what} of {domain.Count} values, e.g. {Quote(examples)}");
+        var description = block
+            ? young
+                ? F($"{sentence}; more than {limit:P1} unseen at once is not a domain growing but a replaced or renamed category.")
+                : F($"{sentence}; the domain had settled (no new value for {thresholds.SettleBatches}+ batches) and batches of this dataset have at most {limit:P1} unseen, so this looks like a renamed or replaced category.")
+            : F($"{sentence}; {(young ? "the domain is still growing" : "a small share")}, so the schema widens to include them.");
+        context.Anomalies.Add(new Anomaly(expected.Name, AnomalyKind.OutOfDomain, unseen.Share, double.IsFinite(limit) ? limit : 1, description)
         {
-            PValue = p,
+            Severity = block ? Severity.Block : Severity.Warn,
+            Measure = Measures.Unseen,
             Examples = examples,
             ExamplesAreComplete = complete,
         });
+        if (!block)
+        {
+            context.Changes.Add(complete ? new AddDomainValues(expected.Name, unseen.Values) : new RelaxDomainMass(expected.Name, Math.Min(1, Math.Ceiling(unseen.Share * 1000) / 1000)));
+        }
     }
 
     private void CheckRowCount(BatchStatistics batch, BatchStatistics window, List<Anomaly> anomalies)
@@ -244,12 +272,119 @@ public sealed class BatchValidator(ValidationOptions? options = null)
         }
     }
 
-    private void CompareDistributions(BatchStatistics reference, BatchStatistics current, DataSchema schema, AnomalyKind kind, List<Anomaly> anomalies)
+    private static void CheckDrift(BatchStatistics reference, BatchStatistics current, DataSchema schema, Context context)
     {
-        var word = kind == AnomalyKind.Drift ? "drifted from the recent accepted window" : "is skewed from the training baseline";
         foreach (var column in schema.Columns)
         {
-            var thresholds = (kind == AnomalyKind.Drift ? column.Drift : column.Skew) ?? (kind == AnomalyKind.Drift ? _options.Drift : _options.Skew);
+            var thresholds = column.Drift ?? context.Defaults;
+            if (!thresholds.Enabled || reference.Column(column.Name) is not { } r || current.Column(column.Name) is not { } c)
+            {
+                continue;
+            }
+
+            var isLabel = string.Equals(column.Name, schema.LabelColumn, StringComparison.Ordinal);
+            var measured = Measures.Compare(r, c, isLabel, out var result);
+            var seeded = false;
+            foreach (var (measure, value) in measured)
+            {
+                context.Record(column.Name, measure, value);
+                var history = context.AcceptedHistory(column.Name, measure, thresholds.HistoryBatches);
+                if (history.Count < thresholds.MinHistory)
+                {
+                    seeded = true;
+                    SeedJudge(column.Name, measure, value, history.Count, thresholds, result, context);
+                    continue;
+                }
+
+                var noise = Math.Max(Measures.SpreadFloor(measure), Measures.Noise(measure, result, r.Present, c.Present));
+                var nul = EmpiricalNull.Fit(history, noise);
+                var key = BatchMeasures.Key(column.Name, measure);
+                var deviations = nul.Deviations(value);
+                // One-sided CUSUM: each batch adds its deviations beyond the warning level; batches below it drain it.
+                var slack = thresholds.WarnDeviations;
+                var evidence = Math.Max(0, context.PreviousEvidence(key) + deviations - slack);
+                if (evidence > 0)
+                {
+                    context.Measures.Evidence[key] = evidence;
+                }
+
+                if (value <= nul.Limit(thresholds.WarnDeviations))
+                {
+                    continue;
+                }
+
+                context.Measures.Warned.Add(key);
+                var block = value > nul.Limit(thresholds.BlockDeviations);
+                var evidenceLimit = thresholds.PersistBatches * 0.75 * thresholds.WarnDeviations;
+                var persistent = !block && thresholds.PersistBatches > 0 && evidence >= evidenceLimit;
+                var text = F($"'{column.Name}' {Describe(measure)} {value:0.####} lies {deviations:0.#} robust standard deviations above what {nul.Count} accepted batches of this dataset showed (median {nul.Median:0.####}, spread {nul.Widened:0.####})");
+                var description = block
+                    ? F($"{text}: far outside the usual (limit {nul.Limit(thresholds.BlockDeviations):0.####}, {thresholds.BlockDeviations} deviations).")
+                    : persistent
+                        ? F($"{text}, and the shift has persisted: {evidence:0.#} deviations accumulated over the recent batches (limit {evidenceLimit:0.#}, as {thresholds.PersistBatches} batches each {0.75 * thresholds.WarnDeviations:0.#} deviations beyond the warning level).")
+                        : F($"{text}: unusual, but within {thresholds.BlockDeviations} deviations.");
+                context.Anomalies.Add(new Anomaly(column.Name, AnomalyKind.Drift, value, nul.Limit(block ? thresholds.BlockDeviations : thresholds.WarnDeviations), description)
+                {
+                    Severity = block || persistent ? Severity.Block : Severity.Warn,
+                    Measure = measure,
+                    PValue = measure == Measures.Distance ? result?.PValue : null,
+                });
+            }
+
+            // While the history is short the test still speaks, as a warning: it flags any difference at large batch sizes.
+            if (seeded && result is not null && thresholds.Exceeds(result) && !context.Anomalies.Any(a => a.Feature == column.Name && a.Kind == AnomalyKind.Drift))
+            {
+                var floor = result.Type == ColumnType.Numeric ? thresholds.JensenShannonFloor : thresholds.LInfinityFloor;
+                context.Anomalies.Add(new Anomaly(column.Name, AnomalyKind.Drift, result.Distance, floor,
+                    F($"'{column.Name}' differs from the recent accepted window: {result.Measure} {result.Distance:0.####} ≥ {floor} (chi-square p = {result.PValue:0.##E+0}); too little history yet to tell whether batches of this dataset usually differ this much."))
+                {
+                    Severity = Severity.Warn,
+                    Measure = Measures.Distance,
+                    PValue = result.PValue,
+                });
+            }
+        }
+    }
+
+    // With little history only gross changes block: a median moved by many spreads, a spread scaled many times (a unit change).
+    private static void SeedJudge(string feature, string measure, double value, int historyCount, DriftThresholds thresholds, DriftResult? result, Context context)
+    {
+        var limit = measure switch
+        {
+            Measures.Location => thresholds.SeedLocation,
+            Measures.Scale => Math.Log(thresholds.SeedScale),
+            _ => double.PositiveInfinity,
+        };
+        if (value <= limit)
+        {
+            return;
+        }
+
+        context.Measures.Warned.Add(BatchMeasures.Key(feature, measure));
+        context.Anomalies.Add(new Anomaly(feature, AnomalyKind.Drift, value, limit,
+            F($"'{feature}' {Describe(measure)} {value:0.####} exceeds {limit:0.####}: a gross change (a unit or scale change), blocked even with only {historyCount} batch(es) of history."))
+        {
+            Severity = Severity.Block,
+            Measure = measure,
+            PValue = result?.PValue,
+        });
+    }
+
+    private static string Describe(string measure) => measure switch
+    {
+        Measures.Distance => "distance from the recent accepted window (Jensen-Shannon bits or L-infinity)",
+        Measures.Location => "median shift, in reference interquartile ranges,",
+        Measures.Scale => "spread change |ln(ratio)|",
+        Measures.Mean => "mean shift, in reference standard deviations,",
+        _ => measure,
+    };
+
+    private void CompareDistributions(BatchStatistics reference, BatchStatistics current, DataSchema schema, AnomalyKind kind, List<Anomaly> anomalies)
+    {
+        const string word = "is skewed from the training baseline";
+        foreach (var column in schema.Columns)
+        {
+            var thresholds = column.Skew ?? _options.Skew;
             if (!thresholds.Enabled || reference.Column(column.Name) is not { } r || current.Column(column.Name) is not { } c)
             {
                 continue;
@@ -268,7 +403,82 @@ public sealed class BatchValidator(ValidationOptions? options = null)
                 F($"'{column.Name}' {word}: {measure} ≥ {floor}, where samples of {result.ReferenceCount} and {result.CurrentCount} values from one distribution typically differ by {result.ExpectedNullDistance:0.####}; chi-square p = {result.PValue:0.##E+0} < {thresholds.Significance}."))
             {
                 PValue = result.PValue,
+                Measure = Measures.Distance,
             });
+        }
+    }
+
+    // The state one validation builds up: the history it judges by, and what it measured, found and would widen.
+    private sealed class Context(IReadOnlyList<BatchMeasures> history, BatchMeasures measures, List<Anomaly> anomalies, List<SchemaChange> changes, DriftThresholds defaults)
+    {
+        public BatchMeasures Measures => measures;
+
+        public List<Anomaly> Anomalies => anomalies;
+
+        public List<SchemaChange> Changes => changes;
+
+        public DriftThresholds Defaults => defaults;
+
+        public void Record(string feature, string measure, double value)
+        {
+            if (!measures.Features.TryGetValue(feature, out var m))
+            {
+                measures.Features[feature] = m = new Dictionary<string, double>(StringComparer.Ordinal);
+            }
+
+            m[measure] = value;
+        }
+
+        /// <summary>The measure's values in the most recent accepted batches, oldest first.</summary>
+        public List<double> AcceptedHistory(string feature, string measure, int batches)
+        {
+            var values = new List<double>();
+            for (var i = history.Count - 1; i >= 0 && values.Count < batches; i--)
+            {
+                if (history[i].Accepted && history[i].Get(feature, measure) is { } v)
+                {
+                    values.Add(v);
+                }
+            }
+
+            values.Reverse();
+            return values;
+        }
+
+        /// <summary>How many of the latest accepted batches in a row had no value outside the column's domain.</summary>
+        public int BatchesWithoutNewValues(string feature)
+        {
+            var count = 0;
+            for (var i = history.Count - 1; i >= 0; i--)
+            {
+                if (!history[i].Accepted)
+                {
+                    continue;
+                }
+
+                if (history[i].Get(feature, Ctm.Data.Drift.Measures.Unseen) is not 0.0)
+                {
+                    break;
+                }
+
+                count++;
+            }
+
+            return count;
+        }
+
+        /// <summary>The persistent-shift evidence after the latest accepted batch: a quarantined batch's never carries over, so the clean batches after a blocked corruption start afresh.</summary>
+        public double PreviousEvidence(string key)
+        {
+            for (var i = history.Count - 1; i >= 0; i--)
+            {
+                if (history[i].Accepted)
+                {
+                    return history[i].Evidence.GetValueOrDefault(key);
+                }
+            }
+
+            return 0;
         }
     }
 

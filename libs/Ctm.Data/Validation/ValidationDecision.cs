@@ -1,4 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ctm.Data.Drift;
+using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
 
 namespace Ctm.Data.Validation;
@@ -15,15 +18,30 @@ public enum ValidationOutcome
 
 /// <summary>The decision for one batch, with every reason.</summary>
 /// <param name="Outcome">Accept or quarantine.</param>
-/// <param name="Anomalies">Every anomaly found (empty when accepted).</param>
+/// <param name="Anomalies">Every anomaly found, blocking and warning.</param>
 /// <param name="SchemaVersion">The schema version the batch was checked against.</param>
 public sealed record ValidationDecision(ValidationOutcome Outcome, IReadOnlyList<Anomaly> Anomalies, int SchemaVersion)
 {
     /// <summary>True when the batch is accepted.</summary>
     public bool IsAccepted => Outcome == ValidationOutcome.Accept;
 
-    /// <summary>One line per reason, or "accepted".</summary>
-    public string Summary => IsAccepted ? "accepted" : string.Join(Environment.NewLine, Anomalies.Select(a => a.Description));
+    /// <summary>How far the batch was from its reference, per feature and measure: the history later batches are judged by.</summary>
+    public BatchMeasures? Measures { get; init; }
+
+    /// <summary>Changes that widen the schema to the accepted batch (new domain values, wider ranges); empty when quarantined.</summary>
+    public IReadOnlyList<SchemaChange> SchemaChanges { get; init; } = [];
+
+    /// <summary>The anomalies that quarantine the batch.</summary>
+    [JsonIgnore]
+    public IEnumerable<Anomaly> Blocking => Anomalies.Where(a => a.Severity == Severity.Block);
+
+    /// <summary>The anomalies recorded without quarantining the batch.</summary>
+    [JsonIgnore]
+    public IEnumerable<Anomaly> Warnings => Anomalies.Where(a => a.Severity == Severity.Warn);
+
+    /// <summary>One line per reason ("accepted" first when the batch is accepted; warnings marked).</summary>
+    public string Summary => string.Join(Environment.NewLine,
+        (IsAccepted ? ["accepted"] : Array.Empty<string>()).Concat(Anomalies.Select(a => a.Severity == Severity.Warn ? "warning: " + a.Description : a.Description)));
 
     /// <summary>The decision as JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, DataJson.Options);
@@ -32,7 +50,7 @@ public sealed record ValidationDecision(ValidationOutcome Outcome, IReadOnlyList
     public static ValidationDecision FromJson(string json) =>
         JsonSerializer.Deserialize<ValidationDecision>(json, DataJson.Options) ?? throw new JsonException("the decision JSON is null");
 
-    /// <summary>A decision from a list of anomalies: quarantine when there is any.</summary>
+    /// <summary>A decision from a list of anomalies: quarantine when any blocks.</summary>
     public static ValidationDecision From(IReadOnlyList<Anomaly> anomalies, int schemaVersion) =>
-        new(anomalies.Count == 0 ? ValidationOutcome.Accept : ValidationOutcome.Quarantine, anomalies, schemaVersion);
+        new(anomalies.Any(a => a.Severity == Severity.Block) ? ValidationOutcome.Quarantine : ValidationOutcome.Accept, anomalies, schemaVersion);
 }

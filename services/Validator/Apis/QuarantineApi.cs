@@ -16,15 +16,16 @@ public static class QuarantineApi
         return app;
     }
 
+    /// <summary>Body: <c>{"operator": "...", "reason": "...", "applyProposals": true}</c>; <c>applyProposals</c> approves the batch's pending schema proposals with the release.</summary>
     public static async Task<Results<Ok<BatchDecisionDto>, ProblemHttpResult>> ReleaseAsync(
-        Guid id, OperatorRequest body, QuarantineService quarantine, ValidatorDbContext db, CancellationToken ct)
+        Guid id, ReleaseRequest body, QuarantineService quarantine, ValidatorDbContext db, CancellationToken ct)
     {
-        if (body.Problem() is { } problem)
+        if (new OperatorRequest(body.Operator, body.Reason).Problem() is { } problem)
         {
             return problem;
         }
 
-        var (outcome, message) = await quarantine.ReleaseAsync(id, body.Operator!, body.Reason!, Guid.NewGuid(), ct);
+        var (outcome, message) = await quarantine.ReleaseAsync(id, body.Operator!, body.Reason!, Guid.NewGuid(), ct, body.ApplyProposals == true);
         return await ResultAsync(id, outcome, message, db, ct);
     }
 
@@ -48,3 +49,6 @@ public static class QuarantineApi
             _ => TypedResults.Ok(DatasetsApi.ToDto(await db.Batches.AsNoTracking().SingleAsync(b => b.BatchId == id, ct))),
         };
 }
+
+/// <summary>An operator's release: who and why, and whether the batch's pending schema proposals are applied with it.</summary>
+public sealed record ReleaseRequest(string? Operator, string? Reason, bool? ApplyProposals);

@@ -84,10 +84,15 @@ public static class SchemaApi
         return TypedResults.Ok(new ThresholdsDto(
             settings.Value.DefaultDrift,
             settings.Value.DefaultSkew,
-            [.. rows.Select(r => new FeatureThresholdDto(r.Feature, r.Kind, new DriftThresholds { Significance = r.Significance, JensenShannonFloor = r.JensenShannonFloor, LInfinityFloor = r.LInfinityFloor, Enabled = r.Enabled }, r.UpdatedBy, r.UpdatedAt))]));
+            [.. rows.Select(r => new FeatureThresholdDto(r.Feature, r.Kind, DatasetStore.ToThresholds(r, r.Kind == ThresholdKinds.Drift ? settings.Value.DefaultDrift : settings.Value.DefaultSkew), r.UpdatedBy, r.UpdatedAt))]));
     }
 
-    /// <summary>Body: <c>{"operator": "...", "reason": "...", "drift": {"significance": 1e-6, "jensenShannonFloor": 0.05, "lInfinityFloor": 0.1, "enabled": true}, "skew": {...}}</c>.</summary>
+    /// <summary>
+    /// Body: <c>{"operator": "...", "reason": "...", "drift": {"significance": 1e-6, "jensenShannonFloor": 0.05, "lInfinityFloor": 0.1, "enabled": true,
+    /// "warnDeviations": 4, "blockDeviations": 12, "minHistory": 10, "historyBatches": 30, "persistBatches": 4, "settleBatches": 3,
+    /// "unseenBlockFloor": 0.1, "youngUnseenBlockFloor": 0.5, "outOfRangeBlockFloor": 0.25, "seedLocation": 5, "seedScale": 5}, "skew": {...}}</c>;
+    /// every field is optional (the service's default), feature <c>*</c> is the dataset's default.
+    /// </summary>
     public static async Task<Results<Ok<ThresholdsDto>, ProblemHttpResult>> PutThresholdsAsync(
         string dataset, string feature, ThresholdsRequest body, SchemaService schemas, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
     {
@@ -98,9 +103,9 @@ public static class SchemaApi
 
         foreach (var t in new[] { body.Drift, body.Skew })
         {
-            if (t is not null && (t.Significance is <= 0 or >= 1 || t.JensenShannonFloor is < 0 or > 1 || t.LInfinityFloor is < 0 or > 1))
+            if (t is not null && Invalid(t) is { } detail)
             {
-                return TypedResults.Problem(detail: "significance must be in (0, 1); jensenShannonFloor and lInfinityFloor in [0, 1]", statusCode: 400, title: "Invalid thresholds");
+                return TypedResults.Problem(detail: detail, statusCode: 400, title: "Invalid thresholds");
             }
         }
 
@@ -109,9 +114,42 @@ public static class SchemaApi
             return TypedResults.Problem(detail: "give 'drift', 'skew' or both", statusCode: 400, title: "Invalid thresholds");
         }
 
-        await schemas.SetThresholdsAsync(dataset, feature, body.Drift, body.Skew, body.Operator!, body.Reason!, ct);
+        // Fields a request leaves out keep the service's defaults, so requests written before the calibrated settings still mean what they meant.
+        var drift = body.Drift is null ? null : Merge(body.Drift, settings.Value.DefaultDrift);
+        var skew = body.Skew is null ? null : Merge(body.Skew, settings.Value.DefaultSkew);
+        await schemas.SetThresholdsAsync(dataset, feature, drift, skew, body.Operator!, body.Reason!, ct);
         return TypedResults.Ok((await GetThresholdsAsync(dataset, db, settings, ct)).Value!);
     }
+
+    private static string? Invalid(ThresholdsBody t) =>
+        t.Significance is <= 0 or >= 1 ? "significance must be in (0, 1)"
+        : t.JensenShannonFloor is < 0 or > 1 || t.LInfinityFloor is < 0 or > 1 ? "jensenShannonFloor and lInfinityFloor must be in [0, 1]"
+        : t.WarnDeviations is <= 0 || t.BlockDeviations is <= 0 ? "warnDeviations and blockDeviations must be positive"
+        : t.WarnDeviations is { } w && t.BlockDeviations is { } b && w > b ? "warnDeviations must not exceed blockDeviations"
+        : t.MinHistory is < 1 || t.HistoryBatches is < 1 || t.SettleBatches is < 1 ? "minHistory, historyBatches and settleBatches must be at least 1"
+        : t.PersistBatches is < 0 ? "persistBatches must be 0 (off) or more"
+        : t.UnseenBlockFloor is < 0 or > 1 || t.YoungUnseenBlockFloor is < 0 or > 1 || t.OutOfRangeBlockFloor is < 0 or > 1 ? "unseenBlockFloor, youngUnseenBlockFloor and outOfRangeBlockFloor must be in [0, 1]"
+        : t.SeedLocation is < 0 || t.SeedScale is < 1 ? "seedLocation must be 0 or more and seedScale at least 1"
+        : null;
+
+    private static DriftThresholds Merge(ThresholdsBody t, DriftThresholds d) => d with
+    {
+        Significance = t.Significance ?? d.Significance,
+        JensenShannonFloor = t.JensenShannonFloor ?? d.JensenShannonFloor,
+        LInfinityFloor = t.LInfinityFloor ?? d.LInfinityFloor,
+        Enabled = t.Enabled ?? d.Enabled,
+        WarnDeviations = t.WarnDeviations ?? d.WarnDeviations,
+        BlockDeviations = t.BlockDeviations ?? d.BlockDeviations,
+        MinHistory = t.MinHistory ?? d.MinHistory,
+        HistoryBatches = t.HistoryBatches ?? d.HistoryBatches,
+        PersistBatches = t.PersistBatches ?? d.PersistBatches,
+        SettleBatches = t.SettleBatches ?? d.SettleBatches,
+        UnseenBlockFloor = t.UnseenBlockFloor ?? d.UnseenBlockFloor,
+        YoungUnseenBlockFloor = t.YoungUnseenBlockFloor ?? d.YoungUnseenBlockFloor,
+        OutOfRangeBlockFloor = t.OutOfRangeBlockFloor ?? d.OutOfRangeBlockFloor,
+        SeedLocation = t.SeedLocation ?? d.SeedLocation,
+        SeedScale = t.SeedScale ?? d.SeedScale,
+    };
 
     private static Results<Ok<SchemaChangeResult>, ProblemHttpResult> ToResult(SchemaChangeResult result) => result.Outcome switch
     {
@@ -140,7 +178,13 @@ public sealed record ProposalDto(
     Guid Id, string Dataset, Guid BatchId, int BaseVersion, string Status, JsonElement Changes, IReadOnlyList<string> Descriptions,
     DateTimeOffset CreatedAt, string? DecidedBy, string? DecisionReason, DateTimeOffset? DecidedAt, int? ResultingVersion);
 
-public sealed record ThresholdsRequest(string? Operator, string? Reason, DriftThresholds? Drift, DriftThresholds? Skew);
+public sealed record ThresholdsRequest(string? Operator, string? Reason, ThresholdsBody? Drift, ThresholdsBody? Skew);
+
+/// <summary>Thresholds as an operator sends them: every field optional, a missing one keeps the service's default (see <see cref="DriftThresholds"/> for each).</summary>
+public sealed record ThresholdsBody(
+    double? Significance, double? JensenShannonFloor, double? LInfinityFloor, bool? Enabled,
+    double? WarnDeviations, double? BlockDeviations, int? MinHistory, int? HistoryBatches, int? PersistBatches, int? SettleBatches,
+    double? UnseenBlockFloor, double? YoungUnseenBlockFloor, double? OutOfRangeBlockFloor, double? SeedLocation, double? SeedScale);
 
 public sealed record ThresholdsDto(DriftThresholds DefaultDrift, DriftThresholds DefaultSkew, IReadOnlyList<FeatureThresholdDto> Overrides);
 

@@ -1,5 +1,6 @@
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
+using Ctm.Data.Validation;
 using Ctm.Validator.Storage;
 using Ctm.Validator.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -64,8 +65,10 @@ public static class StatisticsApi
         }
 
         var window = batch.WindowBatchIds is { Length: > 0 } ids ? await store.MergeAsync(ids, ct) : null;
-        var schema = await store.CurrentSchemaAsync(batch.Dataset, ct);
-        var thresholds = schema is null ? null : await store.WithThresholdsAsync(batch.Dataset, schema.Data, ct);
+        // Flagged as the decision flagged it: a drift anomaly on the feature, blocking or warning.
+        var drifted = batch.Details is { } details
+            ? ValidationDecision.FromJson(details).Anomalies.Where(a => a.Kind == AnomalyKind.Drift && a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal)
+            : [];
         var panels = new List<DriftPanel>();
         foreach (var column in current.Columns.Where(c => feature is null || c.Name == feature))
         {
@@ -75,8 +78,7 @@ public static class StatisticsApi
             }
 
             var result = DriftDetector.Compare(reference, column);
-            var limits = thresholds?.Find(column.Name)?.Drift ?? settings.DefaultDrift;
-            panels.Add(new DriftPanel(column.Name, reference, column, result, result?.Exceeds(limits) == true));
+            panels.Add(new DriftPanel(column.Name, reference, column, result, drifted.Contains(column.Name)));
         }
 
         return (panels, batch.Status, batch.WindowBatchIds?.Length ?? 0);

@@ -1,4 +1,7 @@
+using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Data.Schema;
+using Ctm.Data.Statistics;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Storage;
 using Ctm.Validator.Validation;
@@ -26,10 +29,13 @@ public enum OperatorOutcome
 /// Operators' decisions about quarantined batches. A release publishes <see cref="BatchAccepted"/> with
 /// <c>Released = true</c> (the Trainer then trains on it); a discard publishes <see cref="BatchDiscarded"/> and the
 /// batch is never trained on. Both are audited (who, when, why), serialized with validation per dataset, and idempotent.
+/// A release can apply the batch's pending schema proposals (new domain values, wider ranges), so that the
+/// operator's decision also widens the schema and the next such batch passes on its own.
 /// </summary>
 public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStore store, OutboxSignal signal, TimeProvider clock, ILogger<QuarantineService> logger)
 {
-    public async Task<(OperatorOutcome Outcome, string Message)> ReleaseAsync(Guid batchId, string @operator, string reason, Guid correlationId, CancellationToken ct)
+    /// <summary>Releases a quarantined batch; with <paramref name="applyProposals"/>, its pending schema proposals are approved first (audited), so the schema widens with the release.</summary>
+    public async Task<(OperatorOutcome Outcome, string Message)> ReleaseAsync(Guid batchId, string @operator, string reason, Guid correlationId, CancellationToken ct, bool applyProposals = false)
     {
         var dataset = await DatasetOfAsync(batchId, ct);
         if (dataset is null)
@@ -39,14 +45,14 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await store.LockAsync(dataset, ct);
-        var (outcome, message) = await ReleaseLockedAsync(batchId, @operator, reason, correlationId, ct);
+        var (outcome, message) = await ReleaseLockedAsync(batchId, @operator, reason, correlationId, ct, applyProposals);
         await tx.CommitAsync(ct);
         signal.Notify();
         return (outcome, message);
     }
 
     /// <summary>Releases inside a transaction that already holds the dataset's lock (a proposal's approval releases its batch too).</summary>
-    public async Task<(OperatorOutcome Outcome, string Message)> ReleaseLockedAsync(Guid batchId, string @operator, string reason, Guid correlationId, CancellationToken ct)
+    public async Task<(OperatorOutcome Outcome, string Message)> ReleaseLockedAsync(Guid batchId, string @operator, string reason, Guid correlationId, CancellationToken ct, bool applyProposals = false)
     {
         var batch = await db.Batches.SingleAsync(b => b.BatchId == batchId, ct);
         if (batch.Status == BatchStatus.Released)
@@ -66,15 +72,57 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
         }
 
         var now = clock.GetUtcNow();
+        var applied = new List<string>();
+        if (applyProposals)
+        {
+            (schema, applied) = await ApplyProposalsAsync(batch, schema, @operator, reason, now, ct);
+        }
+
         batch.Status = BatchStatus.Released;
         batch.UpdatedAt = now;
-        store.Audit(batch.Dataset, batchId, "release", @operator, reason, new { schemaVersion = schema.Version });
+        store.Audit(batch.Dataset, batchId, "release", @operator, reason, new { schemaVersion = schema.Version, appliedProposals = applied });
         await db.SaveChangesAsync(ct);
         await db.EnqueueAsync(
             BatchValidation.Accepted(batch.BatchId, batch.Dataset, batch.CorrelationId, batch.RowCount, batch.Sha256, batch.Location, schema.Contract, schema.Version, released: true, now),
             correlationId, ct);
         LogReleased(batchId, batch.Dataset, @operator, reason);
-        return (OperatorOutcome.Done, $"batch {batchId} released by {@operator}");
+        return (OperatorOutcome.Done, applied.Count == 0
+            ? $"batch {batchId} released by {@operator}"
+            : $"batch {batchId} released by {@operator}; schema v{schema.Version}: {string.Join("; ", applied)}");
+    }
+
+    // The batch's pending proposals, applied in order as schema versions and marked approved by the releasing operator.
+    private async Task<(CurrentSchema Schema, List<string> Applied)> ApplyProposalsAsync(BatchDecision batch, CurrentSchema schema, string @operator, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        var applied = new List<string>();
+        var proposals = await db.Proposals.Where(p => p.BatchId == batch.BatchId && p.Status == ProposalStatus.Pending).OrderBy(p => p.CreatedAt).ToListAsync(ct);
+        foreach (var proposal in proposals)
+        {
+            var changes = JsonSerializer.Deserialize<List<SchemaChange>>(proposal.Changes, DataJson.Options)!;
+            DataSchema next;
+            try
+            {
+                next = schema.Data.Apply(changes);
+            }
+            catch (ArgumentException)
+            {
+                // A column the proposal names is gone from the schema since: the proposal no longer applies.
+                continue;
+            }
+
+            var described = changes.Select(c => c.Describe()).ToList();
+            store.AddSchema(batch.Dataset, next, schema.Contract.Task, $"proposal {proposal.Id} for batch {batch.BatchId} applied on release by {@operator}: {reason}", @operator);
+            proposal.Status = ProposalStatus.Approved;
+            proposal.DecidedBy = @operator;
+            proposal.DecisionReason = reason;
+            proposal.DecidedAt = now;
+            proposal.ResultingVersion = next.Version;
+            store.Audit(batch.Dataset, batch.BatchId, "approve-proposal", @operator, reason, new { proposal = proposal.Id, fromVersion = schema.Version, toVersion = next.Version, changes = described, onRelease = true });
+            schema = schema with { Version = next.Version, Data = next, Contract = DatasetSchema.From(next, schema.Contract.Task) };
+            applied.AddRange(described);
+        }
+
+        return (schema, applied);
     }
 
     public async Task<(OperatorOutcome Outcome, string Message)> DiscardAsync(Guid batchId, string @operator, string reason, Guid correlationId, CancellationToken ct)

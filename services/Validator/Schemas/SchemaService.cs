@@ -158,6 +158,7 @@ public sealed partial class SchemaService(
             row.JensenShannonFloor = value.JensenShannonFloor;
             row.LInfinityFloor = value.LInfinityFloor;
             row.Enabled = value.Enabled;
+            row.Settings = JsonSerializer.Serialize(value, DataJson.Options);
             row.UpdatedBy = @operator;
             row.UpdatedAt = now;
         }
@@ -176,7 +177,7 @@ public sealed partial class SchemaService(
         }
 
         var original = ValidationDecision.FromJson(batch.Details);
-        if (!original.Anomalies.All(a => AnomalyMapping.IsSchemaFixable(a.Kind)))
+        if (!original.Blocking.All(a => AnomalyMapping.IsSchemaFixable(a.Kind)))
         {
             return false;
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ctm.Data.Drift;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
 using Ctm.Validator.Validation;
@@ -12,7 +13,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettin
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Batch statuses whose data may be trained on and that form the drift window.</summary>
+    /// <summary>Batch statuses whose data may be trained on and that form the drift window (a quarantined batch never does, so the reference stays clean while a corruption lasts).</summary>
     public static readonly string[] Usable = [BatchStatus.Accepted, BatchStatus.Released];
 
     /// <summary>Serializes every decision about a dataset (validation, release, discard, schema change) until the transaction ends.</summary>
@@ -52,7 +53,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettin
 
         DriftThresholds? Find(string feature, string kind) =>
             (rows.FirstOrDefault(r => r.Feature == feature && r.Kind == kind) ?? rows.FirstOrDefault(r => r.Feature == ThresholdKinds.AllFeatures && r.Kind == kind)) is { } r
-                ? new DriftThresholds { Significance = r.Significance, JensenShannonFloor = r.JensenShannonFloor, LInfinityFloor = r.LInfinityFloor, Enabled = r.Enabled }
+                ? ToThresholds(r, kind == ThresholdKinds.Drift ? settings.Value.DefaultDrift : settings.Value.DefaultSkew)
                 : null;
 
         return schema with
@@ -63,6 +64,28 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettin
                 Skew = Find(c.Name, ThresholdKinds.Skew) ?? c.Skew,
             })],
         };
+    }
+
+    /// <summary>A stored override: the full settings where they were stored, else the four original columns over the service's defaults.</summary>
+    public static DriftThresholds ToThresholds(FeatureThreshold row, DriftThresholds defaults) =>
+        row.Settings is { } json
+            ? JsonSerializer.Deserialize<DriftThresholds>(json, DataJson.Options)!
+            : defaults with { Significance = row.Significance, JensenShannonFloor = row.JensenShannonFloor, LInfinityFloor = row.LInfinityFloor, Enabled = row.Enabled };
+
+    /// <summary>
+    /// The measures of the dataset's latest decided batches, oldest first. A batch counts as accepted (part of the
+    /// empirical null) only while its status is accepted: a quarantined one never, and neither a released one (it was
+    /// judged abnormal; its data trains, its distances would widen the null) nor one later declared corrupt.
+    /// </summary>
+    public async Task<List<BatchMeasures>> HistoryAsync(string dataset, int batches, CancellationToken ct)
+    {
+        var rows = await (from m in db.Measures.AsNoTracking()
+                          join b in db.Batches.AsNoTracking() on m.BatchId equals b.BatchId
+                          where m.Dataset == dataset
+                          orderby m.DecidedAt descending
+                          select new { m.Measures, b.Status }).Take(batches).ToListAsync(ct);
+        rows.Reverse();
+        return [.. rows.Select(r => BatchMeasures.FromJson(r.Measures) with { Accepted = r.Status == BatchStatus.Accepted })];
     }
 
     /// <summary>The most recent usable batches of the dataset (not <paramref name="except"/>) and their merged statistics, or null when there are none.</summary>

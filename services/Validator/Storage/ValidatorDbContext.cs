@@ -17,6 +17,7 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
     public DbSet<ModelRun> Runs => Set<ModelRun>();
     public DbSet<ModelVersion> Versions => Set<ModelVersion>();
     public DbSet<SkewReport> SkewReports => Set<SkewReport>();
+    public DbSet<StoredMeasures> Measures => Set<StoredMeasures>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -63,6 +64,13 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
         {
             b.ToTable("thresholds");
             b.HasKey(x => new { x.Dataset, x.Feature, x.Kind });
+            b.Property(x => x.Settings).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<StoredMeasures>(b =>
+        {
+            b.ToTable("batch_measures");
+            b.HasKey(x => x.BatchId);
+            b.Property(x => x.Measures).HasColumnType("jsonb");
         });
         modelBuilder.Entity<ModelRun>(b =>
         {
@@ -130,6 +138,15 @@ public sealed class StoredStatistics
     public DateTimeOffset CreatedAt { get; set; }
 }
 
+/// <summary>A batch's distances from its reference (<c>BatchMeasures.ToJson()</c>): the history later batches are judged by.</summary>
+public sealed class StoredMeasures
+{
+    public Guid BatchId { get; set; }
+    public required string Dataset { get; set; }
+    public required string Measures { get; set; }
+    public DateTimeOffset DecidedAt { get; set; }
+}
+
 public sealed class SchemaProposal
 {
     public Guid Id { get; set; }
@@ -166,6 +183,8 @@ public sealed class FeatureThreshold
     public double JensenShannonFloor { get; set; }
     public double LInfinityFloor { get; set; }
     public bool Enabled { get; set; }
+    /// <summary>The full <c>DriftThresholds</c> as JSON (calibrated settings included), or null for rows from before them.</summary>
+    public string? Settings { get; set; }
     public required string UpdatedBy { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

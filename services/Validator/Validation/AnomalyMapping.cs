@@ -29,6 +29,7 @@ public static class AnomalyMapping
         Measured = double.IsFinite(a.Measured) ? a.Measured : null,
         Threshold = double.IsFinite(a.Threshold) ? a.Threshold : null,
         Description = a.Description,
+        Severity = a.Severity == Severity.Warn ? "warn" : "block",
     };
 
     public static List<Contracts.Anomaly> ToContract(IEnumerable<Anomaly> anomalies) => [.. anomalies.Select(ToContract)];

@@ -57,12 +57,18 @@ public sealed partial class BatchValidation(
             statistics = Compute(bytes, message.Location, schema, null);
             var window = await store.WindowAsync(message.Dataset, message.BatchId, ct);
             windowIds = window?.Ids;
-            decision = validator.Validate(statistics, schema, window?.Merged, message.Sha256, knownHashes);
+            var history = await store.HistoryAsync(message.Dataset, HistoryDepth(schema), ct);
+            decision = validator.Validate(statistics, schema, window?.Merged, message.Sha256, knownHashes, history);
             contract = current.Contract;
         }
 
-        var reasons = AnomalyMapping.ToContract(decision.Anomalies);
         int? version = contract is null ? null : decision.SchemaVersion;
+        if (decision.IsAccepted && current is not null && decision.SchemaChanges.Count > 0)
+        {
+            version = Widen(message, current, decision.SchemaChanges);
+        }
+
+        var reasons = AnomalyMapping.ToContract(decision.Anomalies);
         db.Batches.Add(new BatchDecision
         {
             BatchId = message.BatchId,
@@ -79,15 +85,22 @@ public sealed partial class BatchValidation(
             DecidedAt = now,
         });
         db.Statistics.Add(new StoredStatistics { BatchId = message.BatchId, Dataset = message.Dataset, Statistics = statistics.ToJson(), CreatedAt = now });
+        if (decision.Measures is { } measures)
+        {
+            db.Measures.Add(new StoredMeasures { BatchId = message.BatchId, Dataset = message.Dataset, Measures = measures.ToJson(), DecidedAt = now });
+        }
 
         if (decision.IsAccepted)
         {
             await db.SaveChangesAsync(ct);
-            await db.EnqueueAsync(Accepted(message.BatchId, message.Dataset, message.CorrelationId, message.RowCount, message.Sha256, message.Location, contract!, version!.Value, released: false, now), message.CorrelationId, ct);
-            LogAccepted(message.BatchId, message.Dataset, version.Value);
+            var accepted = Accepted(message.BatchId, message.Dataset, message.CorrelationId, message.RowCount, message.Sha256, message.Location, contract!, version!.Value, released: false, now)
+                with { Warnings = reasons.Count > 0 ? reasons : null };
+            await db.EnqueueAsync(accepted, message.CorrelationId, ct);
+            LogAccepted(message.BatchId, message.Dataset, version.Value, reasons.Count);
         }
         else
         {
+            // Every change that would let the batch in, warnings' widenings included, so that a release can apply them all.
             if (current is not null && current.Data.ProposeFix(decision.Anomalies) is { Count: > 0 } changes)
             {
                 db.Proposals.Add(new SchemaProposal
@@ -112,12 +125,34 @@ public sealed partial class BatchValidation(
                 SchemaVersion = version,
                 QuarantinedAt = now,
             }, message.CorrelationId, ct);
-            LogQuarantined(message.BatchId, message.Dataset, decision.Summary.ReplaceLineEndings(" "));
+            LogQuarantined(message.BatchId, message.Dataset, string.Join(" ", decision.Blocking.Select(a => a.Description)));
         }
 
         await tx.CommitAsync(ct);
         signal.Notify();
     }
+
+    // Enough decided batches that the null of every feature can fill its history even with quarantined ones among them.
+    private int HistoryDepth(DataSchema schema) =>
+        2 * schema.Columns.Select(c => (c.Drift ?? settings.Value.DefaultDrift).HistoryBatches).DefaultIfEmpty(settings.Value.HistoryBatches).Max();
+
+    /// <summary>
+    /// An accepted batch that brought new domain values or exceeded a range a little widens the schema: a new version,
+    /// created by the Validator, audited with the values. The Trainer keeps its lineage across such relaxations.
+    /// </summary>
+    private int Widen(BatchIngested message, CurrentSchema current, IReadOnlyList<SchemaChange> changes)
+    {
+        var next = current.Data.Apply(changes);
+        var described = changes.Select(c => c.Describe()).ToList();
+        var reason = $"widened by the validator for batch {message.BatchId}: {string.Join("; ", described)}";
+        store.AddSchema(message.Dataset, next, current.Contract.Task, reason, Actor);
+        store.Audit(message.Dataset, message.BatchId, "widen-schema", Actor, reason, new { fromVersion = current.Version, toVersion = next.Version, changes = described });
+        LogWidened(message.Dataset, next.Version, message.BatchId, string.Join("; ", described));
+        return next.Version;
+    }
+
+    /// <summary>The actor named in the audit log for the Validator's own schema changes.</summary>
+    public const string Actor = "validator";
 
     /// <summary>The event that lets a batch flow on to training, described by the dataset's current schema.</summary>
     public static BatchAccepted Accepted(Guid batchId, string dataset, Guid correlationId, long rowCount, string sha256, string location, DatasetSchema schema, int version, bool released, DateTimeOffset now) => new()
@@ -179,8 +214,11 @@ public sealed partial class BatchValidation(
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} was already decided; redelivery ignored")]
     private partial void LogDuplicate(Guid batchId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted batch {BatchId} of {Dataset} (schema v{Version})")]
-    private partial void LogAccepted(Guid batchId, string dataset, int version);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted batch {BatchId} of {Dataset} (schema v{Version}, {Warnings} warning(s))")]
+    private partial void LogAccepted(Guid batchId, string dataset, int version, int warnings);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schema of {Dataset} widened to v{Version} by batch {BatchId}: {Changes}")]
+    private partial void LogWidened(string dataset, int version, Guid batchId, string changes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quarantined batch {BatchId} of {Dataset}: {Reasons}")]
     private partial void LogQuarantined(Guid batchId, string dataset, string reasons);

@@ -11,6 +11,8 @@ public sealed record ReleaseBatch
     public required string Operator { get; init; }
     /// <summary>Why.</summary>
     public required string Reason { get; init; }
+    /// <summary>Approve the batch's pending schema proposals with the release, so the schema widens with it.</summary>
+    public bool? ApplyProposals { get; init; }
     /// <summary>Correlation id.</summary>
     public required Guid CorrelationId { get; init; }
 }

@@ -118,6 +118,25 @@ public sealed class SchemaTests(ValidatorFixture system) : IClassFixture<Validat
     }
 
     [Fact]
+    public async Task ReleaseBatchOnTheBusWithApplyProposals_WidensTheSchemaAsTheApiDoes()
+    {
+        const string dataset = "release-applies-bus";
+        using var validator = system.Client("Validator");
+        var held = await SettledThenReplacedAsync(dataset, 67);
+        var before = (await validator.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/schema")).GetProperty("version").GetInt32();
+        var bus = await system.BusAsync();
+
+        await bus.Publish(new Ctm.Contracts.ReleaseBatch { BatchId = held, Dataset = dataset, Operator = "heidi", Reason = "enterprise plan launched", ApplyProposals = true, CorrelationId = Guid.NewGuid() });
+
+        await system.EventuallyAsync(async () => (await system.DecisionAsync(held)).GetProperty("status").GetString() == "released" ? "" : null, TimeSpan.FromSeconds(60), "the release");
+        var schema = await validator.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/schema");
+        Assert.Equal(before + 1, schema.GetProperty("version").GetInt32());
+        var plan = schema.GetProperty("definition").GetProperty("columns").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "plan");
+        Assert.Contains("enterprise", plan.GetProperty("domain").EnumerateArray().Select(v => v.GetString()));
+        Assert.Empty(await ListAsync(validator, $"v1/datasets/{dataset}/proposals?status=pending"));
+    }
+
+    [Fact]
     public async Task ProposalRejected_SchemaUnchanged_BatchStaysQuarantined()
     {
         const string dataset = "proposal-reject";

@@ -10,7 +10,7 @@ public sealed partial class ReleaseBatchConsumer(QuarantineService quarantine, I
     public async Task Consume(ConsumeContext<ReleaseBatch> context)
     {
         var m = context.Message;
-        var (outcome, message) = await quarantine.ReleaseAsync(m.BatchId, m.Operator, m.Reason, m.CorrelationId, context.CancellationToken);
+        var (outcome, message) = await quarantine.ReleaseAsync(m.BatchId, m.Operator, m.Reason, m.CorrelationId, context.CancellationToken, m.ApplyProposals == true);
         if (outcome is OperatorOutcome.NotFound or OperatorOutcome.Conflict)
         {
             // A command that cannot apply is answered by a log line, not retried: retrying cannot change a batch's state.

@@ -37,49 +37,66 @@ internal static class Calibrator
         return result;
     }
 
-    /// <summary>Newton's method on the penalized log-likelihood of y ~ sigmoid(a·z + c).</summary>
+    /// <summary>
+    /// The penalized log-likelihood of y ~ sigmoid(a·z + c): golden-section search over ln a in [-4, 2], with the best
+    /// c for each a by damped Newton steps (robust where an overfitted model's logits are huge and Newton on both would
+    /// overshoot).
+    /// </summary>
     private static Calibration FitPlatt(float[] z, float[] y)
     {
-        double a = 1, c = 0;
         var before = BinaryLoss(z, y, 1, 0);
-        for (var iteration = 0; iteration < 50; iteration++)
+        double lo = -4, hi = 2;
+        var phi = (Math.Sqrt(5) - 1) / 2;
+        var x1 = hi - (phi * (hi - lo));
+        var x2 = lo + (phi * (hi - lo));
+        var (c1, f1) = BestShift(z, y, Math.Exp(x1));
+        var (c2, f2) = BestShift(z, y, Math.Exp(x2));
+        for (var i = 0; i < 50; i++)
         {
-            double ga = Prior * (a - 1), gc = Prior * c, haa = Prior, hac = 0, hcc = Prior;
+            if (f1 < f2)
+            {
+                (hi, x2, c2, f2) = (x2, x1, c1, f1);
+                x1 = hi - (phi * (hi - lo));
+                (c1, f1) = BestShift(z, y, Math.Exp(x1));
+            }
+            else
+            {
+                (lo, x1, c1, f1) = (x1, x2, c2, f2);
+                x2 = lo + (phi * (hi - lo));
+                (c2, f2) = BestShift(z, y, Math.Exp(x2));
+            }
+        }
+
+        var a = Math.Exp((lo + hi) / 2);
+        var (c, _) = BestShift(z, y, a);
+        var after = BinaryLoss(z, y, a, c);
+        return after < before && double.IsFinite(c) ? new Calibration(a, c, before, after) : new Calibration(1, 0, before, before);
+    }
+
+    /// <summary>For a slope <paramref name="a"/>: the intercept of least penalized loss, and that loss.</summary>
+    private static (double Shift, double Loss) BestShift(float[] z, float[] y, double a)
+    {
+        double c = 0;
+        for (var iteration = 0; iteration < 30; iteration++)
+        {
+            double g = Prior * c, h = Prior;
             for (var i = 0; i < z.Length; i++)
             {
                 var p = 1 / (1 + Math.Exp(-((a * z[i]) + c)));
-                var r = p - y[i];
-                var s = Math.Max(p * (1 - p), 1e-12);
-                ga += r * z[i];
-                gc += r;
-                haa += s * z[i] * z[i];
-                hac += s * z[i];
-                hcc += s;
+                g += p - y[i];
+                h += p * (1 - p);
             }
 
-            var det = (haa * hcc) - (hac * hac);
-            if (!(det > 1e-12))
-            {
-                break;
-            }
-
-            var da = ((hcc * ga) - (hac * gc)) / det;
-            var dc = ((haa * gc) - (hac * ga)) / det;
-            a -= da;
-            c -= dc;
-            if (Math.Abs(da) + Math.Abs(dc) < 1e-9)
+            var step = Math.Clamp(g / h, -2, 2);
+            c -= step;
+            if (Math.Abs(step) < 1e-9)
             {
                 break;
             }
         }
 
-        // A reversed or degenerate slope would turn the ranking upside down: keep the model as it was.
-        if (!(a > 0.01) || !double.IsFinite(c) || BinaryLoss(z, y, a, c) > before)
-        {
-            return new Calibration(1, 0, before, before);
-        }
-
-        return new Calibration(a, c, before, BinaryLoss(z, y, a, c));
+        var penalty = 0.5 * Prior * (((a - 1) * (a - 1)) + (c * c)) / Math.Max(1, z.Length);
+        return (c, BinaryLoss(z, y, a, c) + penalty);
     }
 
     /// <summary>Golden-section search for the temperature of least log loss, over ln T in [-3, 3].</summary>

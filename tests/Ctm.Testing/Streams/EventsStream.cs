@@ -65,7 +65,7 @@ internal static class EventsStream
     public const double DeviceMissingShare = 0.01;
 
     // Label model (log-odds).
-    public const double BaseLogit = -2.1;
+    public const double BaseLogit = -2.3;
     public const double MerchantRiskSd = 0.9;
 
     /// <summary>New merchants are a little riskier on average than the established ones.</summary>
@@ -77,16 +77,16 @@ internal static class EventsStream
     /// <summary>Batches over which a drifting merchant's risk moves from its old to its new value.</summary>
     public const int DriftTransitionBatches = 4;
 
-    public const double CityRiskSd = 0.4;
-    public const double NightEffect = 0.6;
+    public const double CityRiskSd = 0.5;
+    public const double NightEffect = 1.0;
     public const double WeekendEffect = 0.25;
-    public const double WebEffect = 0.3;
+    public const double WebEffect = 0.45;
 
     /// <summary>Effect per unit of log amount above the merchant's usual amount (unusual amounts are risky).</summary>
     public const double UnusualAmountEffect = 0.45;
 
     /// <summary>Effect per unit of log amount (bigger payments are slightly riskier).</summary>
-    public const double AmountEffect = 0.2;
+    public const double AmountEffect = 0.4;
 
     // Per-batch base-rate swing: a slow seasonal wave plus random regimes, so positive rates move ~12-36 %.
     public const double SeasonalSwing = 0.35;

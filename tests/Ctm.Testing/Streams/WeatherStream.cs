@@ -24,20 +24,23 @@ internal static class WeatherStream
     /// <summary>Chance that a station reports in a given hour (about four reports a station a day).</summary>
     public const double ReportChancePerHour = 0.17;
 
-    public const double StationTemperatureSd = 1.5;
+    public const double StationTemperatureSd = 1.2;
     public const double StationHumiditySd = 4;
 
-    // Temperature (°C): annual cosine with its peak on day 200 of the year, plus a daily cycle peaking at 15:00.
-    public const double AnnualMeanTemperature = 5.5;
-    public const double AnnualTemperatureAmplitude = 12.5;
+    // Temperature (°C): annual cosine with its peak on day 215 of the year (a maritime lag), plus a daily cycle peaking at 15:00.
+    public const double AnnualMeanTemperature = 9.5;
+    public const double AnnualTemperatureAmplitude = 13;
+    public const double WarmestDayOfYear = 215;
     public const double DailyTemperatureAmplitude = 3.5;
-    public const double TemperatureNoiseSd = 1.5;
+    public const double TemperatureNoiseSd = 1.2;
 
     /// <summary>Precipitation falls as snow at or below this temperature.</summary>
     public const double SnowMaxTemperature = 0.0;
 
-    /// <summary>Chance per hour that the weather regime changes (regimes last about two days).</summary>
-    public const double RegimeChangePerHour = 1 / 48.0;
+    /// <summary>A weather regime lasts between these many hours (1-5 days), then gives way to a different one.</summary>
+    public const int RegimeMinHours = 24;
+
+    public const int RegimeMaxHours = 120;
 
     /// <summary>Share of rows whose optional <c>wind</c> cell is empty (a flaky anemometer, constant over time).</summary>
     public const double WindMissingShare = 0.015;
@@ -61,6 +64,7 @@ internal static class WeatherStream
         }
 
         var regime = Regimes[0];
+        var regimeHoursLeft = RegimeMinHours + random.Next(RegimeMaxHours - RegimeMinHours + 1);
         var hour = 0;
         var batches = new List<StreamBatch>(options.Batches);
         var pending = new Queue<(DateTimeOffset Time, int Station)>();
@@ -105,22 +109,30 @@ internal static class WeatherStream
             LateClassFirstBatch = firstSnow,
         };
 
+        Regime NextRegime(Regime current)
+        {
+            var others = Regimes.Where(r => r != current).ToArray();
+            var pick = random.NextDouble() * others.Sum(r => r.Weight);
+            foreach (var candidate in others)
+            {
+                pick -= candidate.Weight;
+                if (pick < 0)
+                {
+                    return candidate;
+                }
+            }
+
+            return others[^1];
+        }
+
         void AddStation() => stations.Add((random.Normal(0, StationTemperatureSd), random.Normal(0, StationHumiditySd)));
 
         void FillHour(int index)
         {
-            if (random.Chance(RegimeChangePerHour))
+            if (--regimeHoursLeft <= 0)
             {
-                var pick = random.NextDouble() * Regimes.Sum(r => r.Weight);
-                foreach (var candidate in Regimes)
-                {
-                    regime = candidate;
-                    pick -= candidate.Weight;
-                    if (pick < 0)
-                    {
-                        break;
-                    }
-                }
+                regime = NextRegime(regime);
+                regimeHoursLeft = RegimeMinHours + random.Next(RegimeMaxHours - RegimeMinHours + 1);
             }
 
             var start = Start.AddHours(index);
@@ -144,7 +156,7 @@ internal static class WeatherStream
         {
             var (stationTemperature, stationHumidity) = stations[station];
             var dayOfYear = time.DayOfYear + (time.Hour / 24.0);
-            var seasonal = AnnualMeanTemperature + (AnnualTemperatureAmplitude * Math.Cos(2 * Math.PI * (dayOfYear - 200) / 365.0));
+            var seasonal = AnnualMeanTemperature + (AnnualTemperatureAmplitude * Math.Cos(2 * Math.PI * (dayOfYear - WarmestDayOfYear) / 365.0));
             var daily = DailyTemperatureAmplitude * regime.DailyCycle * Math.Cos(2 * Math.PI * (time.Hour - 15) / 24.0);
             var temperature = seasonal + stationTemperature + daily + random.Normal(0, TemperatureNoiseSd);
             var humidity = Math.Clamp(regime.Humidity + stationHumidity - (1.2 * daily) + random.Normal(0, 6), 15, 100);
@@ -163,7 +175,9 @@ internal static class WeatherStream
             }
             else
             {
-                condition = random.Chance(regime.Cloud) ? "cloudy" : "clear";
+                // Clouds come with humid air and falling pressure, so the observed columns tell cloudy from clear.
+                var cloudLogit = Math.Log(regime.Cloud / (1 - regime.Cloud)) + (0.1 * (humidity - 75)) - (0.05 * (pressure - 1015));
+                condition = random.NextDouble() < 1 / (1 + Math.Exp(-cloudLogit)) ? "cloudy" : "clear";
             }
 
             if (corruption == Corruption.LabelFlip)

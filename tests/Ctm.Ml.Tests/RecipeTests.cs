@@ -131,19 +131,25 @@ public sealed class RecipeTests
         Assert.Equal((true, "no parent model"), (first.Plan.Full, first.Plan.Reason));
         Assert.Equal(0, first.UpdatesSinceFull);
 
-        var update = recipe.Train(TestData.Mixed(ModelTask.BinaryClassification, 500, seed: 22), history, first.Model.State, first.UpdatesSinceFull, seed: 2);
+        var update = recipe.Train(TestData.Mixed(ModelTask.BinaryClassification, 500, seed: 22), history, first.Model.State, first.UpdatesSinceFull, seed: 2, windowRowsAtFull: first.WindowRowsAtFull);
         Assert.False(update.Plan.Full);
         Assert.Equal(100, update.ValidationRows);
-        Assert.Equal(400, update.ReplayRows);
-        Assert.Equal(800, update.TrainRows);
+        Assert.Equal(200, update.ReplayRows); // half a replay row per new training row
+        Assert.Equal(600, update.TrainRows);
         Assert.Equal(1, update.UpdatesSinceFull);
-        // Every epoch run over the 800 rows, the parent's and each epoch's validation pass, and the calibration pass.
+        // Every epoch run over the 600 rows, the parent's and each epoch's validation pass, and the calibration pass.
         var epochs = update.Model.LossCurve.Count;
-        Assert.Equal((800L * epochs) + (100L * (epochs + 2)), update.TrainedSamples);
+        Assert.Equal((600L * epochs) + (100L * (epochs + 2)), update.TrainedSamples);
         Assert.Equal(first.Model.State.TrainedSamples + update.TrainedSamples, update.Model.State.TrainedSamples);
 
-        var scheduled = recipe.Plan(update.Model.State, 3, TestData.Mixed(ModelTask.BinaryClassification, 100, seed: 23));
+        var next = TestData.Mixed(ModelTask.BinaryClassification, 100, seed: 23);
+        var scheduled = recipe.Plan(update.Model.State, 3, next);
         Assert.Equal((true, "scheduled: 3 warm updates since the last full retrain"), (scheduled.Full, scheduled.Reason));
+        Assert.False(recipe.Plan(update.Model.State, 1, next, windowRows: 3999, windowRowsAtFull: 2000).Full);
+        var grown = recipe.Plan(update.Model.State, 1, next, windowRows: 4000, windowRowsAtFull: 2000);
+        Assert.Equal((true, "growth: the window grew from 2000 to 4000 rows since the last full retrain"), (grown.Full, grown.Reason));
+        Assert.Equal(2000, first.WindowRowsAtFull);
+        Assert.Equal(2000, update.WindowRowsAtFull);
     }
 
     [Fact]

@@ -16,8 +16,10 @@ public sealed record RecipePlan(bool Full, string Reason, string? Fresh = null);
 /// <param name="ValidationRows">New rows held out for early stopping and calibration.</param>
 /// <param name="TrainedSamples">Rows processed, all attempts of this run together: training rows × epochs run, validation passes, calibration.</param>
 /// <param name="UpdatesSinceFull">Warm updates in a row ending with this model (0 after a full retrain).</param>
+/// <param name="WindowRowsAtFull">Rows in the window (new and older) when the last full retrain of this chain ran.</param>
 public sealed record RecipeResult(
-    TrainedModel Model, RecipePlan Plan, int TrainRows, int ReplayRows, int ValidationRows, long TrainedSamples, int UpdatesSinceFull);
+    TrainedModel Model, RecipePlan Plan, int TrainRows, int ReplayRows, int ValidationRows, long TrainedSamples, int UpdatesSinceFull,
+    long WindowRowsAtFull = 0);
 
 /// <summary>
 /// The continual-training recipe: a full retrain (early stopping on held-out new rows, cosine learning rate, weight
@@ -34,7 +36,9 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
     /// <param name="parent">The model to continue from, or null.</param>
     /// <param name="updatesSinceFull">Warm updates in a row that led to the parent.</param>
     /// <param name="fresh">The new rows (with labels).</param>
-    public RecipePlan Plan(ModelState? parent, int updatesSinceFull, TabularDataset fresh)
+    /// <param name="windowRows">Rows in the window now (new and older); 0 when unknown.</param>
+    /// <param name="windowRowsAtFull">Rows in the window at the chain's last full retrain; 0 when unknown.</param>
+    public RecipePlan Plan(ModelState? parent, int updatesSinceFull, TabularDataset fresh, long windowRows = 0, long windowRowsAtFull = 0)
     {
         ArgumentNullException.ThrowIfNull(fresh);
         if (parent is null)
@@ -75,6 +79,13 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
             return new(true, $"scheduled: {updatesSinceFull} warm updates since the last full retrain");
         }
 
+        // Early in a stream the first models saw a few hundred rows: refit each time the data has doubled (cheap while
+        // the window is small, and a fit on twice the data beats a chain of updates to a fit on half of it).
+        if (windowRowsAtFull > 0 && windowRows >= 2 * windowRowsAtFull && (Options.MaxFullRows == 0 || windowRowsAtFull < Options.MaxFullRows))
+        {
+            return new(true, $"growth: the window grew from {windowRowsAtFull} to {windowRows} rows since the last full retrain");
+        }
+
         return new(false, "warm update");
     }
 
@@ -84,24 +95,26 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
     /// <param name="parent">The model to continue from, or null.</param>
     /// <param name="updatesSinceFull">Warm updates in a row that led to the parent.</param>
     /// <param name="seed">Seeds the validation split, the replay sample and training (vary it per run).</param>
+    /// <param name="windowRowsAtFull">Rows in the window at the chain's last full retrain (<see cref="RecipeResult.WindowRowsAtFull"/> of the parent's run); 0 when unknown.</param>
     /// <param name="forceFull">A full retrain whatever the plan says, with this reason (e.g. an operator asked).</param>
     /// <param name="progress">Training progress.</param>
     /// <param name="cancellationToken">Stops training between batches.</param>
     /// <exception cref="ArgumentException">The data or settings are unusable.</exception>
     public RecipeResult Train(
         TabularDataset fresh, TabularDataset? history, ModelState? parent, int updatesSinceFull, int seed,
-        string? forceFull = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        string? forceFull = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, long windowRowsAtFull = 0)
     {
         ArgumentNullException.ThrowIfNull(fresh);
         Options.Validate();
-        var plan = forceFull is not null ? new RecipePlan(true, forceFull) : Plan(parent, updatesSinceFull, fresh);
+        long windowRows = fresh.RowCount + (history?.RowCount ?? 0);
+        var plan = forceFull is not null ? new RecipePlan(true, forceFull) : Plan(parent, updatesSinceFull, fresh, windowRows, windowRowsAtFull);
         var (validation, freshTrain) = SplitValidation(fresh, seed);
         if (!plan.Full)
         {
             var update = WarmUpdate(freshTrain, validation, history, parent!, seed, progress, cancellationToken);
             if (update.Model.Calibration is not { } calibration || calibration.LogLossAfter <= PriorLogLoss(Concat(freshTrain, history), validation!))
             {
-                return update with { UpdatesSinceFull = updatesSinceFull + 1 };
+                return update with { UpdatesSinceFull = updatesSinceFull + 1, WindowRowsAtFull = windowRowsAtFull };
             }
 
             // The chain lost its way on these rows (it predicts worse than the class frequencies): start over.
@@ -110,10 +123,11 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
             {
                 Plan = new RecipePlan(true, "drift: the warm update scored worse than the class prior on the new rows"),
                 TrainedSamples = full.TrainedSamples + update.TrainedSamples,
+                WindowRowsAtFull = windowRows,
             };
         }
 
-        return FullRetrain(freshTrain, validation, history, seed, progress, cancellationToken) with { Plan = plan };
+        return FullRetrain(freshTrain, validation, history, seed, progress, cancellationToken) with { Plan = plan, WindowRowsAtFull = windowRows };
     }
 
     private RecipeResult FullRetrain(
@@ -125,6 +139,16 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
         {
             var keep = Math.Max(0, Options.MaxFullRows - freshTrain.RowCount);
             older = keep == 0 ? null : older.Take([.. Enumerable.Range(older.RowCount - keep, keep)]);
+        }
+
+        // A hundred new rows are too few to pick the epoch of a fit on thousands: older rows join the validation set.
+        if (older is not null && validation is not null && Options.FullValidationFraction > 0)
+        {
+            var (extra, rest) = Split(older, (int)Math.Round(older.RowCount * Options.FullValidationFraction), seed ^ 0x0DD);
+            if (extra is not null)
+            {
+                (validation, older) = (TabularDataset.Concat([validation, extra]), rest);
+            }
         }
 
         var train = Concat(freshTrain, older);
@@ -180,21 +204,31 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
     /// <summary>A random share of the new rows for validation, or none when there are too few.</summary>
     private (TabularDataset? Validation, TabularDataset Train) SplitValidation(TabularDataset fresh, int seed)
     {
-        var count = (int)Math.Round(fresh.RowCount * Options.ValidationFraction);
         if (Options.ValidationFraction <= 0 || fresh.RowCount < 2 * Options.MinValidationRows)
         {
             return (null, fresh);
         }
 
-        count = Math.Clamp(count, Options.MinValidationRows, fresh.RowCount / 2);
-        var chosen = Sample(fresh.RowCount, count, seed);
-        var isValidation = new bool[fresh.RowCount];
-        foreach (var r in chosen)
+        var count = Math.Clamp((int)Math.Round(fresh.RowCount * Options.ValidationFraction), Options.MinValidationRows, fresh.RowCount / 2);
+        return Split(fresh, count, seed);
+    }
+
+    /// <summary><paramref name="count"/> random rows of <paramref name="data"/>, and the rest (both in row order).</summary>
+    private static (TabularDataset? Chosen, TabularDataset Remainder) Split(TabularDataset data, int count, int seed)
+    {
+        if (count <= 0 || count >= data.RowCount)
         {
-            isValidation[r] = true;
+            return (null, data);
         }
 
-        return (fresh.Take(chosen), fresh.Take([.. Enumerable.Range(0, fresh.RowCount).Where(r => !isValidation[r])]));
+        var chosen = Sample(data.RowCount, count, seed);
+        var isChosen = new bool[data.RowCount];
+        foreach (var r in chosen)
+        {
+            isChosen[r] = true;
+        }
+
+        return (data.Take(chosen), data.Take([.. Enumerable.Range(0, data.RowCount).Where(r => !isChosen[r])]));
     }
 
     /// <summary><paramref name="count"/> distinct row indices of <paramref name="rows"/>, in row order.</summary>

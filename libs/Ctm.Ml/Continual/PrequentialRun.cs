@@ -108,6 +108,7 @@ public static class PrequentialRun
         var recipe = new ContinualRecipe(engine, options.Recipe);
         ModelState? current = null;
         var updates = 0;
+        long rowsAtFull = 0;
         long recipeCompute = 0;
         var recipeFull = 0;
         var recipeModels = new TrainedModel?[batches.Count];
@@ -120,12 +121,13 @@ public static class PrequentialRun
             }
 
             var history = k == 0 ? null : TabularDataset.Concat([.. batches.Take(k)]);
-            var result = recipe.Train(batches[k], history, current, updates, options.Seed + k);
+            var result = recipe.Train(batches[k], history, current, updates, options.Seed + k, windowRowsAtFull: rowsAtFull);
             current = result.Model.State;
             updates = result.UpdatesSinceFull;
+            rowsAtFull = result.WindowRowsAtFull;
             recipeCompute += result.TrainedSamples;
             recipeFull += result.Plan.Full ? 1 : 0;
-            decisions.Add(string.Create(CultureInfo.InvariantCulture, $"batch {k}: {(result.Plan.Full ? "full" : "warm")} ({result.Plan.Reason}), {result.TrainedSamples} rows"));
+            decisions.Add(string.Create(CultureInfo.InvariantCulture, $"batch {k}: {(result.Plan.Full ? "full" : "warm")} ({result.Plan.Reason}), best epoch {result.Model.BestEpoch} of {result.Model.LossCurve.Count}, {result.TrainedSamples} rows"));
         }
 
         scores.Add(Score("recipe", recipeModels, batches, options, recipeCompute, recipeFull));

@@ -37,11 +37,17 @@ public sealed record RecipeOptions
     /// <summary>Share of the new rows held out of training for early stopping and calibration.</summary>
     public double ValidationFraction { get; init; } = 0.2;
 
+    /// <summary>
+    /// A full retrain also validates on this share of the older rows it would train on (an epoch picked on a hundred
+    /// rows is mostly noise); 0 validates on new rows only.
+    /// </summary>
+    public double FullValidationFraction { get; init; } = 0.1;
+
     /// <summary>Fewest validation rows; below twice this many new rows there is no validation (no early stopping, no calibration).</summary>
     public int MinValidationRows { get; init; } = 30;
 
     /// <summary>Replay rows per new training row in a warm update, drawn uniformly from the older rows of the window.</summary>
-    public double ReplayRatio { get; init; } = 1.0;
+    public double ReplayRatio { get; init; } = 0.5;
 
     /// <summary>After this many warm updates in a row, the next run is a full retrain (warm-started chains drift from a fresh fit).</summary>
     public int FullRetrainEvery { get; init; } = 10;
@@ -67,6 +73,7 @@ public sealed record RecipeOptions
         if (UpdateEpochs < 1) throw new ArgumentException($"UpdateEpochs must be at least 1 (was {UpdateEpochs}).");
         if (!(FullLearningRate > 0) || !(UpdateLearningRate > 0)) throw new ArgumentException("Learning rates must be positive.");
         if (!(ValidationFraction is >= 0 and < 0.9)) throw new ArgumentException($"ValidationFraction must be in [0, 0.9) (was {ValidationFraction}).");
+        if (!(FullValidationFraction is >= 0 and < 0.9)) throw new ArgumentException($"FullValidationFraction must be in [0, 0.9) (was {FullValidationFraction}).");
         if (!(ReplayRatio >= 0) || double.IsInfinity(ReplayRatio)) throw new ArgumentException($"ReplayRatio must be non-negative (was {ReplayRatio}).");
         if (FullRetrainEvery < 1) throw new ArgumentException($"FullRetrainEvery must be at least 1 (was {FullRetrainEvery}).");
         if (MaxFullRows < 0) throw new ArgumentException($"MaxFullRows must be 0 (all) or positive (was {MaxFullRows}).");

@@ -66,7 +66,7 @@ public sealed class TrainingSettings
 
     /// <summary>Replay rows per new row in a warm update, sampled from the older batches of the window.</summary>
     [Range(0.0, 100.0)]
-    public double ReplayRatio { get; set; } = 1.0;
+    public double ReplayRatio { get; set; } = 0.5;
 
     /// <summary>After this many warm updates in a row, the next run is a full retrain.</summary>
     [Range(1, 10_000)]

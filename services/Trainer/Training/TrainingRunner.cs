@@ -170,7 +170,7 @@ public sealed partial class TrainingRunner(
         RecipeResult result;
         try
         {
-            result = await Task.Run(() => recipe.Train(fresh, history, warmStart, parent.UpdatesSinceFull, seed, parent.ColdReason, progress, ct), ct);
+            result = await Task.Run(() => recipe.Train(fresh, history, warmStart, parent.UpdatesSinceFull, seed, parent.ColdReason, progress, ct, parent.WindowRowsAtFull), ct);
         }
         catch (Exception e) when (warmStart is not null && RunFailure.IsDeterministic(e))
         {
@@ -206,6 +206,7 @@ public sealed partial class TrainingRunner(
             ["modeReason"] = result.Plan.Reason,
             ["trainedSamples"] = trainedSamples.ToString(CultureInfo.InvariantCulture),
             ["updatesSinceFull"] = result.UpdatesSinceFull.ToString(CultureInfo.InvariantCulture),
+            ["windowRowsAtFull"] = result.WindowRowsAtFull.ToString(CultureInfo.InvariantCulture),
             ["epochs"] = (result.Plan.Full ? recipeOptions.FullEpochs : recipeOptions.UpdateEpochs).ToString(CultureInfo.InvariantCulture),
             ["epochsRun"] = model.LossCurve.Count.ToString(CultureInfo.InvariantCulture),
             ["bestEpoch"] = model.BestEpoch.ToString(CultureInfo.InvariantCulture),
@@ -321,9 +322,9 @@ public sealed partial class TrainingRunner(
     }
 
     /// <summary>The run's parent, the batches it trained on, its warm chain's length, or why the run starts cold.</summary>
-    private sealed record Parent(int? Version, Guid? RunId, ModelState? State, IReadOnlySet<Guid> Batches, int UpdatesSinceFull, string? ColdReason)
+    private sealed record Parent(int? Version, Guid? RunId, ModelState? State, IReadOnlySet<Guid> Batches, int UpdatesSinceFull, long WindowRowsAtFull, string? ColdReason)
     {
-        public static Parent Cold(string? reason) => new(null, null, null, new HashSet<Guid>(), 0, reason);
+        public static Parent Cold(string? reason) => new(null, null, null, new HashSet<Guid>(), 0, 0, reason);
     }
 
     /// <summary>
@@ -365,16 +366,22 @@ public sealed partial class TrainingRunner(
             return Parent.Cold($"v{version} (or a warm-start ancestor) trained on batch {excluded}, excluded since");
         }
 
-        var updates = 0;
+        int updates = 0;
+        long rowsAtFull = 0;
         using (var parameters = JsonDocument.Parse(parent.Parameters))
         {
             if (parameters.RootElement.TryGetProperty("updatesSinceFull", out var u) && int.TryParse(u.GetString(), CultureInfo.InvariantCulture, out var n))
             {
                 updates = n;
             }
+
+            if (parameters.RootElement.TryGetProperty("windowRowsAtFull", out var w) && long.TryParse(w.GetString(), CultureInfo.InvariantCulture, out var m))
+            {
+                rowsAtFull = m;
+            }
         }
 
-        return new Parent(version, runId, ModelState.FromBytes(parent.State), parent.BatchIds.ToHashSet(), updates, null);
+        return new Parent(version, runId, ModelState.FromBytes(parent.State), parent.BatchIds.ToHashSet(), updates, rowsAtFull, null);
     }
 
     /// <summary>A batch excluded since that the run or one of its warm-start ancestors trained on, or null.</summary>

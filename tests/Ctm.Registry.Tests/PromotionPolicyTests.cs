@@ -135,4 +135,12 @@ public sealed class PromotionPolicyTests
         Assert.Equal(Verdict.Rejected, PromotionPolicy.Decide(Scored(0.56, 0.65, 0.50, 0.65, 0.02), Serving, PolicySettings.Default).Decision);
         Assert.Equal(Verdict.Promoted, PromotionPolicy.Decide(Scored(0.56, 0.65, 0.50, 0.65, 0.02), Serving, PolicySettings.Default with { Tolerance = 0.03 }).Decision);
     }
+
+    [Fact]
+    public void Decide_DefaultPolicy_CandidateWithoutLogLoss_IsJudgedOnAccuracy()
+    {
+        var verdict = PromotionPolicy.Decide(Candidate(0.95), Serving, PolicySettings.Default);
+        Assert.Equal((Verdict.Promoted, "accuracy", 0.90), (verdict.Decision, verdict.Metric, verdict.BaselineValue!.Value));
+        Assert.Equal(Verdict.Rejected, PromotionPolicy.Decide(Candidate(0.85), Serving, PolicySettings.Default).Decision);
+    }
 }

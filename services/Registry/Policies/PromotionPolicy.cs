@@ -60,6 +60,12 @@ public static class PromotionPolicy
     public static Verdict Decide(Candidate candidate, ServingVersion? serving, PolicySettings policy)
     {
         var metric = PrimaryMetric(candidate.Task, policy.Metric);
+        if (policy.Metric is null && metric == "log_loss" && Lookup(candidate.Metrics, metric) is null && Lookup(candidate.Metrics, "accuracy") is not null)
+        {
+            // A producer that reports no log loss (an external model, an older Trainer) is judged on accuracy as before.
+            metric = "accuracy";
+        }
+
         var value = Lookup(candidate.Metrics, metric);
         if (candidate.TaintReason is not null)
         {

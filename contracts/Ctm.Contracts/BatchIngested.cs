@@ -24,6 +24,11 @@ public sealed record BatchIngested
     public required IReadOnlyList<string> Columns { get; init; }
     /// <summary>How the batch arrived: <c>http</c> or <c>bus</c>.</summary>
     public required string Source { get; init; }
+    /// <summary>
+    /// The upstream system that produced the rows, as its producer named it (the <c>source</c> query parameter of an
+    /// upload, the <c>source</c> field of a row event); null when not named. Rollbacks can select batches by it.
+    /// </summary>
+    public string? Upstream { get; init; }
     /// <summary>When Ingest committed the batch.</summary>
     public required DateTimeOffset IngestedAt { get; init; }
 }

@@ -13,6 +13,13 @@ public sealed record RequestRetrain
     public bool FullRetrain { get; init; }
     /// <summary>Who asked, or which service.</summary>
     public required string RequestedBy { get; init; }
+    /// <summary>
+    /// Batches to exclude for good before the retrain is recorded (a rollback's corrupt batches), so the run cannot
+    /// start before the Trainer knows every exclusion, whichever of the two queues it reads first.
+    /// </summary>
+    public IReadOnlyList<Guid>? ExcludeBatchIds { get; init; }
+    /// <summary>Why <see cref="ExcludeBatchIds"/> are excluded.</summary>
+    public string? ExcludeReason { get; init; }
     /// <summary>Correlation id.</summary>
     public required Guid CorrelationId { get; init; }
 }

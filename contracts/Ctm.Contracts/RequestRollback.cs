@@ -1,8 +1,11 @@
 namespace Ctm.Contracts;
 
 /// <summary>
-/// An operator's command: serve an earlier version, named directly or through a corrupt batch
-/// (then every version that batch influenced is tainted and the newest untainted one is served).
+/// An operator's command: serve an earlier version, named directly or through corrupt batches (then every version
+/// any of them influenced is tainted and the newest untainted one is served). The corrupt batches are named by id
+/// (<see cref="CorruptBatchId"/>, <see cref="CorruptBatchIds"/>) and/or selected by when they were ingested
+/// (<see cref="IngestedFrom"/>, <see cref="IngestedTo"/>) and where from (<see cref="Upstream"/>): the set is the
+/// named batches plus the dataset's batches matching every given filter.
 /// </summary>
 public sealed record RequestRollback
 {
@@ -14,6 +17,14 @@ public sealed record RequestRollback
     public int? TargetVersion { get; init; }
     /// <summary>A batch to declare corrupt, or null when <see cref="TargetVersion"/> is given.</summary>
     public Guid? CorruptBatchId { get; init; }
+    /// <summary>Several batches to declare corrupt (with <see cref="CorruptBatchId"/>, if given, too).</summary>
+    public IReadOnlyList<Guid>? CorruptBatchIds { get; init; }
+    /// <summary>Selects the batches ingested at or after this time (with <see cref="IngestedTo"/>: in [from, to)).</summary>
+    public DateTimeOffset? IngestedFrom { get; init; }
+    /// <summary>Selects the batches ingested before this time.</summary>
+    public DateTimeOffset? IngestedTo { get; init; }
+    /// <summary>Selects the batches from this upstream (<see cref="BatchIngested.Upstream"/>), within the time range if one is given.</summary>
+    public string? Upstream { get; init; }
     /// <summary>Why.</summary>
     public required string Reason { get; init; }
     /// <summary>Who asked.</summary>

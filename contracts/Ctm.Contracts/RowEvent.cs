@@ -5,7 +5,7 @@ namespace Ctm.Contracts;
 /// <summary>
 /// The plain JSON that upstream systems (any AMQP client, no MassTransit envelope) publish to Ingest's row
 /// exchange: one row or several for a dataset. Ingest gathers rows into batches by count and time.
-/// <code>{"dataset": "churn", "eventId": "order-42", "row": {"tenure": 3, "plan": "pro", "churned": "no"}}</code>
+/// <code>{"dataset": "churn", "eventId": "order-42", "source": "crm", "row": {"tenure": 3, "plan": "pro", "churned": "no"}}</code>
 /// </summary>
 public sealed record RowEvent
 {
@@ -13,6 +13,11 @@ public sealed record RowEvent
     public string? Dataset { get; init; }
     /// <summary>The upstream's id for the event; a repeated id is stored once. Falls back to the AMQP message id.</summary>
     public string? EventId { get; init; }
+    /// <summary>
+    /// The upstream system the rows come from (named like a dataset), or null. Rows of different sources are cut into
+    /// different batches, so a batch has one upstream (<see cref="BatchIngested.Upstream"/>).
+    /// </summary>
+    public string? Source { get; init; }
     /// <summary>One row: column name to a scalar (string, number, boolean or null).</summary>
     public Dictionary<string, JsonElement>? Row { get; init; }
     /// <summary>Several rows.</summary>

@@ -33,6 +33,14 @@ public sealed class LineageGraphTests
     }
 
     [Fact]
+    public void InfluencedBy_SeveralBatches_IsTheUnion_EachVersionNamingTheBatchesThatReachedIt()
+    {
+        var influence = LineageGraph.InfluencedBy(Nodes, [B, C, D]);
+        Assert.Equal([2, 3, 4, 5, 6], influence.Select(i => i.Version));
+        Assert.Equal([[B], [B, C], [D], [D], [B, C]], influence.Select(i => i.Batches.ToArray()));
+    }
+
+    [Fact]
     public void Ancestors_OfV6_IsTheParentChainNearestFirst()
     {
         Assert.Equal([3, 2, 1], LineageGraph.Ancestors(Nodes, 6));

@@ -11,7 +11,7 @@ public sealed class LineageSvgTests
         var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
         var svg = LineageSvg.Render("churn <&>", [
             new SvgVersion(1, null, false, "trained", [a], "accuracy 0.8"),
-            new SvgVersion(2, 1, true, "trained", [a, b], null),
+            new SvgVersion(2, 1, true, "trained", [a, b], null) { TaintedBy = [a, b] },
             new SvgVersion(3, null, false, "external", [], null),
         ], [new SvgBatch(a, "accepted"), new SvgBatch(b, "corrupt")], serving: 1);
 
@@ -24,5 +24,8 @@ public sealed class LineageSvgTests
         Assert.Contains("batch corrupt", groups);
         Assert.Single(doc.Descendants(ns + "line"), l => (string?)l.Attribute("class") == "warm-start");
         Assert.Contains("churn &lt;&amp;&gt;", svg, StringComparison.Ordinal);
+        // A version tainted by several batches names them (by their varying end) in its tooltip.
+        var title = doc.Descendants(ns + "g").Single(g => (string?)g.Attribute("id") == "v2").Element(ns + "title")!.Value;
+        Assert.Contains($"tainted by batches {a.ToString()[^8..]}, {b.ToString()[^8..]}", title, StringComparison.Ordinal);
     }
 }

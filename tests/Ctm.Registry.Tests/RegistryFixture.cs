@@ -25,13 +25,16 @@ public sealed class RegistryFixture : CtmSystem, IAsyncLifetime
         await DisposeAsync();
     }
 
-    public async Task<Guid> UploadBatchAsync(string dataset, string csv)
+    public async Task<Guid> UploadBatchAsync(string dataset, string csv) => (await UploadAsync(dataset, csv, null)).GetProperty("batchId").GetGuid();
+
+    /// <summary>Uploads a CSV batch, naming its upstream (<c>?source=</c>) when given; Ingest's receipt.</summary>
+    public async Task<JsonElement> UploadAsync(string dataset, string csv, string? source)
     {
         using var ingest = Client("Ingest");
         using var content = new StringContent(csv, Encoding.UTF8, "text/csv");
-        var response = await ingest.PostAsync($"v1/datasets/{dataset}/batches", content);
+        var response = await ingest.PostAsync($"v1/datasets/{dataset}/batches" + (source is null ? string.Empty : $"?source={Uri.EscapeDataString(source)}"), content);
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("batchId").GetGuid();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
     public Task<JsonElement> WaitServingAsync(string dataset, int version) =>

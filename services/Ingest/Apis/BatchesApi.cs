@@ -38,6 +38,12 @@ public static class BatchesApi
             return Problem("Invalid dataset name", nameProblem);
         }
 
+        var upstream = request.Query["source"].FirstOrDefault();
+        if (UpstreamName.Problem(upstream) is { } upstreamProblem)
+        {
+            return Problem("Invalid source name", upstreamProblem);
+        }
+
         var format = FormatOf(request.ContentType);
         if (format is null)
         {
@@ -86,7 +92,7 @@ public static class BatchesApi
         }
 
         var key = request.Headers["Idempotency-Key"].FirstOrDefault();
-        var (stored, created) = await store.StoreAsync(dataset, batch, "http", key, ct);
+        var (stored, created) = await store.StoreAsync(dataset, batch, "http", upstream, key, ct);
         var receipt = BatchReceipt.From(stored, store.RowsLocation(stored.Id));
         if (!created)
         {
@@ -102,20 +108,20 @@ public static class BatchesApi
         var batches = await db.Batches.AsNoTracking()
             .Where(b => b.Dataset == dataset)
             .OrderBy(b => b.CreatedAt)
-            .Select(b => new { b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, b.CreatedAt })
+            .Select(b => new { b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, b.Upstream, b.CreatedAt })
             .ToListAsync(ct);
-        return TypedResults.Ok(batches.Select(b => new BatchReceipt(b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, store.RowsLocation(b.Id), b.CreatedAt)).ToList());
+        return TypedResults.Ok(batches.Select(b => new BatchReceipt(b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, store.RowsLocation(b.Id), b.CreatedAt, b.Upstream)).ToList());
     }
 
     public static async Task<Results<Ok<BatchReceipt>, NotFound>> GetAsync(Guid id, IngestDbContext db, BatchStore store, CancellationToken ct)
     {
         var b = await db.Batches.AsNoTracking()
             .Where(b => b.Id == id)
-            .Select(b => new { b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, b.CreatedAt })
+            .Select(b => new { b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, b.Upstream, b.CreatedAt })
             .SingleOrDefaultAsync(ct);
         return b is null
             ? TypedResults.NotFound()
-            : TypedResults.Ok(new BatchReceipt(b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, store.RowsLocation(b.Id), b.CreatedAt));
+            : TypedResults.Ok(new BatchReceipt(b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, store.RowsLocation(b.Id), b.CreatedAt, b.Upstream));
     }
 
     public static async Task<Results<FileContentHttpResult, NotFound>> GetRowsAsync(Guid id, IngestDbContext db, HttpResponse response, CancellationToken ct)
@@ -150,9 +156,11 @@ public static class BatchesApi
         TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
 }
 
+/// <summary>A stored batch. <c>Source</c> is how it arrived (http, bus); <c>Upstream</c> the system the producer named (<c>?source=</c>, a row event's <c>source</c>), or null.</summary>
 public sealed record BatchReceipt(
-    Guid BatchId, string Dataset, long RowCount, long ByteCount, string Sha256, IReadOnlyList<string> Columns, string Source, string Location, DateTimeOffset IngestedAt)
+    Guid BatchId, string Dataset, long RowCount, long ByteCount, string Sha256, IReadOnlyList<string> Columns, string Source, string Location, DateTimeOffset IngestedAt,
+    string? Upstream)
 {
     public static BatchReceipt From(StoredBatch b, string location) =>
-        new(b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, location, b.CreatedAt);
+        new(b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, location, b.CreatedAt, b.Upstream);
 }

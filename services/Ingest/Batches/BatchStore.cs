@@ -15,7 +15,7 @@ namespace Ctm.Ingest.Batches;
 public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions<ServiceUrls> urls, TimeProvider clock)
 {
     public async Task<(StoredBatch Batch, bool Created)> StoreAsync(
-        string dataset, TabularBatch batch, string source, string? idempotencyKey, CancellationToken ct)
+        string dataset, TabularBatch batch, string source, string? upstream, string? idempotencyKey, CancellationToken ct)
     {
         if (idempotencyKey is not null)
         {
@@ -37,6 +37,7 @@ public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions
             Columns = [.. batch.Columns],
             Content = content,
             Source = source,
+            Upstream = upstream,
             IdempotencyKey = idempotencyKey,
             CorrelationId = NewId.NextGuid(),
             CreatedAt = clock.GetUtcNow(),
@@ -94,6 +95,7 @@ public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions
         Location = RowsLocation(b.Id),
         Columns = b.Columns,
         Source = b.Source,
+        Upstream = b.Upstream,
         IngestedAt = b.CreatedAt,
     };
 }

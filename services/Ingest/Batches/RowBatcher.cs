@@ -45,17 +45,38 @@ public sealed partial class RowBatcher(IServiceProvider services, IOptions<Inges
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IngestDbContext>();
-        var due = await db.Database.SqlQuery<string>($"""
-            SELECT dataset AS "Value" FROM ingest.pending_rows GROUP BY dataset
-            HAVING count(*) >= {settings.MaxRows} OR min(received_at) <= now() - make_interval(secs => {settings.MaxDelaySeconds})
-            """).ToListAsync(ct);
-        foreach (var dataset in due)
+        // One batch per dataset and upstream: a batch has one source, so a rollback can select a source's batches.
+        var due = new List<(string Dataset, string? Upstream)>();
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        try
         {
-            await CutAsync(scope.ServiceProvider, dataset, settings.MaxRows, ct);
+            await using var select = new NpgsqlCommand(
+                """
+                SELECT dataset, upstream FROM ingest.pending_rows GROUP BY dataset, upstream
+                HAVING count(*) >= @rows OR min(received_at) <= now() - make_interval(secs => @delay)
+                """,
+                connection);
+            select.Parameters.AddWithValue("rows", (long)settings.MaxRows);
+            select.Parameters.AddWithValue("delay", settings.MaxDelaySeconds);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                due.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+
+        foreach (var (dataset, upstream) in due)
+        {
+            await CutAsync(scope.ServiceProvider, dataset, upstream, settings.MaxRows, ct);
         }
     }
 
-    private async Task CutAsync(IServiceProvider provider, string dataset, int maxRows, CancellationToken ct)
+    private async Task CutAsync(IServiceProvider provider, string dataset, string? upstream, int maxRows, CancellationToken ct)
     {
         var db = provider.GetRequiredService<IngestDbContext>();
         var store = provider.GetRequiredService<BatchStore>();
@@ -64,11 +85,12 @@ public sealed partial class RowBatcher(IServiceProvider services, IOptions<Inges
         var ids = new List<long>();
         var objects = new List<Dictionary<string, string?>>();
         await using (var select = new NpgsqlCommand(
-            "SELECT id, row::text FROM ingest.pending_rows WHERE dataset = @d ORDER BY id LIMIT @n FOR UPDATE SKIP LOCKED",
+            "SELECT id, row::text FROM ingest.pending_rows WHERE dataset = @d AND upstream IS NOT DISTINCT FROM @u ORDER BY id LIMIT @n FOR UPDATE SKIP LOCKED",
             connection,
             (NpgsqlTransaction)tx.GetDbTransaction()))
         {
             select.Parameters.AddWithValue("d", dataset);
+            select.Parameters.Add(new NpgsqlParameter("u", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)upstream ?? DBNull.Value });
             select.Parameters.AddWithValue("n", maxRows);
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -86,7 +108,7 @@ public sealed partial class RowBatcher(IServiceProvider services, IOptions<Inges
 
         var columns = objects.SelectMany(o => o.Keys).Distinct(StringComparer.Ordinal).ToList();
         var rows = objects.Select(o => columns.Select(c => o.GetValueOrDefault(c)).ToArray()).ToList();
-        var (batch, _) = await store.StoreAsync(dataset, new TabularBatch(columns, rows), "bus", null, ct);
+        var (batch, _) = await store.StoreAsync(dataset, new TabularBatch(columns, rows), "bus", upstream, null, ct);
         await db.Database.ExecuteSqlAsync($"DELETE FROM ingest.pending_rows WHERE id = ANY({ids.ToArray()})", ct);
         await tx.CommitAsync(ct);
         signal.Notify();

@@ -24,6 +24,11 @@ public sealed class RowEventConsumer(IngestDbContext db) : IConsumer<RowEvent>
             throw new TabularFormatException(problem, source, 1, 1, "dataset");
         }
 
+        if (UpstreamName.Problem(message.Source) is { } sourceProblem)
+        {
+            throw new TabularFormatException(sourceProblem, source, 1, 1, "source");
+        }
+
         var rows = message.Rows ?? (message.Row is null ? [] : [message.Row]);
         if (rows.Count == 0)
         {
@@ -39,7 +44,7 @@ public sealed class RowEventConsumer(IngestDbContext db) : IConsumer<RowEvent>
             JsonLinesReader.ReadObject(json, source, i + 1);
             var eventKey = rows.Count == 1 && message.Rows is null ? key : $"{key}#{i}";
             await db.Database.ExecuteSqlAsync(
-                $"INSERT INTO ingest.pending_rows (dataset, event_key, row) VALUES ({message.Dataset}, {eventKey}, {json.GetRawText()}::jsonb) ON CONFLICT (event_key) DO NOTHING",
+                $"INSERT INTO ingest.pending_rows (dataset, event_key, row, upstream) VALUES ({message.Dataset}, {eventKey}, {json.GetRawText()}::jsonb, {message.Source}) ON CONFLICT (event_key) DO NOTHING",
                 context.CancellationToken);
         }
 

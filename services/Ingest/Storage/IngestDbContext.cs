@@ -31,6 +31,7 @@ public sealed class StoredBatch
     public required string[] Columns { get; set; }
     public required byte[] Content { get; set; }
     public required string Source { get; set; }
+    public string? Upstream { get; set; }
     public string? IdempotencyKey { get; set; }
     public Guid CorrelationId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

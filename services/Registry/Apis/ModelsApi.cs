@@ -77,7 +77,7 @@ public static class ModelsApi
             .Select(v => new
             {
                 v.Dataset, v.Version, v.RunId, v.ParentVersion, v.SchemaVersion, v.Task, v.Sha256, v.Size, v.Metrics, v.SliceMetrics, v.BaselineMetrics, v.Engine, v.Origin,
-                v.Tainted, v.TaintReason, v.TaintedAt, v.CreatedAt, v.Description, v.UploadedBy, v.ExternalSource, v.InputMapping,
+                v.Tainted, v.TaintReason, v.TaintedAt, v.TaintedByBatch, v.TaintedByBatches, v.CreatedAt, v.Description, v.UploadedBy, v.ExternalSource, v.InputMapping,
             })
             .ToListAsync(ct);
         var batchQuery = db.VersionBatches.AsNoTracking().Where(b => b.Dataset == dataset);
@@ -98,6 +98,7 @@ public static class ModelsApi
             BaselineMetrics = v.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(v.BaselineMetrics, ModelRegistration.Json),
             TaintReason = v.TaintReason,
             TaintedAt = v.TaintedAt,
+            TaintedByBatches = ProvenanceApi.TaintedBy(v.TaintedByBatches, v.TaintedByBatch),
             Decision = decisions.GetValueOrDefault(v.Version),
             Description = v.Description,
             UploadedBy = v.UploadedBy,
@@ -130,6 +131,8 @@ public sealed record VersionDto(
     public IReadOnlyDictionary<string, double>? BaselineMetrics { get; init; }
     public string? TaintReason { get; init; }
     public DateTimeOffset? TaintedAt { get; init; }
+    /// <summary>Every batch declared corrupt that taints this version (directly or through warm-start parents).</summary>
+    public IReadOnlyList<Guid>? TaintedByBatches { get; init; }
     /// <summary>The latest promotion decision: promoted, pending, rejected, tainted, stale or approved.</summary>
     public string? Decision { get; init; }
     public string? Description { get; init; }

@@ -30,7 +30,8 @@ public static class OperationsApi
     {
         var requestId = body.RequestId ?? Guid.NewGuid();
         var outcome = await rollbacks.RollbackAsync(
-            new RollbackCommand(requestId, dataset, body.TargetVersion, body.CorruptBatchId, body.Reason ?? string.Empty, body.Operator ?? string.Empty, body.Force, body.Retrain, body.CorrelationId ?? requestId),
+            new RollbackCommand(requestId, dataset, body.TargetVersion,
+                BatchSelector.Of(body.CorruptBatchId, body.CorruptBatchIds, body.IngestedFrom, body.IngestedTo, body.Upstream), body.Reason ?? string.Empty, body.Operator ?? string.Empty, body.Force, body.Retrain, body.CorrelationId ?? requestId),
             ct);
         return outcome.Status == RollbackOutcome.Done
             ? TypedResults.Ok(outcome)
@@ -165,11 +166,18 @@ public static class OperationsApi
         {
             RollbackOutcome.NotFound => StatusCodes.Status404NotFound,
             RollbackOutcome.Conflict => StatusCodes.Status409Conflict,
+            RollbackOutcome.NoMatch => StatusCodes.Status422UnprocessableEntity,
             _ => StatusCodes.Status400BadRequest,
         }, title: status, extensions: extensions);
 }
 
-public sealed record RollbackRequestBody(Guid? RequestId, int? TargetVersion, Guid? CorruptBatchId, string? Reason, string? Operator, bool Force, bool Retrain, Guid? CorrelationId);
+/// <summary>
+/// A rollback: <c>targetVersion</c>, or the corrupt batches — named (<c>corruptBatchId</c>, <c>corruptBatchIds</c>) and/or
+/// selected (<c>ingestedFrom</c>/<c>ingestedTo</c>: ingested in [from, to); <c>upstream</c>: from that source), all of them together.
+/// </summary>
+public sealed record RollbackRequestBody(
+    Guid? RequestId, int? TargetVersion, Guid? CorruptBatchId, string? Reason, string? Operator, bool Force, bool Retrain, Guid? CorrelationId,
+    IReadOnlyList<Guid>? CorruptBatchIds = null, DateTimeOffset? IngestedFrom = null, DateTimeOffset? IngestedTo = null, string? Upstream = null);
 
 public sealed record RollbackRequestDto(Guid RequestId, DateTimeOffset At, int Deliveries, RollbackOutcome Outcome);
 

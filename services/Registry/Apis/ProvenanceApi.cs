@@ -48,8 +48,14 @@ public static class ProvenanceApi
             v.RunId is null ? null : new RunDto(v.RunId.Value, JsonSerializer.Deserialize<Dictionary<string, string>>(v.Parameters, ModelRegistration.Json)!, v.Engine, v.Device, v.Seed, v.CodeVersion, v.StartedAt, v.FinishedAt, v.SamplesPerSecond),
             v.Origin == "external" ? new ExternalDto(v.UploadedBy, v.ExternalSource, v.Description, v.FileName, v.Sha256, ModelRegistration.ParseMapping(v.InputMapping), v.CreatedAt) : null,
             [.. decisions.Select(ToDto)],
-            [.. served.Select(ToDto)]));
+            [.. served.Select(ToDto)])
+        {
+            TaintedByBatches = TaintedBy(v.TaintedByBatches, v.TaintedByBatch),
+        });
     }
+
+    /// <summary>The batches a tainted version is tainted by; versions tainted at registration (or before the list existed) name one.</summary>
+    internal static IReadOnlyList<Guid>? TaintedBy(Guid[]? batches, Guid? first) => batches ?? (first is { } b ? [b] : null);
 
     public static async Task<Ok<List<BatchDto>>> ListBatchesAsync(string dataset, RegistryDbContext db, CancellationToken ct)
     {
@@ -97,7 +103,7 @@ public static class ProvenanceApi
     public static async Task<ContentHttpResult> GetLineageSvgAsync(string dataset, RegistryDbContext db, CancellationToken ct)
     {
         var nodes = await NodesAsync(dataset, db, ct);
-        var versions = await db.Versions.AsNoTracking().Where(v => v.Dataset == dataset).Select(v => new { v.Version, v.Origin, v.Task, v.Metrics }).ToDictionaryAsync(v => v.Version, ct);
+        var versions = await db.Versions.AsNoTracking().Where(v => v.Dataset == dataset).Select(v => new { v.Version, v.Origin, v.Task, v.Metrics, v.TaintedByBatch, v.TaintedByBatches }).ToDictionaryAsync(v => v.Version, ct);
         var batches = await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset).Select(b => new SvgBatch(b.BatchId, b.Status)).ToListAsync(ct);
         var serving = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null).Select(p => (int?)p.Version).SingleOrDefaultAsync(ct);
         var svg = LineageSvg.Render(dataset, [.. nodes.Select(n =>
@@ -106,7 +112,7 @@ public static class ProvenanceApi
             var metric = PromotionPolicy.PrimaryMetric(v.Task, null);
             var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, ModelRegistration.Json);
             var text = metrics?.TryGetValue(metric, out var value) == true ? string.Create(CultureInfo.InvariantCulture, $"{metric} {value:0.###}") : null;
-            return new SvgVersion(n.Version, n.Parent, n.Tainted, v.Origin, n.Batches, text);
+            return new SvgVersion(n.Version, n.Parent, n.Tainted, v.Origin, n.Batches, text) { TaintedBy = TaintedBy(v.TaintedByBatches, v.TaintedByBatch) };
         })], batches, serving);
         return TypedResults.Content(svg, "image/svg+xml");
     }
@@ -128,6 +134,10 @@ public static class ProvenanceApi
         var byId = rows.ToDictionary(r => r.BatchId);
         return [.. ids.Select(id => byId.TryGetValue(id, out var r)
                 ? new BatchDto(id, r.Dataset, r.Status, r.StatusAt, r.RowCount, r.Sha256, r.RowsLocation, r.StatisticsLocation, r.SchemaVersion, [.. usedBy[id].Order()], [.. history[id].Select(ToDto)])
+                {
+                    IngestedAt = r.IngestedAt,
+                    Upstream = r.Upstream,
+                }
                 : new BatchDto(id, dataset, "unknown", null, null, null, null, null, null, [.. usedBy[id].Order()], []))
             .OrderBy(b => b.History.FirstOrDefault()?.At ?? DateTimeOffset.MaxValue)];
     }
@@ -146,7 +156,11 @@ public sealed record LineageDto(
     string Dataset, int Version, string Origin, string Task, string Sha256, long Size, int? SchemaVersion, int? ParentVersion,
     bool Tainted, string? TaintReason, Guid? TaintedByBatch, DateTimeOffset? TaintedAt,
     IReadOnlyList<BatchDto> Batches, IReadOnlyList<AncestorDto> ParentChain, IReadOnlyList<int> Children,
-    RunDto? Run, ExternalDto? External, IReadOnlyList<DecisionDto> Decisions, IReadOnlyList<ServingDto> Served);
+    RunDto? Run, ExternalDto? External, IReadOnlyList<DecisionDto> Decisions, IReadOnlyList<ServingDto> Served)
+{
+    /// <summary>Every batch declared corrupt that taints this version (directly or through warm-start parents).</summary>
+    public IReadOnlyList<Guid>? TaintedByBatches { get; init; }
+}
 
 public sealed record AncestorDto(int Version, bool Tainted, string Origin);
 
@@ -156,7 +170,13 @@ public sealed record ExternalDto(string? UploadedBy, string? Source, string? Des
 
 public sealed record BatchDto(
     Guid BatchId, string Dataset, string Status, DateTimeOffset? StatusAt, long? RowCount, string? Sha256, string? RowsLocation, string? StatisticsLocation, int? SchemaVersion,
-    IReadOnlyList<int> TrainedInto, IReadOnlyList<BatchEventDto> History);
+    IReadOnlyList<int> TrainedInto, IReadOnlyList<BatchEventDto> History)
+{
+    /// <summary>When Ingest stored the batch (rollbacks select by it).</summary>
+    public DateTimeOffset? IngestedAt { get; init; }
+    /// <summary>The upstream system its producer named (rollbacks select by it), or null.</summary>
+    public string? Upstream { get; init; }
+}
 
 public sealed record BatchEventDto(string Status, DateTimeOffset At, string? Actor, JsonElement? Details);
 

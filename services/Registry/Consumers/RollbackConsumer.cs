@@ -10,6 +10,7 @@ public sealed class RollbackConsumer(RollbackService rollbacks) : IConsumer<Requ
     public Task Consume(ConsumeContext<RequestRollback> context)
     {
         var m = context.Message;
-        return rollbacks.RollbackAsync(new RollbackCommand(m.RequestId, m.Dataset, m.TargetVersion, m.CorruptBatchId, m.Reason, m.Operator, m.Force, m.Retrain, m.CorrelationId), context.CancellationToken);
+        var batches = BatchSelector.Of(m.CorruptBatchId, m.CorruptBatchIds, m.IngestedFrom, m.IngestedTo, m.Upstream);
+        return rollbacks.RollbackAsync(new RollbackCommand(m.RequestId, m.Dataset, m.TargetVersion, batches, m.Reason, m.Operator, m.Force, m.Retrain, m.CorrelationId), context.CancellationToken);
     }
 }

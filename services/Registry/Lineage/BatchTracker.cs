@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Ctm.Registry.Lineage;
 
 /// <summary>What an event tells about a batch besides its status.</summary>
-public sealed record BatchFacts(long? RowCount = null, string? Sha256 = null, string? RowsLocation = null, int? SchemaVersion = null);
+public sealed record BatchFacts(
+    long? RowCount = null, string? Sha256 = null, string? RowsLocation = null, int? SchemaVersion = null, DateTimeOffset? IngestedAt = null, string? Upstream = null);
 
 /// <summary>
 /// Keeps each batch's status and its history. Events arrive on separate queues, so out of order: the history keeps
@@ -32,8 +33,8 @@ public sealed class BatchTracker(RegistryDbContext db, IOptions<ServiceUrls> url
             VALUES ({batchId}, {dataset}, {status}, {at}, {actor}, {detailsJson}::jsonb) ON CONFLICT DO NOTHING
             """, ct);
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO registry.batches AS b (batch_id, dataset, status, status_at, row_count, sha256, rows_location, statistics_location, schema_version)
-            VALUES ({batchId}, {dataset}, {status}, {at}, {facts.RowCount}, {facts.Sha256}, {facts.RowsLocation}, {statistics}, {facts.SchemaVersion})
+            INSERT INTO registry.batches AS b (batch_id, dataset, status, status_at, row_count, sha256, rows_location, statistics_location, schema_version, ingested_at, upstream)
+            VALUES ({batchId}, {dataset}, {status}, {at}, {facts.RowCount}, {facts.Sha256}, {facts.RowsLocation}, {statistics}, {facts.SchemaVersion}, {facts.IngestedAt}, {facts.Upstream})
             ON CONFLICT (batch_id) DO UPDATE SET
                 status = CASE WHEN excluded.status = 'corrupt' THEN 'corrupt'
                               WHEN b.status = 'corrupt' OR excluded.status_at < b.status_at THEN b.status
@@ -45,7 +46,9 @@ public sealed class BatchTracker(RegistryDbContext db, IOptions<ServiceUrls> url
                 sha256 = COALESCE(excluded.sha256, b.sha256),
                 rows_location = COALESCE(excluded.rows_location, b.rows_location),
                 statistics_location = COALESCE(b.statistics_location, excluded.statistics_location),
-                schema_version = COALESCE(excluded.schema_version, b.schema_version)
+                schema_version = COALESCE(excluded.schema_version, b.schema_version),
+                ingested_at = COALESCE(b.ingested_at, excluded.ingested_at),
+                upstream = COALESCE(b.upstream, excluded.upstream)
             """, ct);
     }
 }

@@ -3,6 +3,9 @@ namespace Ctm.Registry.Lineage;
 /// <summary>One version as lineage sees it: its warm-start parent and the batches it was trained on.</summary>
 public sealed record LineageNode(int Version, int? Parent, IReadOnlyCollection<Guid> Batches, bool Tainted);
 
+/// <summary>A version and the batches (of a rollback's set) that influenced it, directly or through warm-start parents.</summary>
+public sealed record VersionInfluence(int Version, IReadOnlyList<Guid> Batches);
+
 /// <summary>Influence through lineage. Pure, so the rules are tested without a database.</summary>
 public static class LineageGraph
 {
@@ -27,6 +30,29 @@ public static class LineageGraph
         }
 
         return [.. influenced.Order()];
+    }
+
+    /// <summary>
+    /// Every version any of <paramref name="batches"/> influenced, each with the batches (of those given, in their
+    /// order) that influenced it. Ascending by version.
+    /// </summary>
+    public static IReadOnlyList<VersionInfluence> InfluencedBy(IReadOnlyCollection<LineageNode> nodes, IReadOnlyList<Guid> batches)
+    {
+        var by = new SortedDictionary<int, List<Guid>>();
+        foreach (var batch in batches.Distinct())
+        {
+            foreach (var version in InfluencedBy(nodes, batch))
+            {
+                if (!by.TryGetValue(version, out var list))
+                {
+                    by[version] = list = [];
+                }
+
+                list.Add(batch);
+            }
+        }
+
+        return [.. by.Select(x => new VersionInfluence(x.Key, x.Value))];
     }
 
     /// <summary>The parent chain from <paramref name="version"/> up to its cold start, nearest first (cycles cannot occur: a parent is always older).</summary>

@@ -4,7 +4,11 @@ using System.Text;
 
 namespace Ctm.Registry.Lineage;
 
-public sealed record SvgVersion(int Version, int? Parent, bool Tainted, string Origin, IReadOnlyCollection<Guid> Batches, string? Metric);
+public sealed record SvgVersion(int Version, int? Parent, bool Tainted, string Origin, IReadOnlyCollection<Guid> Batches, string? Metric)
+{
+    /// <summary>The corrupt batches that taint it, named in its tooltip.</summary>
+    public IReadOnlyList<Guid>? TaintedBy { get; init; }
+}
 
 public sealed record SvgBatch(Guid BatchId, string Status);
 
@@ -92,7 +96,7 @@ public static class LineageSvg
             var fill = v.Tainted ? "#f8d0d0" : isServing ? "#d7f5dd" : "#ffffff";
             var stroke = isServing ? "#1a8f3a" : v.Tainted ? "#c00" : "#333";
             var classes = "version" + (v.Tainted ? " tainted" : "") + (isServing ? " serving" : "") + (v.Origin == "external" ? " external" : "");
-            svg.Append(CultureInfo.InvariantCulture, $"""<g class="{classes}" id="v{v.Version}"><title>v{v.Version} ({Esc(v.Origin)}{(v.Tainted ? ", tainted" : "")}{(isServing ? ", serving" : "")}), {v.Batches.Count} batches</title>""");
+            svg.Append(CultureInfo.InvariantCulture, $"""<g class="{classes}" id="v{v.Version}"><title>v{v.Version} ({Esc(v.Origin)}{(v.Tainted ? ", tainted" + TaintedByText(v.TaintedBy) : "")}{(isServing ? ", serving" : "")}), {v.Batches.Count} batches</title>""");
             svg.Append(CultureInfo.InvariantCulture, $"""<rect x="{x}" y="{versionTop}" width="{VersionWidth}" height="{VersionHeight}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="{(isServing ? 4 : 1.5)}"{(v.Origin == "external" ? " stroke-dasharray=\"6 3\"" : "")}/>""");
             svg.Append(CultureInfo.InvariantCulture, $"""<text x="{x + 10}" y="{versionTop + 20}" font-size="14" font-weight="bold" fill="{(v.Tainted ? "#c00" : "#111")}">v{v.Version}{(isServing ? " ● serving" : "")}</text>""");
             var line2 = v.Tainted ? "tainted" : v.Origin;
@@ -112,4 +116,7 @@ public static class LineageSvg
     }
 
     private static string Esc(string s) => WebUtility.HtmlEncode(s);
+
+    private static string TaintedByText(IReadOnlyList<Guid>? batches) =>
+        batches is { Count: > 0 } by ? $" by batch{(by.Count > 1 ? "es" : "")} {string.Join(", ", by.Select(b => b.ToString()[^8..]))}" : string.Empty;
 }

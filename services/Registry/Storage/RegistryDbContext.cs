@@ -106,6 +106,7 @@ public sealed class ModelVersion
     public DateTimeOffset? TaintedAt { get; set; }
     public string? TaintReason { get; set; }
     public Guid? TaintedByBatch { get; set; }
+    public Guid[]? TaintedByBatches { get; set; }
     public string? BaselineMetrics { get; set; }
     public string? InputMapping { get; set; }
     public string? Description { get; set; }
@@ -170,6 +171,8 @@ public sealed class BatchRecord
     public string? RowsLocation { get; set; }
     public string? StatisticsLocation { get; set; }
     public int? SchemaVersion { get; set; }
+    public DateTimeOffset? IngestedAt { get; set; }
+    public string? Upstream { get; set; }
 }
 
 public sealed class BatchEvent

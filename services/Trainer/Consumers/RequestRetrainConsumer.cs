@@ -11,6 +11,13 @@ public sealed class RequestRetrainConsumer(TrainerDbContext db, TrainingSignal s
     public async Task Consume(ConsumeContext<RequestRetrain> context)
     {
         var m = context.Message;
+        // A rollback's BatchDeclaredCorrupt messages travel on another queue and may arrive after this request: exclude
+        // its batches first (idempotent), so the job never exists while one of them could still be trained on.
+        foreach (var batch in m.ExcludeBatchIds ?? [])
+        {
+            await BatchExclusion.ExcludeAsync(db, batch, m.Dataset, m.ExcludeReason ?? $"excluded by {m.RequestedBy}'s retrain request", final: true, clock.GetUtcNow(), context.CancellationToken);
+        }
+
         await RetrainRequests.RecordAsync(db, m.RequestId, m.Dataset, m.FromVersion, m.FullRetrain, m.RequestedBy, m.CorrelationId, clock.GetUtcNow(), context.CancellationToken);
         signal.Notify();
     }

@@ -226,10 +226,8 @@ public sealed class TrainingPolicyTests(TrainerSystem system) : IClassFixture<Tr
         Assert.Equal(new[] { b1, b2 }.Order(), BatchIds(second).Order());
         Assert.Equal(b2, second.GetProperty("holdoutBatchId").GetGuid());
         Assert.Equal(v1, second.GetProperty("baselineVersion").GetInt32());
-        // The window doubled (800 trained rows, now 1,800): the recipe refits rather than warm-starting from v1.
-        Assert.Equal("full", second.GetProperty("mode").GetString());
-        Assert.Equal("growth: the window grew from 800 to 1800 rows since the last full retrain", second.GetProperty("modeReason").GetString());
-        Assert.False(second.TryGetProperty("parentVersion", out var parent) && parent.ValueKind != JsonValueKind.Null);
+        Assert.Equal(v1, second.GetProperty("parentVersion").GetInt32());
+        Assert.Equal("warm-update", second.GetProperty("mode").GetString());
         Assert.Equal(200, second.GetProperty("baselineMetrics").GetProperty("rows").GetDouble());
         Assert.Equal(200, second.GetProperty("metrics").GetProperty("overall").GetProperty("count").GetInt32());
         Assert.Equal("cpu", second.GetProperty("device").GetString());

@@ -81,7 +81,8 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
 
         // Early in a stream the first models saw a few hundred rows: refit each time the data has doubled (cheap while
         // the window is small, and a fit on twice the data beats a chain of updates to a fit on half of it).
-        if (windowRowsAtFull > 0 && windowRows >= 2 * windowRowsAtFull && (Options.MaxFullRows == 0 || windowRowsAtFull < Options.MaxFullRows))
+        if (Options.GrowthMinRows > 0 && windowRowsAtFull > 0 && windowRows >= 2 * windowRowsAtFull && windowRows >= Options.GrowthMinRows
+            && (Options.MaxFullRows == 0 || windowRowsAtFull < Options.MaxFullRows))
         {
             return new(true, $"growth: the window grew from {windowRowsAtFull} to {windowRows} rows since the last full retrain");
         }

@@ -50,7 +50,13 @@ public sealed record RecipeOptions
     public double ReplayRatio { get; init; } = 0.5;
 
     /// <summary>After this many warm updates in a row, the next run is a full retrain (warm-started chains drift from a fresh fit).</summary>
-    public int FullRetrainEvery { get; init; } = 10;
+    public int FullRetrainEvery { get; init; } = 12;
+
+    /// <summary>
+    /// A window that doubled since the chain's last full retrain is refitted from scratch once it holds at least this
+    /// many rows (smaller windows keep warm-updating: a refit on a few hundred rows gains little); 0 turns the rule off.
+    /// </summary>
+    public int GrowthMinRows { get; init; } = 2_000;
 
     /// <summary>A full retrain trains on at most this many of the newest rows (0: all), so its cost does not grow with the stream.</summary>
     public int MaxFullRows { get; init; } = 8_000;
@@ -76,6 +82,7 @@ public sealed record RecipeOptions
         if (!(FullValidationFraction is >= 0 and < 0.9)) throw new ArgumentException($"FullValidationFraction must be in [0, 0.9) (was {FullValidationFraction}).");
         if (!(ReplayRatio >= 0) || double.IsInfinity(ReplayRatio)) throw new ArgumentException($"ReplayRatio must be non-negative (was {ReplayRatio}).");
         if (FullRetrainEvery < 1) throw new ArgumentException($"FullRetrainEvery must be at least 1 (was {FullRetrainEvery}).");
+        if (GrowthMinRows < 0) throw new ArgumentException($"GrowthMinRows must be 0 (off) or positive (was {GrowthMinRows}).");
         if (MaxFullRows < 0) throw new ArgumentException($"MaxFullRows must be 0 (all) or positive (was {MaxFullRows}).");
         if (Patience < 0) throw new ArgumentException($"Patience must be non-negative (was {Patience}).");
         if (MinValidationRows < 1) throw new ArgumentException($"MinValidationRows must be at least 1 (was {MinValidationRows}).");

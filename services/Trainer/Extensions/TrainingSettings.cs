@@ -70,7 +70,11 @@ public sealed class TrainingSettings
 
     /// <summary>After this many warm updates in a row, the next run is a full retrain.</summary>
     [Range(1, 10_000)]
-    public int FullRetrainEvery { get; set; } = 10;
+    public int FullRetrainEvery { get; set; } = 12;
+
+    /// <summary>A window that doubled since the last full retrain is refitted once it holds this many rows (0: never).</summary>
+    [Range(0, int.MaxValue)]
+    public int GrowthMinRows { get; set; } = 2_000;
 
     /// <summary>A full retrain trains on at most this many of the newest rows of the window (0: all).</summary>
     [Range(0, int.MaxValue)]
@@ -119,6 +123,7 @@ public sealed class TrainingSettings
         ValidationFraction = ValidationFraction,
         ReplayRatio = ReplayRatio,
         FullRetrainEvery = FullRetrainEvery,
+        GrowthMinRows = GrowthMinRows,
         MaxFullRows = MaxFullRows,
         Calibrate = Calibrate,
         MinCategoryCount = MinCategoryCount,

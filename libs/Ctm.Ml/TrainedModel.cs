@@ -41,6 +41,24 @@ public sealed class TrainedModel
     /// <summary>With a warm start: the parent's mean loss on this training data before any update; otherwise null.</summary>
     public double? InitialLoss { get; }
 
+    /// <summary>Validation log loss (or regression MSE) after each epoch, when the run had validation rows; else empty.</summary>
+    public IReadOnlyList<double> ValidationCurve { get; init; } = [];
+
+    /// <summary>The epoch whose weights were kept (0: a warm start's parent beat every epoch); the last epoch without validation rows.</summary>
+    public int BestEpoch { get; init; }
+
+    /// <summary>
+    /// Rows this run processed: training rows × epochs run, plus one pass over the validation rows per check and for
+    /// calibration (the compute of the run, in the unit the benchmarks compare).
+    /// </summary>
+    public long RunSamples { get; init; }
+
+    /// <summary>Validation rows the run checked against (0 without validation).</summary>
+    public int ValidationRows { get; init; }
+
+    /// <summary>The calibration folded into the last layer, or null.</summary>
+    public Engine.Calibration? Calibration { get; init; }
+
     /// <summary>The engine that trained the model.</summary>
     public string EngineName { get; }
 

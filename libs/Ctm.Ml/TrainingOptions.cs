@@ -21,6 +21,30 @@ public sealed record TrainingOptions
     /// <summary>L2 penalty on weights (not biases), added to the gradient; an embedding row gets it only in steps whose batch holds its category.</summary>
     public double L2 { get; init; }
 
+    /// <summary>
+    /// Decoupled weight decay (AdamW): each step shrinks weights (not biases) by <c>learning rate × WeightDecay</c>,
+    /// independently of the gradient's scale, so it regularizes a warm-started chain evenly.
+    /// </summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>How the learning rate moves over the run.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>With <see cref="LearningRateSchedule.Cosine"/>: the last step's rate as a fraction of <see cref="LearningRate"/>.</summary>
+    public double MinLearningRateFraction { get; init; } = 0.1;
+
+    /// <summary>
+    /// With validation rows: stop after this many epochs without a lower validation loss and keep the best epoch's
+    /// weights; 0 trains every epoch (the best epoch's weights are still kept).
+    /// </summary>
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>
+    /// With validation rows and a classification task: fit a temperature on the validation rows (minimum log loss)
+    /// and fold it into the last layer's weights and bias, so the exported graph is unchanged in shape.
+    /// </summary>
+    public bool Calibrate { get; init; }
+
     /// <summary>Seeds initialization and shuffling.</summary>
     public int Seed { get; init; } = 42;
 
@@ -44,11 +68,28 @@ public sealed record TrainingOptions
         if (BatchSize < 1) throw new ArgumentException($"BatchSize must be at least 1 (was {BatchSize}).");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"LearningRate must be positive (was {LearningRate}).");
         if (!(L2 >= 0) || double.IsInfinity(L2)) throw new ArgumentException($"L2 must be non-negative (was {L2}).");
+        if (!(WeightDecay >= 0) || WeightDecay >= 1 / LearningRate) throw new ArgumentException($"WeightDecay must be non-negative and below 1 / LearningRate (was {WeightDecay}).");
+        if (!(MinLearningRateFraction is > 0 and <= 1)) throw new ArgumentException($"MinLearningRateFraction must be in (0, 1] (was {MinLearningRateFraction}).");
+        if (EarlyStoppingPatience < 0) throw new ArgumentException($"EarlyStoppingPatience must be 0 (off) or positive (was {EarlyStoppingPatience}).");
         if (MaxThreads < 0) throw new ArgumentException($"MaxThreads must be 0 (all cores) or positive (was {MaxThreads}).");
         if (MinCategoryCount < 1) throw new ArgumentException($"MinCategoryCount must be at least 1 (was {MinCategoryCount}).");
         if (MaxCategories < 1) throw new ArgumentException($"MaxCategories must be at least 1 (was {MaxCategories}).");
         if (HiddenLayers is null || HiddenLayers.Any(h => h < 1)) throw new ArgumentException("HiddenLayers widths must be at least 1.");
     }
+}
+
+/// <summary>How the learning rate moves over a run.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The same rate every step.</summary>
+    Constant,
+
+    /// <summary>
+    /// A short linear warm-up (the first 5 % of steps, at most one epoch), then half a cosine from
+    /// <see cref="TrainingOptions.LearningRate"/> down to <see cref="TrainingOptions.MinLearningRateFraction"/> of it
+    /// at the last planned step.
+    /// </summary>
+    Cosine,
 }
 
 /// <summary>A training run's progress, reported at most a few times a second and at the end of every epoch.</summary>
@@ -99,6 +140,18 @@ public interface ITrainingEngine
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     TrainedModel Train(
         TabularDataset train, TrainingOptions options, ModelState? warmStart = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Trains a model, watching its loss on <paramref name="validation"/> rows (never trained on) after every epoch:
+    /// the best epoch's weights are kept, training stops early after
+    /// <see cref="TrainingOptions.EarlyStoppingPatience"/> epochs without improvement, and with
+    /// <see cref="TrainingOptions.Calibrate"/> a temperature fitted on those rows is folded into the last layer.
+    /// Without validation rows it is <see cref="Train"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data or options are unusable; the message says why.</exception>
+    TrainedModel Fit(
+        TabularDataset train, TabularDataset? validation, TrainingOptions options, ModelState? warmStart = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
 
     /// <summary>

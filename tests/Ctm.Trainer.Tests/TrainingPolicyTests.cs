@@ -227,6 +227,7 @@ public sealed class TrainingPolicyTests(TrainerSystem system) : IClassFixture<Tr
         Assert.Equal(b2, second.GetProperty("holdoutBatchId").GetGuid());
         Assert.Equal(v1, second.GetProperty("baselineVersion").GetInt32());
         Assert.Equal(v1, second.GetProperty("parentVersion").GetInt32());
+        Assert.Equal("warm-update", second.GetProperty("mode").GetString());
         Assert.Equal(200, second.GetProperty("baselineMetrics").GetProperty("rows").GetDouble());
         Assert.Equal(200, second.GetProperty("metrics").GetProperty("overall").GetProperty("count").GetInt32());
         Assert.Equal("cpu", second.GetProperty("device").GetString());

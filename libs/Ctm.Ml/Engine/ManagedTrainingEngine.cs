@@ -21,6 +21,12 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
     /// <inheritdoc />
     public TrainedModel Train(
         TabularDataset train, TrainingOptions options, ModelState? warmStart = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Fit(train, null, options, warmStart, progress, cancellationToken);
+
+    /// <inheritdoc />
+    public TrainedModel Fit(
+        TabularDataset train, TabularDataset? validation, TrainingOptions options, ModelState? warmStart = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -29,15 +35,29 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
         var clock = Stopwatch.StartNew();
         var (prep, data, net) = Prepare(train, options, warmStart);
         double? initialLoss = warmStart is null ? null : MeanLoss(net, data, options);
+        var check = validation is null ? null : EncodeValidation(prep, validation);
+        long samples = 0;
 
         using var run = new TrainingRun(net, data, options, Threads(options));
         var order = Enumerable.Range(0, data.Rows).ToArray();
         var rng = new Rng(((ulong)options.Seed * 0x9E3779B97F4A7C15) ^ 0x5DEECE66D);
         var batchesPerEpoch = (data.Rows + options.BatchSize - 1) / options.BatchSize;
+        var schedule = new StepSchedule(options, batchesPerEpoch);
         var curve = new List<double>(options.Epochs);
-        long samples = 0;
+        var validationCurve = new List<double>(options.Epochs);
+        var best = (Epoch: 0, Loss: double.PositiveInfinity);
+        float[][]? bestW = null, bestB = null;
+        if (check is not null && warmStart is not null)
+        {
+            // The parent itself competes: an update that only makes the fresh rows worse is not kept.
+            best = (0, MeanLoss(net, check, options));
+            samples += check.Rows;
+            (bestW, bestB) = Snapshot(net, null, null);
+        }
+
         var trainClock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
+        var step = 0;
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
             rng.Shuffle(order);
@@ -47,6 +67,7 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
                 cancellationToken.ThrowIfCancellationRequested();
                 var start = b * options.BatchSize;
                 var count = Math.Min(options.BatchSize, data.Rows - start);
+                run.LearningRate = schedule.At(step++);
                 var (loss, weight) = run.Step(order, start, count);
                 lossSum += loss;
                 weightSum += weight;
@@ -57,7 +78,7 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
                 {
                     lastReport = elapsed;
                     var rate = samples / Math.Max(elapsed.TotalSeconds, 1e-9);
-                    var remaining = (((long)options.Epochs * data.Rows) - samples) / rate;
+                    var remaining = Math.Max(0, ((long)options.Epochs * data.Rows) - samples) / rate;
                     progress.Report(new TrainingProgress(
                         epoch, options.Epochs, b + 1, batchesPerEpoch, lossSum / Math.Max(weightSum, 1e-30), rate,
                         clock.Elapsed, TimeSpan.FromSeconds(remaining)));
@@ -71,11 +92,98 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
             }
 
             curve.Add(epochLoss);
+            if (check is null)
+            {
+                continue;
+            }
+
+            var validationLoss = MeanLoss(net, check, options);
+            samples += check.Rows;
+            validationCurve.Add(validationLoss);
+            if (validationLoss < best.Loss)
+            {
+                best = (epoch, validationLoss);
+                (bestW, bestB) = Snapshot(net, bestW, bestB);
+            }
+            else if (options.EarlyStoppingPatience > 0 && epoch - best.Epoch >= options.EarlyStoppingPatience)
+            {
+                break;
+            }
+        }
+
+        if (bestW is not null && best.Epoch != curve.Count)
+        {
+            Restore(net, bestW, bestB!);
+        }
+
+        Calibration? calibration = null;
+        if (check is not null && options.Calibrate && prep.Task != ModelTask.Regression)
+        {
+            calibration = Calibrator.Fit(net, check);
+            samples += check.Rows;
+            calibration.FoldInto(net);
         }
 
         var seconds = trainClock.Elapsed.TotalSeconds;
         var state = ToState(prep, net, (warmStart?.TrainedSamples ?? 0) + samples);
-        return new TrainedModel(state, curve, Name, clock.Elapsed, samples / Math.Max(seconds, 1e-9), initialLoss);
+        return new TrainedModel(state, curve, Name, clock.Elapsed, samples / Math.Max(seconds, 1e-9), initialLoss)
+        {
+            ValidationCurve = validationCurve,
+            BestEpoch = check is null ? curve.Count : best.Epoch,
+            RunSamples = samples,
+            ValidationRows = check?.Rows ?? 0,
+            Calibration = calibration,
+        };
+    }
+
+    /// <summary>Validation rows the model can score: rows whose class the training data does not have are left out.</summary>
+    private static EncodedData? EncodeValidation(Preprocessing prep, TabularDataset validation)
+    {
+        if (validation.RowCount == 0)
+        {
+            return null;
+        }
+
+        if (prep.Task != ModelTask.Regression && validation.ClassLabels is { } labels)
+        {
+            var known = new HashSet<string>(prep.Classes, StringComparer.Ordinal);
+            var keep = Enumerable.Range(0, labels.Length).Where(r => labels[r] is { } l && known.Contains(l)).ToArray();
+            if (keep.Length == 0)
+            {
+                return null;
+            }
+
+            if (keep.Length < labels.Length)
+            {
+                validation = validation.Take(keep);
+            }
+        }
+
+        return prep.Encode(validation, withLabels: true);
+    }
+
+    private static (float[][] W, float[][] B) Snapshot(Network net, float[][]? w, float[][]? b)
+    {
+        w ??= [.. net.W.Select(x => new float[x.Length])];
+        b ??= [.. net.B.Select(x => new float[x.Length])];
+        for (var l = 0; l < net.Layers; l++)
+        {
+            net.W[l].CopyTo(w[l], 0);
+            net.B[l].CopyTo(b[l], 0);
+        }
+
+        return (w, b);
+    }
+
+    private static void Restore(Network net, float[][] w, float[][] b)
+    {
+        for (var l = 0; l < net.Layers; l++)
+        {
+            w[l].CopyTo(net.W[l], 0);
+            b[l].CopyTo(net.B[l], 0);
+        }
+
+        net.RefreshTransposes();
     }
 
     /// <inheritdoc />
@@ -99,6 +207,7 @@ public sealed class ManagedTrainingEngine : ITrainingEngine
         using var run = new TrainingRun(net, data, options, Threads(options));
         var order = Enumerable.Range(0, data.Rows).ToArray();
         new Rng((ulong)options.Seed).Shuffle(order);
+        run.LearningRate = options.LearningRate;
         var batches = (data.Rows + options.BatchSize - 1) / options.BatchSize;
 
         // Untimed batches first: the runtime recompiles hot code about 100 ms after first use (tiered JIT), and

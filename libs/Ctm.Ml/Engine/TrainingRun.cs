@@ -22,7 +22,8 @@ internal sealed class TrainingRun : IDisposable
     private readonly float[][][] _grads;
     private readonly bool[] _isWeight;
     private readonly WorkerPool _pool;
-    private readonly float _learningRate, _l2;
+    private readonly float _l2, _weightDecay;
+    private float _learningRate, _decayFactor = 1f;
     private readonly double[] _shardLoss;
     private int[] _batch = [];
     private int _batchRows, _shardCount;
@@ -36,6 +37,7 @@ internal sealed class TrainingRun : IDisposable
         _data = data;
         _learningRate = (float)options.LearningRate;
         _l2 = (float)options.L2;
+        _weightDecay = (float)options.WeightDecay;
         var maxShards = (Math.Min(options.BatchSize, data.Rows) + ShardRows - 1) / ShardRows;
         _shards = new Workspace[maxShards];
         for (var s = 0; s < maxShards; s++)
@@ -60,6 +62,13 @@ internal sealed class TrainingRun : IDisposable
     }
 
     public Network Network => _net;
+
+    /// <summary>The rate of the next steps (a schedule sets it before each step).</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = (float)value;
+    }
 
     /// <summary>Trains on one batch; returns Σ weight·loss and Σ weight of its rows (loss before the update).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -89,6 +98,7 @@ internal sealed class TrainingRun : IDisposable
 
         _step++;
         _stepSize = _learningRate / (1 - MathF.Pow(Beta1, _step));
+        _decayFactor = 1f - (_learningRate * _weightDecay);
         _bc2Sqrt = MathF.Sqrt(1 - MathF.Pow(Beta2, _step));
         if (_parallelUpdate)
         {
@@ -158,7 +168,7 @@ internal sealed class TrainingRun : IDisposable
             Simd.Add(g0, _grads[s][q].AsSpan(lo, hi - lo));
         }
 
-        AdamStep(_params[q].AsSpan(lo, hi - lo), _m[q].AsSpan(lo, hi - lo), _v[q].AsSpan(lo, hi - lo), g0, _isWeight[q] ? _l2 : 0f);
+        AdamStep(_params[q].AsSpan(lo, hi - lo), _m[q].AsSpan(lo, hi - lo), _v[q].AsSpan(lo, hi - lo), g0, _isWeight[q] ? _l2 : 0f, _isWeight[q] ? _decayFactor : 1f);
     }
 
     /// <summary>
@@ -194,13 +204,13 @@ internal sealed class TrainingRun : IDisposable
                 }
             }
 
-            AdamStep(_params[0].AsSpan(row * h, h), _m[0].AsSpan(row * h, h), _v[0].AsSpan(row * h, h), g, _l2);
+            AdamStep(_params[0].AsSpan(row * h, h), _m[0].AsSpan(row * h, h), _v[0].AsSpan(row * h, h), g, _l2, _decayFactor);
         }
     }
 
-    /// <summary>One Adam step with L2 added to the gradient, in PyTorch's formulation.</summary>
+    /// <summary>One Adam step with L2 added to the gradient, in PyTorch's formulation, and AdamW's decoupled decay (p ×= decay first).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AdamStep(Span<float> p, Span<float> m, Span<float> v, ReadOnlySpan<float> g0, float l2)
+    private void AdamStep(Span<float> p, Span<float> m, Span<float> v, ReadOnlySpan<float> g0, float l2, float decay)
     {
         var stepSize = _stepSize;
         var bc2Sqrt = _bc2Sqrt;
@@ -216,6 +226,7 @@ internal sealed class TrainingRun : IDisposable
             var vstep = Vector256.Create(stepSize);
             var vbc2 = Vector256.Create(bc2Sqrt);
             var veps = Vector256.Create(Epsilon);
+            var vdecay = Vector256.Create(decay);
             for (; i + 8 <= n; i += 8)
             {
                 var pv = Vector256.Create(p.Slice(i, 8));
@@ -223,7 +234,7 @@ internal sealed class TrainingRun : IDisposable
                 var mv = (vb1 * Vector256.Create(m.Slice(i, 8))) + (vb1c * g);
                 var vv = (vb2 * Vector256.Create(v.Slice(i, 8))) + (vb2c * g * g);
                 var denom = (Vector256.Sqrt(vv) / vbc2) + veps;
-                pv -= vstep * mv / denom;
+                pv = (pv * vdecay) - (vstep * mv / denom);
                 mv.CopyTo(m.Slice(i, 8));
                 vv.CopyTo(v.Slice(i, 8));
                 pv.CopyTo(p.Slice(i, 8));
@@ -235,7 +246,7 @@ internal sealed class TrainingRun : IDisposable
             var g = g0[i] + (l2 * p[i]);
             m[i] = (Beta1 * m[i]) + ((1 - Beta1) * g);
             v[i] = (Beta2 * v[i]) + ((1 - Beta2) * g * g);
-            p[i] -= stepSize * m[i] / ((MathF.Sqrt(v[i]) / bc2Sqrt) + Epsilon);
+            p[i] = (p[i] * decay) - (stepSize * m[i] / ((MathF.Sqrt(v[i]) / bc2Sqrt) + Epsilon));
         }
     }
 

@@ -81,7 +81,10 @@ public sealed partial class ModelRegistration(
         LogRegistered(message.Dataset, version, message.RunId, batchIds.Length);
 
         var stale = await StaleReasonAsync(message.Dataset, message.ParentVersion, message.StartedAt, ct);
-        var candidate = new Candidate(version, message.Task, message.Metrics, message.BaselineMetrics, message.BaselineVersion, taintReason, stale);
+        var candidate = new Candidate(version, message.Task, message.Metrics, message.BaselineMetrics, message.BaselineVersion, taintReason, stale)
+        {
+            NewClasses = message.Parameters.TryGetValue("newClasses", out var added) && !string.IsNullOrEmpty(added) ? added.Split(',') : [],
+        };
         await DecideAndPromoteAsync(message.Dataset, candidate, message.RunId, message.CorrelationId, "registry", ct);
         await tx.CommitAsync(ct);
         signal.Notify();

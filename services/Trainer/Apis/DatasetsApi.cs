@@ -82,7 +82,7 @@ public static class DatasetsApi
         var trainingOptions = new TrainingOptions
         {
             Task = set.Task,
-            HiddenLayers = options.HiddenLayers,
+            HiddenLayers = options.EffectiveHiddenLayers,
             Epochs = epochs,
             BatchSize = policy.BatchSize ?? options.BatchSize,
             LearningRate = options.LearningRate,

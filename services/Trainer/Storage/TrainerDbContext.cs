@@ -109,6 +109,9 @@ public sealed class TrainingRunRecord
     public string Device { get; set; } = "cpu";
     public Guid? HoldoutBatchId { get; set; }
     public string WindowDescription { get; set; } = "all";
+    public long TrainedSamples { get; set; }
+    public string Mode { get; set; } = "full";
+    public string? ModeReason { get; set; }
 }
 
 public sealed class ServingVersion

@@ -74,7 +74,21 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
             rows.Add([.. indices.Select(i => i < 0 ? null : row[i])]);
         }
 
-        var data = TabularDataset.FromRows(features, label, task, rows);
+        TabularDataset data;
+        try
+        {
+            data = TabularDataset.FromRows(features, label, task, rows);
+        }
+        catch (FormatException e)
+        {
+            throw new UnusableBatchException(batch.BatchId, e.Message, e);
+        }
+
+        if (data.ClassLabels is { } labels && Array.FindIndex(labels, string.IsNullOrEmpty) is var missing and >= 0)
+        {
+            throw new UnusableBatchException(batch.BatchId, $"label '{label}' is missing at row {missing}");
+        }
+
         cache.Add(key, data);
         return data;
     }

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Ml;
+using Ctm.Ml.Continual;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Trainer.Extensions;
@@ -91,6 +92,13 @@ public sealed partial class TrainingRunner(
         {
             await TrainAsync(dataset, jobs, plan, policy, options, ct);
         }
+        catch (Exception e) when (e is not OperationCanceledException && RunFailure.IsDeterministic(e))
+        {
+            // Trying again cannot help: record why, free every job the failure does not concern, and go on.
+            db.ChangeTracker.Clear();
+            await FailDeterministicallyAsync(dataset, jobs, e, ct);
+            return true;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogRunFailed(e, dataset, jobs.Max(j => j.Attempts), options.MaxAttempts);
@@ -103,6 +111,41 @@ public sealed partial class TrainingRunner(
         return true;
     }
 
+    /// <summary>
+    /// A run that cannot succeed as asked: a request naming a version that cannot be used fails alone (the batch jobs
+    /// run again at once without it); a batch whose rows cannot be trained on is set aside (excluded, with the
+    /// reason) so later runs skip it; anything else fails the run's jobs, recorded, and later batches start afresh.
+    /// </summary>
+    private async Task FailDeterministicallyAsync(string dataset, List<TrainingJob> jobs, Exception e, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var ids = jobs.Select(j => j.Id).ToArray();
+        switch (e)
+        {
+            case UnusableParentException bad:
+                LogRequestFailed(dataset, bad.Message);
+                await db.Jobs.Where(j => ids.Contains(j.Id) && j.FromVersion == bad.Version)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, bad.Message).SetProperty(j => j.FinishedAt, now), ct);
+                await db.Jobs.Where(j => ids.Contains(j.Id) && j.FromVersion != bad.Version)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Attempts, j => j.Attempts - 1), ct);
+                return;
+            case UnusableBatchException batch:
+                LogBatchSetAside(dataset, batch.BatchId, batch.Message);
+                await db.Batches.Where(b => b.BatchId == batch.BatchId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(b => b.Excluded, true).SetProperty(b => b.ExcludedReason, "unusable for training: " + batch.Message), ct);
+                await db.Jobs.Where(j => ids.Contains(j.Id) && j.BatchId == batch.BatchId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, batch.Message).SetProperty(j => j.FinishedAt, now), ct);
+                await db.Jobs.Where(j => ids.Contains(j.Id) && j.BatchId != batch.BatchId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Attempts, j => j.Attempts - 1), ct);
+                return;
+            default:
+                LogRunFailedForGood(e, dataset);
+                await db.Jobs.Where(j => ids.Contains(j.Id))
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, "cannot succeed as asked: " + e.Message).SetProperty(j => j.FinishedAt, now), ct);
+                return;
+        }
+    }
+
     private async Task TrainAsync(string dataset, List<TrainingJob> jobs, RunPlan plan, TrainingPolicy policy, TrainingSettings options, CancellationToken ct)
     {
         var startedAt = clock.GetUtcNow();
@@ -113,29 +156,40 @@ public sealed partial class TrainingRunner(
             return;
         }
 
-        var (parentVersion, parentRunId, warmStart) = await WarmStartAsync(dataset, set, policy, jobs, ct);
-        var trainingOptions = new TrainingOptions
-        {
-            Task = set.Task,
-            HiddenLayers = options.HiddenLayers,
-            Epochs = policy.Epochs ?? options.Epochs,
-            BatchSize = policy.BatchSize ?? options.BatchSize,
-            LearningRate = options.LearningRate,
-            Seed = options.Seed,
-            MaxThreads = options.MaxThreads,
-        };
-        var (train, evaluation, heldOut) = set.Split(options.HoldoutFraction);
+        var parent = await WarmStartAsync(dataset, policy, jobs, ct);
+        var (parentVersion, parentRunId, warmStart) = (parent.Version, parent.RunId, parent.State);
+        var recipeOptions = options.Recipe(set.Task, policy.Epochs, policy.BatchSize);
+        var recipe = new ContinualRecipe(device.Engine, recipeOptions);
+        var (fresh, history, evaluation, heldOut) = set.SplitForRecipe(options.HoldoutFraction, id => !parent.Batches.Contains(id));
 
         var runId = NewId.NextGuid();
         var correlationId = jobs[^1].CorrelationId;
-        LogStarting(runId, dataset, set.Batches.Count, train.RowCount, heldOut, parentVersion, plan.Reason, set.Window);
+        LogStarting(runId, dataset, set.Batches.Count, fresh.RowCount + (history?.RowCount ?? 0), heldOut, parentVersion, plan.Reason, set.Window);
         var progress = new ProgressPublisher(bus, runId, dataset, correlationId, clock);
-        var model = await Task.Run(() => device.Engine.Train(train, trainingOptions, warmStart, progress, ct), ct);
+        var seed = unchecked(options.Seed + (int)set.Newest.Seq);
+        RecipeResult result;
+        try
+        {
+            result = await Task.Run(() => recipe.Train(fresh, history, warmStart, parent.UpdatesSinceFull, seed, parent.ColdReason, progress, ct, parent.WindowRowsAtFull), ct);
+        }
+        catch (Exception e) when (warmStart is not null && RunFailure.IsDeterministic(e))
+        {
+            // The fallback that exists: a fresh model on the same data. If that fails too, the run cannot succeed.
+            LogWarmFailed(dataset, parentVersion, e.Message);
+            result = await Task.Run(() => recipe.Train(fresh, history, null, 0, seed, $"warm start from v{parentVersion} failed: {e.Message}", progress, ct), ct);
+        }
+
+        var model = result.Model;
+        if (result.Plan.Full)
+        {
+            (parentVersion, parentRunId) = (null, null);
+        }
+
         await progress.CompleteAsync(model, ct);
 
         var metrics = Evaluator.Evaluate(model, evaluation);
         var overall = Flatten(metrics.Overall);
-        var (baselineVersion, baseline) = heldOut > 0 ? await BaselineAsync(dataset, set, evaluation, ct) : (null, null);
+        var (baselineVersion, baseline, newClasses) = heldOut > 0 ? await BaselineAsync(dataset, set, evaluation, model, ct) : (null, null, null);
         var artifact = model.ToOnnx(new OnnxExportOptions
         {
             GraphName = dataset,
@@ -143,19 +197,47 @@ public sealed partial class TrainingRunner(
         });
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(artifact));
         var finishedAt = clock.GetUtcNow();
+        var trainedSamples = result.TrainedSamples;
+        var mode = result.Plan.Full ? "full" : "warm-update";
         var parameters = new Dictionary<string, string>
         {
             ["hiddenLayers"] = string.Join(",", model.State.HiddenLayers),
-            ["epochs"] = trainingOptions.Epochs.ToString(CultureInfo.InvariantCulture),
-            ["batchSize"] = trainingOptions.BatchSize.ToString(CultureInfo.InvariantCulture),
-            ["learningRate"] = options.LearningRate.ToString(CultureInfo.InvariantCulture),
+            ["mode"] = mode,
+            ["modeReason"] = result.Plan.Reason,
+            ["trainedSamples"] = trainedSamples.ToString(CultureInfo.InvariantCulture),
+            ["updatesSinceFull"] = result.UpdatesSinceFull.ToString(CultureInfo.InvariantCulture),
+            ["windowRowsAtFull"] = result.WindowRowsAtFull.ToString(CultureInfo.InvariantCulture),
+            ["epochs"] = (result.Plan.Full ? recipeOptions.FullEpochs : recipeOptions.UpdateEpochs).ToString(CultureInfo.InvariantCulture),
+            ["epochsRun"] = model.LossCurve.Count.ToString(CultureInfo.InvariantCulture),
+            ["bestEpoch"] = model.BestEpoch.ToString(CultureInfo.InvariantCulture),
+            ["batchSize"] = recipeOptions.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["learningRate"] = (result.Plan.Full ? recipeOptions.FullLearningRate : recipeOptions.UpdateLearningRate).ToString(CultureInfo.InvariantCulture),
+            ["schedule"] = "cosine",
+            ["weightDecay"] = recipeOptions.WeightDecay.ToString(CultureInfo.InvariantCulture),
             ["holdoutFraction"] = options.HoldoutFraction.ToString(CultureInfo.InvariantCulture),
-            ["warmStart"] = (warmStart is not null).ToString(),
-            ["trainRows"] = train.RowCount.ToString(CultureInfo.InvariantCulture),
+            ["warmStart"] = (!result.Plan.Full).ToString(),
+            ["trainRows"] = result.TrainRows.ToString(CultureInfo.InvariantCulture),
+            ["replayRows"] = result.ReplayRows.ToString(CultureInfo.InvariantCulture),
+            ["validationRows"] = result.ValidationRows.ToString(CultureInfo.InvariantCulture),
             ["evaluation"] = heldOut > 0 ? $"newest {heldOut} rows of batch {set.Newest.BatchId}" : "training rows (too few rows to hold any out)",
             ["window"] = set.Window,
             ["trigger"] = plan.Reason,
         };
+        if (result.Plan.Fresh is { } freshReason)
+        {
+            parameters["fresh"] = freshReason;
+        }
+
+        if (newClasses is { Count: > 0 })
+        {
+            parameters["newClasses"] = string.Join(",", newClasses);
+        }
+
+        if (model.Calibration is { } calibration)
+        {
+            parameters["calibration"] = string.Create(CultureInfo.InvariantCulture, $"scale {calibration.Scale:0.####}, shift {calibration.Shift:0.####}; validation log loss {calibration.LogLossBefore:0.####} -> {calibration.LogLossAfter:0.####}");
+        }
+
         var batchIds = set.Batches.Select(b => b.BatchId).ToArray();
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -190,6 +272,9 @@ public sealed partial class TrainingRunner(
             Device = device.Name,
             HoldoutBatchId = heldOut > 0 ? set.Newest.BatchId : null,
             WindowDescription = set.Window,
+            TrainedSamples = trainedSamples,
+            Mode = mode,
+            ModeReason = result.Plan.Reason,
         });
         await db.SaveChangesAsync(ct);
         await db.EnqueueAsync(new ModelTrained
@@ -236,16 +321,22 @@ public sealed partial class TrainingRunner(
         await db.SaveChangesAsync(ct);
     }
 
+    /// <summary>The run's parent, the batches it trained on, its warm chain's length, or why the run starts cold.</summary>
+    private sealed record Parent(int? Version, Guid? RunId, ModelState? State, IReadOnlySet<Guid> Batches, int UpdatesSinceFull, long WindowRowsAtFull, string? ColdReason)
+    {
+        public static Parent Cold(string? reason) => new(null, null, null, new HashSet<Guid>(), 0, 0, reason);
+    }
+
     /// <summary>
     /// The parent: the version a request names, else the serving version when the policy warm-starts. A full retrain
-    /// (requested, or the parent is of another schema or other features, or it or an ancestor trained on a batch
-    /// excluded since) starts cold.
+    /// (requested, or it or an ancestor trained on a batch excluded since) starts cold with its reason; whether the
+    /// data still fits the parent (features, classes) the recipe decides.
     /// </summary>
-    private async Task<(int? Version, Guid? RunId, ModelState? State)> WarmStartAsync(string dataset, TrainingSet set, TrainingPolicy policy, List<TrainingJob> jobs, CancellationToken ct)
+    private async Task<Parent> WarmStartAsync(string dataset, TrainingPolicy policy, List<TrainingJob> jobs, CancellationToken ct)
     {
         if (jobs.Any(j => j.FullRetrain))
         {
-            return (null, null, null);
+            return Parent.Cold("full retrain requested");
         }
 
         Guid? runId;
@@ -260,26 +351,37 @@ public sealed partial class TrainingRunner(
         }
         else
         {
-            return (null, null, null);
+            return Parent.Cold(policy.WarmStart ? null : "the policy does not warm-start");
         }
 
-        // Same features and task (checked below) is what warm start needs; a schema version that only relaxed
-        // domains or ranges does not break it.
-        var parent = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.State }).SingleOrDefaultAsync(ct);
+        var parent = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.State, r.BatchIds, r.Parameters }).SingleOrDefaultAsync(ct);
         if (parent is null)
         {
-            return (null, null, null);
+            return Parent.Cold(null);
         }
 
         if (await ExcludedInLineageAsync(runId, ct) is { } excluded)
         {
             LogColdBecauseExcluded(dataset, version, excluded);
-            return (null, null, null);
+            return Parent.Cold($"v{version} (or a warm-start ancestor) trained on batch {excluded}, excluded since");
         }
 
-        var state = ModelState.FromBytes(parent.State);
-        var compatible = state.Task == set.Task && state.Features.SequenceEqual(set.Features);
-        return compatible ? (version, runId, state) : (null, null, null);
+        int updates = 0;
+        long rowsAtFull = 0;
+        using (var parameters = JsonDocument.Parse(parent.Parameters))
+        {
+            if (parameters.RootElement.TryGetProperty("updatesSinceFull", out var u) && int.TryParse(u.GetString(), CultureInfo.InvariantCulture, out var n))
+            {
+                updates = n;
+            }
+
+            if (parameters.RootElement.TryGetProperty("windowRowsAtFull", out var w) && long.TryParse(w.GetString(), CultureInfo.InvariantCulture, out var m))
+            {
+                rowsAtFull = m;
+            }
+        }
+
+        return new Parent(version, runId, ModelState.FromBytes(parent.State), parent.BatchIds.ToHashSet(), updates, rowsAtFull, null);
     }
 
     /// <summary>A batch excluded since that the run or one of its warm-start ancestors trained on, or null.</summary>
@@ -313,38 +415,72 @@ public sealed partial class TrainingRunner(
         using var response = await client.GetAsync(new Uri(registry, $"v1/datasets/{Uri.EscapeDataString(dataset)}/versions/{version}"), ct);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            throw new InvalidOperationException($"Retrain from version {version} of {dataset}: the Registry has no such version");
+            throw new UnusableParentException(version, $"Retrain from version {version} of {dataset}: the Registry has no such version");
         }
 
         var body = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(ct);
         return body.TryGetProperty("runId", out var run) && run.ValueKind == JsonValueKind.String
             ? run.GetGuid()
-            : throw new InvalidOperationException($"Retrain from version {version} of {dataset}: it was not trained here (no run id)");
+            : throw new UnusableParentException(version, $"Retrain from version {version} of {dataset}: it was not trained here (no run id)");
     }
 
-    /// <summary>The serving version, loaded from its run's state, on the same held-out rows; null when it cannot be.</summary>
-    private async Task<(int? Version, Dictionary<string, double>? Metrics)> BaselineAsync(string dataset, TrainingSet set, TabularDataset evaluation, CancellationToken ct)
+    /// <summary>
+    /// The serving version, loaded from its run's state, on the same held-out rows (null when it cannot be), with the
+    /// standard error of the per-row log-loss difference (candidate − serving) for the promotion gate, and the
+    /// candidate's classes the serving version cannot predict.
+    /// </summary>
+    private async Task<(int? Version, Dictionary<string, double>? Metrics, List<string>? NewClasses)> BaselineAsync(
+        string dataset, TrainingSet set, TabularDataset evaluation, TrainedModel candidate, CancellationToken ct)
     {
         var serving = await db.Serving.AsNoTracking().SingleOrDefaultAsync(s => s.Dataset == dataset, ct);
         if (serving?.RunId is not { } runId)
         {
-            return (null, null);
+            return (null, null, null);
         }
 
         var bytes = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => r.State).SingleOrDefaultAsync(ct);
         if (bytes is null)
         {
-            return (null, null);
+            return (null, null, null);
         }
 
         var state = ModelState.FromBytes(bytes);
+        var newClasses = candidate.Classes.Except(state.Classes, StringComparer.Ordinal).ToList();
         if (state.Task != set.Task || !state.Features.SequenceEqual(set.Features))
         {
             LogBaselineIncompatible(dataset, serving.Version);
-            return (null, null);
+            return (null, null, newClasses);
         }
 
-        return (serving.Version, Flatten(Evaluator.Evaluate(TrainedModel.FromState(state), evaluation).Overall));
+        var predictions = TrainedModel.FromState(state).Predict(evaluation);
+        var metrics = Flatten(Evaluator.Evaluate(predictions, evaluation).Overall);
+        if (set.Task != ModelTask.Regression && PairedLogLossError(candidate.Predict(evaluation), predictions, evaluation) is { } se)
+        {
+            metrics["log_loss_delta_se"] = se;
+        }
+
+        return (serving.Version, metrics, newClasses);
+    }
+
+    /// <summary>Standard error of the mean per-row difference in log loss between two models on the same rows.</summary>
+    private static double? PairedLogLossError(ModelPredictions a, ModelPredictions b, TabularDataset rows)
+    {
+        var labels = rows.ClassLabels!;
+        if (labels.Length < 2)
+        {
+            return null;
+        }
+
+        static double Loss(ModelPredictions p, int row, string? label)
+        {
+            var column = label is null ? -1 : p.Classes.ToList().IndexOf(label);
+            return -Math.Log(Math.Clamp(column < 0 ? 0 : p.Values[(row * p.Columns) + column], 1e-15, 1));
+        }
+
+        var d = Enumerable.Range(0, labels.Length).Select(r => Loss(a, r, labels[r]) - Loss(b, r, labels[r])).ToArray();
+        var mean = d.Average();
+        var variance = d.Sum(x => (x - mean) * (x - mean)) / (d.Length - 1);
+        return Math.Sqrt(variance / d.Length);
     }
 
     private static Dictionary<string, double> Flatten(MetricValues m)
@@ -381,6 +517,18 @@ public sealed partial class TrainingRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Training {Dataset} failed (attempt {Attempt} of {MaxAttempts}); its jobs stay open")]
     private partial void LogRunFailed(Exception error, string dataset, int attempt, int maxAttempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Warm-starting {Dataset} from v{Version} failed ({Reason}); training a fresh model instead")]
+    private partial void LogWarmFailed(string dataset, int? version, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A retrain request for {Dataset} cannot be served: {Reason}; its job is marked failed, the other jobs run without it")]
+    private partial void LogRequestFailed(string dataset, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} of {Dataset} cannot be trained on ({Reason}); it is set aside and the other jobs run without it")]
+    private partial void LogBatchSetAside(string dataset, Guid batchId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Training {Dataset} cannot succeed as asked; its jobs are marked failed without retrying, later batches train afresh")]
+    private partial void LogRunFailedForGood(Exception error, string dataset);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Training {Dataset} failed {MaxAttempts} times; its jobs are marked failed")]
     private partial void LogGaveUp(string dataset, int maxAttempts);

@@ -43,6 +43,34 @@ public sealed record TrainingSet(
         return (Combine([.. Parts.Take(Parts.Count - 1), head], Weights), tail, heldOut);
     }
 
+    /// <summary>
+    /// The recipe's view of the run's data: the evaluation tail of the newest batch held out as in <see cref="Split"/>,
+    /// the rest divided into rows new since the parent (<paramref name="isFresh"/> batches; the newest batch when none
+    /// is) and the older rows of the window (with the window's weights), oldest first.
+    /// </summary>
+    public (TabularDataset Fresh, TabularDataset? History, TabularDataset Evaluation, int HeldOut) SplitForRecipe(double fraction, Func<Guid, bool> isFresh)
+    {
+        var (_, evaluation, heldOut) = Split(fraction);
+        var parts = Parts.ToList();
+        if (heldOut > 0)
+        {
+            parts[^1] = parts[^1].Take([.. Enumerable.Range(0, parts[^1].RowCount - heldOut)]);
+        }
+
+        var weighted = Weights is null ? parts : [.. parts.Select((p, i) => WithWeight(p, Weights[i]))];
+        var fresh = Enumerable.Range(0, parts.Count).Where(i => isFresh(Batches[i].BatchId)).ToList();
+        if (fresh.Count == 0)
+        {
+            fresh = [parts.Count - 1];
+        }
+
+        var older = Enumerable.Range(0, parts.Count).Except(fresh).ToList();
+        return (
+            TabularDataset.Concat([.. fresh.Select(i => weighted[i])]),
+            older.Count == 0 ? null : TabularDataset.Concat([.. older.Select(i => weighted[i])]),
+            evaluation, heldOut);
+    }
+
     private static TabularDataset Combine(IReadOnlyList<TabularDataset> parts, IReadOnlyList<double>? weights) =>
         TabularDataset.Concat(weights is null ? parts : [.. parts.Select((p, i) => WithWeight(p, weights[i]))]);
 

@@ -137,10 +137,13 @@ public sealed class RecipeTests
         Assert.Equal(200, update.ReplayRows); // half a replay row per new training row
         Assert.Equal(600, update.TrainRows);
         Assert.Equal(1, update.UpdatesSinceFull);
-        // Every epoch run over the 600 rows, the parent's and each epoch's validation pass, and the calibration pass.
+        // Every epoch run over the 600 rows, the parent's and each epoch's validation pass, and the drift check's pass
+        // (a warm update is not calibrated by default, so the recipe scores it on the validation rows once more).
         var epochs = update.Model.LossCurve.Count;
+        Assert.Null(update.Model.Calibration);
         Assert.Equal((600L * epochs) + (100L * (epochs + 2)), update.TrainedSamples);
-        Assert.Equal(first.Model.State.TrainedSamples + update.TrainedSamples, update.Model.State.TrainedSamples);
+        Assert.Equal(update.Model.RunSamples + 100, update.TrainedSamples);
+        Assert.Equal(first.Model.State.TrainedSamples + update.Model.RunSamples, update.Model.State.TrainedSamples);
 
         var next = TestData.Mixed(ModelTask.BinaryClassification, 100, seed: 23);
         var scheduled = recipe.Plan(update.Model.State, 3, next);
@@ -150,6 +153,34 @@ public sealed class RecipeTests
         Assert.Equal((true, "growth: the window grew from 2000 to 4000 rows since the last full retrain"), (grown.Full, grown.Reason));
         Assert.Equal(2000, first.WindowRowsAtFull);
         Assert.Equal(2000, update.WindowRowsAtFull);
+    }
+
+    [Fact]
+    public void Recipe_WarmUpdateFarWorseThanThePrior_IsReplacedByAFullRetrain_WithinTheMarginItIsKept()
+    {
+        // A parent that learned the opposite of what the new rows say: a few epochs of warm update cannot undo it.
+        var flipped = TestData.Mixed(ModelTask.BinaryClassification, 1500, seed: 40);
+        var labels = flipped.ClassLabels!;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            labels[i] = labels[i] == "yes" ? "no" : "yes";
+        }
+
+        var options = new RecipeOptions { Task = ModelTask.BinaryClassification, HiddenLayers = [8], UpdateEpochs = 1, UpdateLearningRate = 1e-4 };
+        var parent = new ContinualRecipe(Engine, options).Train(flipped, null, null, 0, seed: 1);
+        var fresh = TestData.Mixed(ModelTask.BinaryClassification, 500, seed: 41);
+
+        var replaced = new ContinualRecipe(Engine, options).Train(fresh, null, parent.Model.State, 0, seed: 2);
+        Assert.True(replaced.Plan.Full);
+        Assert.StartsWith("drift:", replaced.Plan.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, replaced.UpdatesSinceFull);
+
+        // The same update is kept when the margin allows for it (and, asked to, calibrated like a full retrain).
+        var kept = new ContinualRecipe(Engine, options with { DriftMargin = 100, CalibrateUpdates = true }).Train(fresh, null, parent.Model.State, 0, seed: 2);
+        Assert.False(kept.Plan.Full);
+        Assert.Equal(1, kept.UpdatesSinceFull);
+        Assert.NotNull(kept.Model.Calibration);
+        Assert.True(kept.TrainedSamples < replaced.TrainedSamples);
     }
 
     [Fact]

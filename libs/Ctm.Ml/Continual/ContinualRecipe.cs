@@ -113,7 +113,14 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
         if (!plan.Full)
         {
             var update = WarmUpdate(freshTrain, validation, history, parent!, seed, progress, cancellationToken);
-            if (update.Model.Calibration is not { } calibration || calibration.LogLossAfter <= PriorLogLoss(Concat(freshTrain, history), validation!))
+            if (validation is null)
+            {
+                return update with { UpdatesSinceFull = updatesSinceFull + 1, WindowRowsAtFull = windowRowsAtFull };
+            }
+
+            var (loss, checkedRows) = update.Model.Calibration is { } calibration ? (calibration.LogLossAfter, 0) : (ValidationLogLoss(update.Model, validation), validation.RowCount);
+            update = update with { TrainedSamples = update.TrainedSamples + checkedRows };
+            if (loss <= PriorLogLoss(Concat(freshTrain, history), validation) + Options.DriftMargin)
             {
                 return update with { UpdatesSinceFull = updatesSinceFull + 1, WindowRowsAtFull = windowRowsAtFull };
             }
@@ -122,7 +129,7 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
             var full = FullRetrain(freshTrain, validation, history, seed, progress, cancellationToken);
             return full with
             {
-                Plan = new RecipePlan(true, "drift: the warm update scored worse than the class prior on the new rows"),
+                Plan = new RecipePlan(true, "drift: the warm update scored clearly worse than the class prior on the new rows"),
                 TrainedSamples = full.TrainedSamples + update.TrainedSamples,
                 WindowRowsAtFull = windowRows,
             };
@@ -193,7 +200,7 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
             Schedule = LearningRateSchedule.Cosine,
             WeightDecay = Options.WeightDecay,
             EarlyStoppingPatience = 1,
-            Calibrate = Options.Calibrate,
+            Calibrate = Options.Calibrate && Options.CalibrateUpdates,
             MinCategoryCount = Options.MinCategoryCount,
             Seed = seed,
             MaxThreads = Options.MaxThreads,
@@ -244,6 +251,12 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
 
     private static TabularDataset Concat(TabularDataset fresh, TabularDataset? history) =>
         history is null || history.RowCount == 0 ? fresh : TabularDataset.Concat([history, fresh]);
+
+    /// <summary>The model's mean log loss on the validation rows (regression: −∞, so the drift check never fires).</summary>
+    private double ValidationLogLoss(TrainedModel model, TabularDataset validation) =>
+        Options.Task == ModelTask.Regression
+            ? double.NegativeInfinity
+            : Evaluator.Evaluate(model.Predict(validation, Options.MaxThreads), validation, topValuesPerFeature: 0).Overall.LogLoss ?? double.NegativeInfinity;
 
     /// <summary>Log loss on the validation rows of predicting the training rows' class frequencies (regression: +∞, no check).</summary>
     private double PriorLogLoss(TabularDataset train, TabularDataset validation)

@@ -15,20 +15,26 @@ public sealed record PrequentialOptions
     /// <summary>Architectures of the static baselines (empty = logistic).</summary>
     public IReadOnlyList<IReadOnlyList<int>> StaticArchitectures { get; init; } = [[], [32]];
 
-    /// <summary>The plain recipe of the static models and the oracle: Adam at a constant rate for this many epochs.</summary>
+    /// <summary>
+    /// The plain recipe of the static models and the oracles, as the stream benchmark of record writes it: Adam at a
+    /// constant rate for this many epochs, no weight decay, no early stopping.
+    /// </summary>
     public int PlainEpochs { get; init; } = 10;
 
-    /// <summary>The plain recipe's learning rate.</summary>
-    public double PlainLearningRate { get; init; } = 0.003;
+    /// <summary>The plain recipe's learning rate (the common library default).</summary>
+    public double PlainLearningRate { get; init; } = 1e-3;
 
-    /// <summary>The plain recipe's rows per step.</summary>
-    public int PlainBatchSize { get; init; } = 64;
+    /// <summary>The plain recipe's rows per step (the common library default).</summary>
+    public int PlainBatchSize { get; init; } = 32;
 
     /// <summary>
-    /// Also run the oracle: before each batch, retrain from scratch on every batch before it with the plain recipe
-    /// and the recipe's architecture (the most it can cost).
+    /// Also run the oracles: before each batch, retrain from scratch on every batch before it with the plain recipe,
+    /// once per architecture of <see cref="OracleArchitectures"/> (the most it can cost).
     /// </summary>
     public bool Oracle { get; init; } = true;
+
+    /// <summary>Architectures of the oracles (empty = logistic); a recipe is judged against the better one.</summary>
+    public IReadOnlyList<IReadOnlyList<int>> OracleArchitectures { get; init; } = [[], [32]];
 
     /// <summary>The class that appears mid-stream, to report when each method first serves it; null for none.</summary>
     public string? LateClass { get; init; }
@@ -57,14 +63,23 @@ public sealed record PrequentialScore(
 /// <param name="Task">The stream's task.</param>
 /// <param name="FirstScoredBatch">The first batch scored.</param>
 /// <param name="ScoredRows">Rows scored per method.</param>
-/// <param name="Scores">Recipe first, then the static models, then the oracle.</param>
+/// <param name="Scores">Recipe first, then the static models, then the oracles (methods named "oracle …").</param>
 /// <param name="Decisions">The recipe's full-or-warm decision per batch it trained on.</param>
 public sealed record PrequentialReport(ModelTask Task, int FirstScoredBatch, int ScoredRows, IReadOnlyList<PrequentialScore> Scores, IReadOnlyList<string> Decisions)
 {
-    /// <summary>The scores as a Markdown table, compute relative to the oracle's where there is one.</summary>
+    /// <summary>The static models' scores.</summary>
+    public IEnumerable<PrequentialScore> Static => Scores.Where(s => s.Method.StartsWith("static", StringComparison.Ordinal));
+
+    /// <summary>The oracles' scores.</summary>
+    public IEnumerable<PrequentialScore> Oracles => Scores.Where(s => s.Method.StartsWith("oracle", StringComparison.Ordinal));
+
+    /// <summary>The better oracle (higher ROC AUC for a binary task, else higher accuracy), or null without one.</summary>
+    public PrequentialScore? BestOracle => Oracles.OrderByDescending(s => Task == ModelTask.BinaryClassification ? s.RocAuc ?? 0 : s.Accuracy).FirstOrDefault();
+
+    /// <summary>The scores as a Markdown table, compute relative to the better oracle's where there is one.</summary>
     public string ToMarkdown()
     {
-        var oracle = Scores.FirstOrDefault(s => s.Method == "oracle");
+        var oracle = BestOracle;
         var text = new StringBuilder();
         var metric = Task == ModelTask.BinaryClassification ? "ROC AUC" : "accuracy";
         text.Append(CultureInfo.InvariantCulture, $"| method | {metric} | log loss | trained rows | vs oracle | full retrains | late class served after |\n");
@@ -141,18 +156,19 @@ public static class PrequentialRun
             scores.Add(Score(name, models, batches, options, Rows(batches, options.StaticBatches) * options.PlainEpochs, 1));
         }
 
-        if (options.Oracle)
+        foreach (var hidden in options.Oracle ? options.OracleArchitectures : [])
         {
             var models = new TrainedModel?[batches.Count];
             long compute = 0;
             for (var k = 1; k < batches.Count; k++)
             {
                 var data = TabularDataset.Concat([.. batches.Take(k)]);
-                models[k] = engine.Train(data, Plain(options, options.Recipe.HiddenLayers, options.Seed + k));
+                models[k] = engine.Train(data, Plain(options, hidden, options.Seed + k));
                 compute += (long)data.RowCount * options.PlainEpochs;
             }
 
-            scores.Add(Score("oracle", models, batches, options, compute, batches.Count - 1));
+            var name = hidden.Count == 0 ? "oracle logistic" : $"oracle MLP [{string.Join(",", hidden)}]";
+            scores.Add(Score(name, models, batches, options, compute, batches.Count - 1));
         }
 
         return new PrequentialReport(task, options.StaticBatches, Enumerable.Range(options.StaticBatches, batches.Count - options.StaticBatches).Sum(k => batches[k].RowCount), scores, decisions);

@@ -14,16 +14,16 @@ public sealed record RecipeOptions
     public IReadOnlyList<int> HiddenLayers { get; init; } = [32];
 
     /// <summary>Rows per optimizer step.</summary>
-    public int BatchSize { get; init; } = 64;
+    public int BatchSize { get; init; } = 32;
 
     /// <summary>Most epochs of a full retrain (early stopping usually ends it sooner).</summary>
-    public int FullEpochs { get; init; } = 20;
+    public int FullEpochs { get; init; } = 6;
 
     /// <summary>Peak learning rate of a full retrain (cosine schedule).</summary>
     public double FullLearningRate { get; init; } = 0.005;
 
     /// <summary>Most epochs of a warm update over the new rows and the replay sample.</summary>
-    public int UpdateEpochs { get; init; } = 3;
+    public int UpdateEpochs { get; init; } = 5;
 
     /// <summary>Peak learning rate of a warm update: lower than a full retrain's, so an update adjusts rather than relearns.</summary>
     public double UpdateLearningRate { get; init; } = 0.002;
@@ -50,7 +50,7 @@ public sealed record RecipeOptions
     public double ReplayRatio { get; init; } = 0.5;
 
     /// <summary>After this many warm updates in a row, the next run is a full retrain (warm-started chains drift from a fresh fit).</summary>
-    public int FullRetrainEvery { get; init; } = 12;
+    public int FullRetrainEvery { get; init; } = 16;
 
     /// <summary>
     /// A window that doubled since the chain's last full retrain is refitted from scratch once it holds at least this
@@ -58,14 +58,26 @@ public sealed record RecipeOptions
     /// </summary>
     public int GrowthMinRows { get; init; } = 2_000;
 
-    /// <summary>A full retrain trains on at most this many of the newest rows (0: all), so its cost does not grow with the stream.</summary>
-    public int MaxFullRows { get; init; } = 8_000;
+    /// <summary>
+    /// A warm update whose log loss on the held-out new rows exceeds the class prior's by more than this margin (nats)
+    /// is replaced by a full retrain; a hundred rows are noisy, so a margin keeps chance from buying a costly refit.
+    /// </summary>
+    public double DriftMargin { get; init; } = 0.05;
 
-    /// <summary>Fit a calibration map on the validation rows and fold it into the last layer (classification).</summary>
+    /// <summary>A full retrain trains on at most this many of the newest rows (0: all), so its cost does not grow with the stream.</summary>
+    public int MaxFullRows { get; init; } = 16_000;
+
+    /// <summary>Fit a calibration map on a full retrain's validation rows and fold it into the last layer (classification).</summary>
     public bool Calibrate { get; init; } = true;
 
+    /// <summary>
+    /// Also calibrate warm updates. Off by default: a warm update's validation rows are a hundred new rows, and a map
+    /// fitted on them (and folded into the weights, update after update) fits their noise.
+    /// </summary>
+    public bool CalibrateUpdates { get; init; }
+
     /// <summary>A category seen fewer times than this in a fresh model's data shares the out-of-vocabulary row.</summary>
-    public int MinCategoryCount { get; init; } = 2;
+    public int MinCategoryCount { get; init; } = 1;
 
     /// <summary>Worker threads; 0 = all cores. Results do not depend on it.</summary>
     public int MaxThreads { get; init; }
@@ -84,6 +96,7 @@ public sealed record RecipeOptions
         if (FullRetrainEvery < 1) throw new ArgumentException($"FullRetrainEvery must be at least 1 (was {FullRetrainEvery}).");
         if (GrowthMinRows < 0) throw new ArgumentException($"GrowthMinRows must be 0 (off) or positive (was {GrowthMinRows}).");
         if (MaxFullRows < 0) throw new ArgumentException($"MaxFullRows must be 0 (all) or positive (was {MaxFullRows}).");
+        if (!(DriftMargin >= 0)) throw new ArgumentException($"DriftMargin must be non-negative (was {DriftMargin}).");
         if (Patience < 0) throw new ArgumentException($"Patience must be non-negative (was {Patience}).");
         if (MinValidationRows < 1) throw new ArgumentException($"MinValidationRows must be at least 1 (was {MinValidationRows}).");
     }

@@ -35,10 +35,10 @@ public sealed class TrainingSettings
 
     /// <summary>Most epochs of a full retrain (early stopping on held-out new rows usually ends it sooner).</summary>
     [Range(1, 10_000)]
-    public int Epochs { get; set; } = 20;
+    public int Epochs { get; set; } = 6;
 
     [Range(1, 65_536)]
-    public int BatchSize { get; set; } = 64;
+    public int BatchSize { get; set; } = 32;
 
     /// <summary>Peak learning rate of a full retrain (cosine schedule with a short warm-up).</summary>
     [Range(1e-6, 10)]
@@ -46,7 +46,7 @@ public sealed class TrainingSettings
 
     /// <summary>Most epochs of a warm update (new rows plus replay).</summary>
     [Range(1, 10_000)]
-    public int UpdateEpochs { get; set; } = 3;
+    public int UpdateEpochs { get; set; } = 5;
 
     /// <summary>Peak learning rate of a warm update.</summary>
     [Range(1e-6, 10)]
@@ -70,7 +70,7 @@ public sealed class TrainingSettings
 
     /// <summary>After this many warm updates in a row, the next run is a full retrain.</summary>
     [Range(1, 10_000)]
-    public int FullRetrainEvery { get; set; } = 12;
+    public int FullRetrainEvery { get; set; } = 16;
 
     /// <summary>A window that doubled since the last full retrain is refitted once it holds this many rows (0: never).</summary>
     [Range(0, int.MaxValue)]
@@ -78,14 +78,21 @@ public sealed class TrainingSettings
 
     /// <summary>A full retrain trains on at most this many of the newest rows of the window (0: all).</summary>
     [Range(0, int.MaxValue)]
-    public int MaxFullRows { get; set; } = 8_000;
+    public int MaxFullRows { get; set; } = 16_000;
 
-    /// <summary>Calibrate classification models on held-out new rows (folded into the last layer; the ONNX graph is unchanged).</summary>
+    /// <summary>Calibrate a full retrain's classification model on its held-out rows (folded into the last layer; the ONNX graph is unchanged).</summary>
     public bool Calibrate { get; set; } = true;
+
+    /// <summary>Also calibrate warm updates (off: a map fitted on a hundred new rows fits their noise).</summary>
+    public bool CalibrateUpdates { get; set; }
+
+    /// <summary>Nats by which a warm update may predict its held-out new rows worse than the class prior before a full retrain replaces it.</summary>
+    [Range(0.0, 100.0)]
+    public double DriftMargin { get; set; } = 0.05;
 
     /// <summary>Categories seen fewer times than this in a fresh model's data share the out-of-vocabulary row.</summary>
     [Range(1, 1_000_000)]
-    public int MinCategoryCount { get; set; } = 2;
+    public int MinCategoryCount { get; set; } = 1;
 
     public int Seed { get; set; } = 42;
 
@@ -126,6 +133,8 @@ public sealed class TrainingSettings
         GrowthMinRows = GrowthMinRows,
         MaxFullRows = MaxFullRows,
         Calibrate = Calibrate,
+        CalibrateUpdates = CalibrateUpdates,
+        DriftMargin = DriftMargin,
         MinCategoryCount = MinCategoryCount,
         MaxThreads = MaxThreads,
     };

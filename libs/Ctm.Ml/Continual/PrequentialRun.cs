@@ -231,40 +231,7 @@ public static class PrequentialRun
         }
 
         return new PrequentialScore(
-            method, task == ModelTask.BinaryClassification ? Auc(scored) : null, correct / rows, logLossSum / rows, compute, fullRetrains,
+            method, task == ModelTask.BinaryClassification ? Evaluator.RocAuc(scored) : null, correct / rows, logLossSum / rows, compute, fullRetrains,
             lateServed, perBatch);
-    }
-
-    private static double? Auc(List<(float Score, bool Positive)> scored)
-    {
-        var sorted = scored.OrderBy(x => x.Score).ToArray();
-        long positives = sorted.Count(x => x.Positive), negatives = sorted.Length - positives;
-        if (positives == 0 || negatives == 0)
-        {
-            return null;
-        }
-
-        double rankSum = 0;
-        for (var i = 0; i < sorted.Length;)
-        {
-            var j = i;
-            while (j < sorted.Length && sorted[j].Score == sorted[i].Score)
-            {
-                j++;
-            }
-
-            var rank = ((i + 1) + j) / 2.0;
-            for (var k = i; k < j; k++)
-            {
-                if (sorted[k].Positive)
-                {
-                    rankSum += rank;
-                }
-            }
-
-            i = j;
-        }
-
-        return (rankSum - (positives * (positives + 1) / 2.0)) / ((double)positives * negatives);
     }
 }

@@ -168,23 +168,30 @@ public static class Evaluator
             : new MetricValues(rows.Length, (double)correct / rows.Length, logLoss / rows.Length, auc, present == 0 ? null : f1Sum / present, null, null);
     }
 
-    /// <summary>Mann–Whitney: the chance a random positive scores above a random negative, ties counted half.</summary>
-    private static double? RocAuc(ModelPredictions p, int[] truth, int[] rows)
+    private static double? RocAuc(ModelPredictions p, int[] truth, int[] rows) =>
+        RocAuc(rows.Where(r => truth[r] >= 0).Select(r => (p.Values[(2 * r) + 1], truth[r] == 1)));
+
+    /// <summary>
+    /// ROC AUC by Mann–Whitney: the chance that a random positive scores above a random negative, ties counted half;
+    /// null when either class is absent.
+    /// </summary>
+    /// <param name="scored">Each row's score for the positive class and whether it is positive.</param>
+    public static double? RocAuc(IEnumerable<(float Score, bool Positive)> scored)
     {
-        var scored = rows.Where(r => truth[r] >= 0).Select(r => (Score: p.Values[(2 * r) + 1], Positive: truth[r] == 1))
-            .OrderBy(x => x.Score).ToArray();
-        long positives = scored.Count(x => x.Positive);
-        long negatives = scored.Length - positives;
+        ArgumentNullException.ThrowIfNull(scored);
+        var sorted = scored.OrderBy(x => x.Score).ToArray();
+        long positives = sorted.Count(x => x.Positive);
+        long negatives = sorted.Length - positives;
         if (positives == 0 || negatives == 0)
         {
             return null;
         }
 
         double rankSum = 0;
-        for (var i = 0; i < scored.Length;)
+        for (var i = 0; i < sorted.Length;)
         {
             var j = i;
-            while (j < scored.Length && scored[j].Score == scored[i].Score)
+            while (j < sorted.Length && sorted[j].Score == sorted[i].Score)
             {
                 j++;
             }
@@ -192,7 +199,7 @@ public static class Evaluator
             var averageRank = ((i + 1) + j) / 2.0;
             for (var k = i; k < j; k++)
             {
-                if (scored[k].Positive)
+                if (sorted[k].Positive)
                 {
                     rankSum += averageRank;
                 }

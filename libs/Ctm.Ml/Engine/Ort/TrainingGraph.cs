@@ -180,7 +180,10 @@ internal static class TrainingGraph
             {
                 var classes = sizes[^1];
                 g.AddNode("Cast", ["y"], ["y_index"], attributes: [OnnxAttribute.Int("to", (long)TensorElementType.Int64)]);
-                g.AddNode("OneHot", ["y_index", Ints("depth", classes), Values("one_hot_values", 0, 1)], ["target"], attributes: [OnnxAttribute.Int("axis", -1)]);
+                // One-hot as index == class (OneHot has no double kernel on the CPU provider).
+                g.AddNode("Unsqueeze", ["y_index", Ints("axis1", 1)], ["y_column"]);
+                g.AddNode("Equal", ["y_column", Ints("classes", [.. Enumerable.Range(0, classes).Select(c => (long)c)])], ["is_target"]);
+                g.AddNode("Cast", ["is_target"], ["target"], attributes: [OnnxAttribute.Int("to", (long)type)]);
                 g.AddNode("LogSoftmax", [logits], ["log_p"], attributes: [OnnxAttribute.Int("axis", 1)]);
                 g.AddNode("Mul", ["target", "log_p"], ["target_log_p"]);
                 g.AddNode("ReduceSum", ["target_log_p", Ints("axis1", 1)], ["neg_row_loss"], attributes: [OnnxAttribute.Int("keepdims", 0)]);
@@ -201,7 +204,9 @@ internal static class TrainingGraph
                     g.AddNode("Mul", ["z_flat", "y"], ["z_t"]);
                     g.AddNode("Abs", ["z_flat"], ["z_abs"]);
                     g.AddNode("Neg", ["z_abs"], ["z_neg_abs"]);
-                    g.AddNode("Softplus", ["z_neg_abs"], ["z_softplus"]);
+                    g.AddNode("Exp", ["z_neg_abs"], ["z_exp"]);
+                    g.AddNode("Add", ["z_exp", Scalar(1)], ["z_exp1"]);
+                    g.AddNode("Log", ["z_exp1"], ["z_softplus"]);
                     g.AddNode("Sub", ["z_pos", "z_t"], ["z_margin"]);
                     g.AddNode("Add", ["z_margin", "z_softplus"], ["row_loss"]);
                     g.AddNode("Sigmoid", ["z_flat"], ["p"]);
@@ -367,15 +372,6 @@ internal static class TrainingGraph
         }
 
         private readonly HashSet<string> _defined = new(StringComparer.Ordinal);
-
-        private string Values(string name, params float[] values)
-        {
-            name = $"const_{name}";
-            _g.AddInitializer(name, type == TensorElementType.Double
-                ? OrtTensor.FromDouble([.. values.Select(v => (double)v)], values.Length)
-                : OrtTensor.FromFloat(values, values.Length));
-            return name;
-        }
 
         /// <summary>A rank-0 constant of the graph's element type (a float's value, so the double graph computes what the float one does).</summary>
         private string Scalar(float value)

@@ -10,7 +10,6 @@ import json
 import sys
 import time
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -21,13 +20,15 @@ def main():
     path, window, threads, cells = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     torch.manual_seed(42)
     torch.set_num_threads(threads)
-    raw = np.fromfile(path, dtype=np.float32).reshape(-1, FEATURES + 1)
+    # No numpy: the GPU machine may have torch alone.
+    with open(path, "rb") as f:
+        raw = torch.frombuffer(bytearray(f.read()), dtype=torch.float32).reshape(-1, FEATURES + 1)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(json.dumps({"torch": torch.__version__, "devices": devices,
                       "cuda_device": torch.cuda.get_device_name(0) if "cuda" in devices else None}), flush=True)
     for device in devices:
-        x_all = torch.from_numpy(raw[:, :FEATURES].copy()).to(device)
-        y_all = torch.from_numpy(raw[:, FEATURES:].copy()).to(device)
+        x_all = raw[:, :FEATURES].contiguous().to(device)
+        y_all = raw[:, FEATURES:].contiguous().to(device)
         n = x_all.shape[0]
         for cell in cells.split(","):
             batch, width = (int(v) for v in cell.split(":"))

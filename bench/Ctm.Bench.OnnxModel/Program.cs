@@ -25,10 +25,17 @@ Report("OnnxGraphBuilder.Build big", 5, () => buildBig().Length);
 
 static void Report(string name, int repeats, Func<int> run)
 {
-    for (var w = 0; w < 3; w++)
+    // Warm up for half a second (the JIT promotes hot methods to its optimized tier after a 100 ms delay, so a
+    // count of calls is not enough for microsecond cases), and start each case from a collected heap so that no case
+    // pays for the garbage of the setup or of the case before it.
+    var warmup = Stopwatch.StartNew();
+    for (var w = 0; w < 3 || warmup.ElapsedMilliseconds < 500; w++)
     {
         run();
     }
+
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
 
     var times = new double[repeats];
     var sink = 0;

@@ -227,8 +227,11 @@ public sealed class OnnxProtoTests
             (ModelSummaryView.Descriptor, ModelProto.Descriptor),
             (GraphSummaryView.Descriptor, GraphProto.Descriptor),
             (TensorNameView.Descriptor, TensorProto.Descriptor),
+            (ValueInfoNameView.Descriptor, ValueInfoProto.Descriptor),
             (ModelNodesView.Descriptor, ModelProto.Descriptor),
             (GraphNodesView.Descriptor, GraphProto.Descriptor),
+            (NodeView.Descriptor, NodeProto.Descriptor),
+            (AttributeView.Descriptor, AttributeProto.Descriptor),
         ];
         foreach (var (view, onnx) in pairs)
         {
@@ -237,10 +240,19 @@ public sealed class OnnxProtoTests
                 var match = onnx.FindFieldByName(field.Name);
                 Assert.True(match is not null, $"{view.Name}.{field.Name} is not a field of {onnx.Name}");
                 Assert.Equal((match.FieldNumber, match.IsRepeated), (field.FieldNumber, field.IsRepeated));
-                Assert.Equal(match.FieldType == FieldType.Message ? FieldType.Message : match.FieldType, field.FieldType);
+                // A view may read ONNX's UTF-8 `bytes` as `string`: the same length-delimited wire format.
+                Assert.Equal(match.FieldType == FieldType.Bytes && field.FieldType == FieldType.String ? FieldType.String : match.FieldType, field.FieldType);
                 if (field.FieldType == FieldType.Message && field.MessageType.File == onnx.File)
                 {
                     Assert.Same(match.MessageType, field.MessageType);
+                }
+                else if (field.FieldType == FieldType.Message)
+                {
+                    Assert.Contains(pairs, p => p.View == field.MessageType && p.Onnx == match.MessageType);
+                }
+                else if (field.FieldType == FieldType.Enum)
+                {
+                    Assert.Same(match.EnumType, field.EnumType);
                 }
             }
         }

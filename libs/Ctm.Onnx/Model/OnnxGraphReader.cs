@@ -1,4 +1,5 @@
 using Ctm.Onnx.Proto;
+using Google.Protobuf;
 
 namespace Ctm.Onnx.Model;
 
@@ -15,15 +16,17 @@ public sealed record OnnxGraphAttribute(long? Int, float? Float, string? Text, I
 /// </summary>
 public static class OnnxGraphReader
 {
+    private static readonly MessageParser<ModelNodesView> Parser = OnnxProtoParser.Discarding(ModelNodesView.Parser);
+
     /// <exception cref="InvalidDataException">The bytes are not a well-formed ONNX model (truncated, not protobuf, or
     /// without a graph).</exception>
     public static IReadOnlyList<OnnxGraphNode> ReadNodes(ReadOnlySpan<byte> model)
     {
-        var proto = OnnxProtoParser.ParseModel(ModelNodesView.Parser, model, m => m.Graph is not null);
+        var proto = OnnxProtoParser.ParseModel(Parser, model, m => m.Graph is not null);
         return [.. proto.Graph.Node.Select(ToNode)];
     }
 
-    private static OnnxGraphNode ToNode(NodeProto node)
+    private static OnnxGraphNode ToNode(NodeView node)
     {
         var attributes = new Dictionary<string, OnnxGraphAttribute>(StringComparer.Ordinal);
         foreach (var a in node.Attribute)
@@ -34,7 +37,7 @@ public static class OnnxGraphReader
         return new OnnxGraphNode(node.OpType, node.Domain, [.. node.Input], [.. node.Output], attributes);
     }
 
-    private static OnnxGraphAttribute ToAttribute(AttributeProto a)
+    private static OnnxGraphAttribute ToAttribute(AttributeView a)
     {
         // proto3 cannot tell a zero that was written from one that was not: AttributeProto.type says which
         // scalar is set; an untyped attribute (older writers) counts a non-default value as set.
@@ -43,9 +46,9 @@ public static class OnnxGraphReader
         return new OnnxGraphAttribute(
             type == AttributeProto.Types.AttributeType.Int || (untyped && a.I != 0) ? a.I : null,
             type == AttributeProto.Types.AttributeType.Float || (untyped && a.F != 0) ? a.F : null,
-            type == AttributeProto.Types.AttributeType.String || (untyped && !a.S.IsEmpty) ? a.S.ToStringUtf8() : null,
+            type == AttributeProto.Types.AttributeType.String || (untyped && a.S.Length > 0) ? a.S : null,
             [.. a.Ints],
             [.. a.Floats],
-            [.. a.Strings.Select(s => s.ToStringUtf8())]);
+            [.. a.Strings]);
     }
 }

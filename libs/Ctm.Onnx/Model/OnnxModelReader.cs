@@ -29,7 +29,7 @@ public sealed record OnnxModelSummary(
 /// </summary>
 public static class OnnxModelReader
 {
-    private static readonly MessageParser<ModelSummaryView> Parser = ModelSummaryView.Parser;
+    private static readonly MessageParser<ModelSummaryView> Parser = OnnxProtoParser.Discarding(ModelSummaryView.Parser);
 
     /// <summary>Decodes <paramref name="model"/>; unknown fields are skipped.</summary>
     /// <exception cref="InvalidDataException">The bytes are not a well-formed ONNX model (truncated, not protobuf, or

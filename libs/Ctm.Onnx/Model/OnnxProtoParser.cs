@@ -5,6 +5,10 @@ namespace Ctm.Onnx.Model;
 /// <summary>Parses a model's bytes into one of the generated ModelProto views, with Ctm.Onnx's errors.</summary>
 internal static class OnnxProtoParser
 {
+    /// <summary>A parser that drops fields its message does not declare: a view skips them without copying.</summary>
+    public static MessageParser<T> Discarding<T>(MessageParser<T> parser)
+        where T : IMessage<T> => parser.WithDiscardUnknownFields(true);
+
     /// <exception cref="InvalidDataException">The bytes are not a protobuf message, or it has no graph.</exception>
     public static T ParseModel<T>(MessageParser<T> parser, ReadOnlySpan<byte> model, Func<T, bool> hasGraph)
         where T : IMessage<T>
@@ -12,8 +16,7 @@ internal static class OnnxProtoParser
         T message;
         try
         {
-            // Discarding unknown fields lets a view skip what it does not declare without copying it.
-            message = parser.WithDiscardUnknownFields(true).ParseFrom(model);
+            message = parser.ParseFrom(model);
         }
         catch (InvalidProtocolBufferException e)
         {

@@ -195,11 +195,12 @@ public sealed partial class ModelLoader(
         OnnxSession session;
         try
         {
-            session = OnnxSession.Create(bytes, new OnnxSessionOptions { IntraOpThreads = o.IntraOpThreads, Logger = logger });
+            // The same loader and warm-up the Registry judged the upload with: one judgement, not two.
+            session = OnnxServingLoader.Load(bytes, new OnnxSessionOptions { IntraOpThreads = o.IntraOpThreads, Logger = logger });
         }
-        catch (Exception e) when (e is OnnxRuntimeException or ArgumentException or InvalidOperationException or NotSupportedException)
+        catch (OnnxModelRefusedException e)
         {
-            throw new ModelLoadException("invalid-model", $"ONNX Runtime cannot load {info.Dataset} v{info.Version}: {e.Message}", e);
+            throw new ModelLoadException("invalid-model", $"{info.Dataset} v{info.Version} cannot be served: {e.Message}", e);
         }
 
         try
@@ -216,7 +217,12 @@ public sealed partial class ModelLoader(
             }
 
             var executor = new BatchExecutor(session, signature);
-            executor.WarmUp();
+            if (signature.Inputs.All(i => i.Node.Shape is [< 0, ..]))
+            {
+                // Rows batch along a symbolic first dimension; a fixed one was warmed up at its declared size above.
+                executor.WarmUp();
+            }
+
             StaticTable? table = null;
             if (signature.StaticCombinations() is { } combinations && combinations <= o.StaticTableLimit)
             {

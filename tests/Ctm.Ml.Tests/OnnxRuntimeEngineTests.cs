@@ -236,6 +236,20 @@ public sealed class OnnxRuntimeEngineTests
         Assert.Throws<ArgumentException>(() => TrainingEngines.Select("torch", TrainingEngines.Cpu));
     }
 
+    [Fact]
+    public void StepMultiplyAdds_CountsOneForwardPassOverABatch_AndAutoTakesCudaOnlyForBigSteps()
+    {
+        // 32 → 64 → 64 → 1 at batch 1024: the H200 cell where the managed engine trained 4× faster than CUDA.
+        Assert.Equal(1024L * ((32 * 64) + (64 * 64) + 64), TrainingEngines.StepMultiplyAdds(1024, 32, [64, 64], 1));
+        // 32 → 256 → 256 → 1 at batch 256: where CUDA trained 1.6× faster.
+        var big = TrainingEngines.StepMultiplyAdds(256, 32, [256, 256], 1);
+        Assert.True(TrainingEngines.StepMultiplyAdds(1024, 32, [64, 64], 1) < TrainingEngines.DefaultAutoCudaMinStepMultiplyAdds);
+        Assert.True(big >= TrainingEngines.DefaultAutoCudaMinStepMultiplyAdds);
+        // Without CUDA, auto is the managed engine whatever the size; a named device is never second-guessed.
+        Assert.Equal("cpu", TrainingEngines.Select(TrainingEngines.OnnxRuntime, TrainingEngines.Auto, big, TrainingEngines.DefaultAutoCudaMinStepMultiplyAdds).Device);
+        Assert.IsType<OnnxRuntimeTrainingEngine>(TrainingEngines.Select(TrainingEngines.OnnxRuntime, TrainingEngines.Cpu, 1, long.MaxValue).Engine);
+    }
+
     private static (EncodedData Data, Network Net) Small(ModelTask task, int rows)
     {
         var options = TestData.Options(task, 5);

@@ -1,4 +1,5 @@
 using Ctm.Ml;
+using Ctm.Ml.Engine;
 using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Policies;
 using Ctm.Trainer.Storage;
@@ -91,7 +92,8 @@ public static class DatasetsApi
         };
         var (train, _, _) = set.Split(options.HoldoutFraction);
         var warmup = body?.WarmupMilliseconds is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ms, 50, 10_000)) : (TimeSpan?)null;
-        var choice = device.Choose(policy);
+        var choice = device.Choose(policy, TrainingEngines.StepMultiplyAdds(
+            trainingOptions.BatchSize, set.Features.Count, trainingOptions.HiddenLayers, outputs: 1));
         var estimate = await Task.Run(() => choice.Engine.Estimate(train, trainingOptions, warmStart, warmup, ct), ct);
         return TypedResults.Ok(new EstimateDto(
             dataset, set.Batches.Count, train.RowCount, epochs, choice.Device, choice.Engine.Name, parent, set.Window,

@@ -113,6 +113,14 @@ public sealed class TrainingSettings
     public string Device { get; set; } = "auto";
 
     /// <summary>
+    /// Device <c>auto</c> takes CUDA (where it loads) only for runs whose training step has at least this many
+    /// multiply-adds (batch size × the model's layer products); smaller steps train faster on the managed engine even
+    /// beside an H200 (docs/benchmarks.md §8). 0 takes CUDA whenever it loads.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long AutoCudaMinStepMultiplyAdds { get; set; } = Ml.Engine.TrainingEngines.DefaultAutoCudaMinStepMultiplyAdds;
+
+    /// <summary>
     /// The engine a dataset trains with when its policy does not say: <c>managed</c> (SIMD on the CPU) or
     /// <c>onnxruntime</c> (the training step as ONNX graphs on ONNX Runtime, CPU or CUDA).
     /// </summary>

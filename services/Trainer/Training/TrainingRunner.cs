@@ -6,6 +6,7 @@ using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Ml;
 using Ctm.Ml.Continual;
+using Ctm.Ml.Engine;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Trainer.Extensions;
@@ -159,7 +160,8 @@ public sealed partial class TrainingRunner(
         var parent = await WarmStartAsync(dataset, policy, jobs, ct);
         var (parentVersion, parentRunId, warmStart) = (parent.Version, parent.RunId, parent.State);
         var recipeOptions = options.Recipe(set.Task, policy.Epochs, policy.BatchSize);
-        var choice = device.Choose(policy);
+        var choice = device.Choose(policy, TrainingEngines.StepMultiplyAdds(
+            recipeOptions.BatchSize, set.Features.Count, recipeOptions.HiddenLayers, outputs: 1));
         var recipe = new ContinualRecipe(choice.Engine, recipeOptions);
         var (fresh, history, evaluation, heldOut) = set.SplitForRecipe(options.HoldoutFraction, id => !parent.Batches.Contains(id));
 

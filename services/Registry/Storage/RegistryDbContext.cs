@@ -1,4 +1,3 @@
-using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Registry.Storage;
@@ -75,7 +74,6 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             b.HasKey(x => x.RequestId);
             b.Property(x => x.Outcome).HasColumnType("jsonb");
         });
-        modelBuilder.UseSnakeCaseNames();
     }
 }
 

@@ -30,10 +30,10 @@ public sealed class HttpResilienceTests
         using var host = CtmHost();
         using var client = Client(host);
 
-        using var response = await client.GetAsync(server.Url);
+        using var response = await client.GetAsync(server.Url, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("the rows", await response.Content.ReadAsStringAsync());
+        Assert.Equal("the rows", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(3, server.Requests);
     }
 
@@ -49,7 +49,7 @@ public sealed class HttpResilienceTests
         using var host = CtmHost();
         using var client = Client(host);
 
-        using var response = await client.GetAsync(server.Url);
+        using var response = await client.GetAsync(server.Url, TestContext.Current.CancellationToken);
 
         Assert.Equal(status, response.StatusCode);
         Assert.Equal(1, server.Requests);
@@ -62,10 +62,10 @@ public sealed class HttpResilienceTests
         using var host = CtmHost();
         using var client = Client(host);
 
-        using var response = await client.GetAsync(server.Url);
+        using var response = await client.GetAsync(server.Url, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal($"down {HttpExtensions.MaxAttempts}", await response.Content.ReadAsStringAsync());
+        Assert.Equal($"down {HttpExtensions.MaxAttempts}", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(HttpExtensions.MaxAttempts, server.Requests);
     }
 
@@ -77,7 +77,7 @@ public sealed class HttpResilienceTests
         using var host = CtmHost();
 
         var fetched = await host.Services.GetRequiredService<IHttpClientFactory>()
-            .RedeemClaimCheckAsync(server.Url.ToString(), Convert.ToHexStringLower(SHA256.HashData(bytes)), default);
+            .RedeemClaimCheckAsync(server.Url.ToString(), Convert.ToHexStringLower(SHA256.HashData(bytes)), TestContext.Current.CancellationToken);
 
         Assert.Equal(bytes, fetched);
         Assert.Equal(2, server.Requests);
@@ -90,7 +90,7 @@ public sealed class HttpResilienceTests
         using var host = CtmHost();
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(() =>
-            host.Services.GetRequiredService<IHttpClientFactory>().RedeemClaimCheckAsync(server.Url.ToString(), "00", default));
+            host.Services.GetRequiredService<IHttpClientFactory>().RedeemClaimCheckAsync(server.Url.ToString(), "00", TestContext.Current.CancellationToken));
 
         Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
         Assert.Equal(1, server.Requests);
@@ -108,7 +108,7 @@ public sealed class HttpResilienceTests
         using var host = CtmHost();
         using var client = Client(host);
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(url));
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(url, TestContext.Current.CancellationToken));
     }
 
     private static IHost CtmHost()

@@ -40,7 +40,7 @@ public sealed class SchemaNamesTests
         // The services' own registration, so the naming convention under test is the one they run with.
         builder.AddCtmDatabase<TContext>();
         using var host = builder.Build();
-        await host.Services.GetServices<IHostedService>().OfType<SqlMigrator<TContext>>().Single().StartAsync(default);
+        await host.Services.GetServices<IHostedService>().OfType<SqlMigrator<TContext>>().Single().StartAsync(TestContext.Current.CancellationToken);
 
         await using var scope = host.Services.CreateAsyncScope();
         var model = scope.ServiceProvider.GetRequiredService<TContext>().Model;

@@ -8,6 +8,12 @@ using Ctm.Onnx;
 
 // Training throughput of the managed engine against PyTorch on the same data, then ONNX Runtime inference
 // latency of the exported model. Not a test: it prints figures and the command that made them.
+if (args.Contains("--engines"))
+{
+    EngineSweep.Run(args, ArgInt, ArgString);
+    return;
+}
+
 var rows = ArgInt("--rows", 200_000);
 var testRows = ArgInt("--test-rows", 20_000);
 var epochs = ArgInt("--epochs", 3);

@@ -5,27 +5,6 @@ namespace Ctm.Onnx.Tests;
 public sealed class OnnxModelWriterTests
 {
     [Fact]
-    public void ProtoWriter_Scalars_EncodeAsProtobufSpecifies()
-    {
-        var w = new ProtoWriter();
-        w.WriteInt64(1, 300);
-        w.WriteInt64(1, -1);
-        w.WriteString(2, "hi");
-        w.WriteFloat(3, 1f);
-        w.WritePackedInt64(4, [1, 150]);
-
-        byte[] expected =
-        [
-            0x08, 0xAC, 0x02,
-            0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01,
-            0x12, 0x02, (byte)'h', (byte)'i',
-            0x1D, 0x00, 0x00, 0x80, 0x3F,
-            0x22, 0x03, 0x01, 0x96, 0x01,
-        ];
-        Assert.Equal(expected, w.ToArray());
-    }
-
-    [Fact]
     public void Reader_BuiltModel_ReadsBackModelFacts()
     {
         var summary = OnnxModelReader.Read(TestModels.Linear(new Dictionary<string, string> { ["ctm.task"] = "regression" }));

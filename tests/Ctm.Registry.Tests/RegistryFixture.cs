@@ -59,6 +59,10 @@ public sealed class RegistryFixture : CtmSystem, IAsyncLifetime
             return list is not null && list.Count >= count ? list : null;
         }, Patience, $"{count} versions of {dataset}");
 
+    /// <summary>The audit entries of operators' actions, without those the serving record writes as replicas confirm or refuse versions.</summary>
+    public static List<JsonElement> OperatorActions(IEnumerable<JsonElement> audit) =>
+        [.. audit.Where(a => a.GetProperty("action").GetString() is not ("serving-confirmed" or "replica-refused" or "promotion-refused"))];
+
     /// <summary>Asks one Predictor replica for a prediction; the served version, or null while it cannot answer.</summary>
     public static async Task<string?> PredictedVersionAsync(ServiceProcess predictor, string dataset)
     {

@@ -90,7 +90,7 @@ public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
         var audit = await system.EventuallyAsync(async () =>
         {
             var list = await registry.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{dataset}/audit");
-            return list?.Any(x => x.GetProperty("actor").GetString() == "erin") == true ? list : null;
+            return list?.Any(x => x.GetProperty("actor").GetString() == "erin") == true ? RegistryFixture.OperatorActions(list) : null;
         }, RegistryFixture.Patience, "the refusal over the bus in the audit log");
         Assert.Equal(["rollback:bob", "rollback:carol", "rollback-refused:dave", "rollback-refused:dave", "rollback-refused:dave", "rollback-refused:dave", "rollback-refused:erin"],
             audit.Select(x => $"{x.GetProperty("action").GetString()}:{x.GetProperty("actor").GetString()}"));

@@ -61,6 +61,32 @@ public sealed class TrainingPolicyTests(TrainerSystem system) : IClassFixture<Tr
     }
 
     [Fact]
+    public async Task OnnxRuntimeOnCpuPolicy_TrainsThroughTheService_AndTheRunRecordsEngineAndDevice()
+    {
+        const string dataset = "onnxruntime-cpu";
+        using var trainer = system.Client("Trainer");
+        using var registry = system.Client("Registry");
+        await ConfigureAsync(dataset, new { trigger = "batches", everyBatches = 1, engine = "onnxruntime", device = "cpu" });
+        var policy = (await trainer.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/policy"))!;
+        Assert.Equal("onnxruntime", policy.GetProperty("engine").GetString());
+        Assert.Equal("cpu", policy.GetProperty("device").GetString());
+        var rejected = await trainer.PutAsJsonAsync($"v1/datasets/{dataset}/policy", new { trigger = "batches", everyBatches = 1, engine = "managed", device = "cuda" });
+        Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
+        Assert.Contains("managed engine runs on the CPU only", await rejected.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var batch = await UploadAsync(dataset, ChurnData.Csv(600, seed: 31));
+
+        var run = Assert.Single(await WaitForRunsAsync(dataset, 1));
+        Assert.Equal([batch], BatchIds(run));
+        Assert.Equal("ctm-onnxruntime-cpu", run.GetProperty("engine").GetString());
+        Assert.Equal("cpu", run.GetProperty("device").GetString());
+        Assert.True(run.GetProperty("metrics").GetProperty("overall").GetProperty("accuracy").GetDouble() > 0.6, run.GetProperty("metrics").ToString());
+        var version = await system.EventuallyAsync(async () =>
+            await registry.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{dataset}/versions") is [var v] ? v : (JsonElement?)null, Patience, "the registered version");
+        Assert.Equal(run.GetProperty("id").GetGuid(), version!.Value.GetProperty("runId").GetGuid());
+    }
+
+    [Fact]
     public async Task TrainerKilledMidRun_RunIsRetriedOnce_OneVersionResults()
     {
         const string dataset = "killed-mid-run";

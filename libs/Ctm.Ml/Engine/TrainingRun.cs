@@ -9,7 +9,7 @@ namespace Ctm.Ml.Engine;
 /// summed in shard order, and threads only decide who computes which shard: the weights are bit-identical for
 /// any thread count.
 /// </summary>
-internal sealed class TrainingRun : IDisposable
+internal sealed class TrainingRun : IStepRunner
 {
     public const int ShardRows = 128;
     private const float Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f;
@@ -248,6 +248,11 @@ internal sealed class TrainingRun : IDisposable
             v[i] = (Beta2 * v[i]) + ((1 - Beta2) * g * g);
             p[i] = (p[i] * decay) - (stepSize * m[i] / ((MathF.Sqrt(v[i]) / bc2Sqrt) + Epsilon));
         }
+    }
+
+    /// <summary>The network's arrays are the weights this run updates: nothing to bring back.</summary>
+    public void SyncNetwork()
+    {
     }
 
     public void Dispose() => _pool.Dispose();

@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+using Ctm.Onnx.Proto;
+using Google.Protobuf;
 
 namespace Ctm.Onnx.Model;
 
@@ -9,110 +10,45 @@ public sealed record OnnxGraphNode(string OpType, string Domain, IReadOnlyList<s
 public sealed record OnnxGraphAttribute(long? Int, float? Float, string? Text, IReadOnlyList<long> Ints, IReadOnlyList<float> Floats, IReadOnlyList<string> Strings);
 
 /// <summary>
-/// Reads the top-level nodes of an ONNX model (op type, domain, inputs, outputs, scalar and list attributes) with
-/// a small protobuf decoder: what <see cref="OnnxModelReader"/> leaves out and a server needs to
-/// analyse a graph (e.g. the vocabularies of LabelEncoders). Sub-graphs and tensor attributes are skipped.
+/// Reads the top-level nodes of an ONNX model (op type, domain, inputs, outputs, scalar and list attributes):
+/// what <see cref="OnnxModelReader"/> leaves out and a server needs to analyse a graph (e.g. the vocabularies of
+/// LabelEncoders). Sub-graph and tensor attributes are not reported.
 /// </summary>
 public static class OnnxGraphReader
 {
-    /// <exception cref="InvalidDataException">The bytes are not a well-formed ONNX model.</exception>
+    private static readonly MessageParser<ModelNodesView> Parser = OnnxProtoParser.Discarding(ModelNodesView.Parser);
+
+    /// <exception cref="InvalidDataException">The bytes are not a well-formed ONNX model (truncated, not protobuf, or
+    /// without a graph).</exception>
     public static IReadOnlyList<OnnxGraphNode> ReadNodes(ReadOnlySpan<byte> model)
     {
-        var nodes = new List<OnnxGraphNode>();
-        var reader = new ProtoReader(model);
-        while (reader.Next(out var field, out var wire))
-        {
-            if (field == 7 && wire == 2)
-            {
-                var graph = new ProtoReader(reader.Bytes());
-                while (graph.Next(out var f, out var w))
-                {
-                    if (f == 1 && w == 2)
-                    {
-                        nodes.Add(ReadNode(graph.Bytes()));
-                    }
-                    else
-                    {
-                        graph.Skip(w);
-                    }
-                }
-            }
-            else
-            {
-                reader.Skip(wire);
-            }
-        }
-
-        return nodes;
+        var proto = OnnxProtoParser.ParseModel(Parser, model, m => m.Graph is not null);
+        return [.. proto.Graph.Node.Select(ToNode)];
     }
 
-    private static OnnxGraphNode ReadNode(ReadOnlySpan<byte> bytes)
+    private static OnnxGraphNode ToNode(NodeView node)
     {
-        var reader = new ProtoReader(bytes);
-        var inputs = new List<string>();
-        var outputs = new List<string>();
         var attributes = new Dictionary<string, OnnxGraphAttribute>(StringComparer.Ordinal);
-        string op = string.Empty, domain = string.Empty;
-        while (reader.Next(out var field, out var wire))
+        foreach (var a in node.Attribute)
         {
-            switch (field, wire)
-            {
-                case (1, 2): inputs.Add(reader.String()); break;
-                case (2, 2): outputs.Add(reader.String()); break;
-                case (4, 2): op = reader.String(); break;
-                case (7, 2): domain = reader.String(); break;
-                case (5, 2):
-                    var (name, attribute) = ReadAttribute(reader.Bytes());
-                    attributes[name] = attribute;
-                    break;
-                default: reader.Skip(wire); break;
-            }
+            attributes[a.Name] = ToAttribute(a);
         }
 
-        return new OnnxGraphNode(op, domain, inputs, outputs, attributes);
+        return new OnnxGraphNode(node.OpType, node.Domain, [.. node.Input], [.. node.Output], attributes);
     }
 
-    private static (string Name, OnnxGraphAttribute Value) ReadAttribute(ReadOnlySpan<byte> bytes)
+    private static OnnxGraphAttribute ToAttribute(AttributeView a)
     {
-        var reader = new ProtoReader(bytes);
-        var name = string.Empty;
-        long? i = null;
-        float? f = null;
-        string? s = null;
-        var ints = new List<long>();
-        var floats = new List<float>();
-        var strings = new List<string>();
-        while (reader.Next(out var field, out var wire))
-        {
-            switch (field, wire)
-            {
-                case (1, 2): name = reader.String(); break;
-                case (2, 5): f = reader.Float(); break;
-                case (3, 0): i = (long)reader.Varint(); break;
-                case (4, 2): s = reader.String(); break;
-                case (7, 5): floats.Add(reader.Float()); break;
-                case (7, 2):
-                    var packedFloats = reader.Bytes();
-                    for (var p = 0; p + 4 <= packedFloats.Length; p += 4)
-                    {
-                        floats.Add(BinaryPrimitives.ReadSingleLittleEndian(packedFloats[p..]));
-                    }
-
-                    break;
-                case (8, 0): ints.Add((long)reader.Varint()); break;
-                case (8, 2):
-                    var packedInts = new ProtoReader(reader.Bytes());
-                    while (!packedInts.End)
-                    {
-                        ints.Add((long)packedInts.Varint());
-                    }
-
-                    break;
-                case (9, 2): strings.Add(reader.String()); break;
-                default: reader.Skip(wire); break;
-            }
-        }
-
-        return (name, new OnnxGraphAttribute(i, f, s, ints, floats, strings));
+        // proto3 cannot tell a zero that was written from one that was not: AttributeProto.type says which
+        // scalar is set; an untyped attribute (older writers) counts a non-default value as set.
+        var type = a.Type;
+        var untyped = type == AttributeProto.Types.AttributeType.Undefined;
+        return new OnnxGraphAttribute(
+            type == AttributeProto.Types.AttributeType.Int || (untyped && a.I != 0) ? a.I : null,
+            type == AttributeProto.Types.AttributeType.Float || (untyped && a.F != 0) ? a.F : null,
+            type == AttributeProto.Types.AttributeType.String || (untyped && a.S.Length > 0) ? a.S : null,
+            [.. a.Ints],
+            [.. a.Floats],
+            [.. a.Strings]);
     }
 }

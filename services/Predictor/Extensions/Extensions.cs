@@ -36,6 +36,7 @@ public static class Extensions
         builder.Services.AddHostedService<InitialModelLoad>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ShadowRecorder>());
         builder.Services.AddHostedService<ServingStatisticsReporter>();
+        builder.Services.AddHostedService<ReplicaReporter>();
         return builder;
     }
 

@@ -68,6 +68,10 @@ public sealed class ServingOptions
     [Range(1, 86_400)]
     public int StatisticsIntervalSeconds { get; set; } = 60;
 
+    /// <summary>Seconds between this replica's reports to the Registry (alive, and what it serves); the Registry counts it live for a few of these.</summary>
+    [Range(1, 3600)]
+    public int ReportIntervalSeconds { get; set; } = 5;
+
     /// <summary>Shadow comparisons that may wait; beyond it a copy is dropped (and counted), never the live answer delayed.</summary>
     [Range(1, 1_000_000)]
     public int ShadowQueueCapacity { get; set; } = 1024;

@@ -40,7 +40,8 @@ public sealed class LoadedModel
     public StaticTable? Table { get; }
     public MicroBatcher? Batcher { get; }
     public HotKeyCache Cache { get; }
-    public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
+    /// <summary>When it was swapped in as the primary (or created, for a canary or shadow).</summary>
+    public DateTimeOffset LoadedAt { get; internal set; } = DateTimeOffset.UtcNow;
     public string Path => Table is null ? "dynamic" : "static";
     public long Requests => Interlocked.Read(ref _requests);
     public long RowsServed => Interlocked.Read(ref _rows);

@@ -148,6 +148,7 @@ public sealed class ModelCatalog
             }
 
             old = slot.Primary;
+            model.LoadedAt = DateTimeOffset.UtcNow;
             slot.Primary = model;
             slot.Generation = model.Generation;
             gap = slot.Gap;

@@ -43,6 +43,13 @@ public sealed partial class ModelLoader(
         {
             if (catalog.GenerationOf(p.Dataset) >= p.Generation)
             {
+                if (catalog.Find(p.Dataset)?.Primary is { } current && current.Generation == p.Generation && current.Version == p.Version)
+                {
+                    // A redelivery (e.g. the first report did not reach the bus): say again that it serves.
+                    await ReportLoadedAsync(current, p.CorrelationId, ct);
+                    return true;
+                }
+
                 LogStale(p.Dataset, p.Version, p.Generation);
                 return false;
             }
@@ -94,6 +101,7 @@ public sealed partial class ModelLoader(
             }
 
             LogSwapped(p.Dataset, p.Version, p.Generation, model.Path, model.Table?.Size ?? 0);
+            await ReportLoadedAsync(model, p.CorrelationId, ct);
             return true;
         }
         finally
@@ -108,6 +116,13 @@ public sealed partial class ModelLoader(
         using var client = http.CreateClient(HttpExtensions.ClientName);
         var serving = await client.GetFromJsonAsync<List<ServingEntry>>(new Uri(Registry, "v1/serving"), ct) ?? [];
         foreach (var s in serving)
+        {
+            await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid(), s.InputMapping), ct);
+        }
+
+        // Then the promotions no replica has confirmed yet (newer generations): this replica's answer may be the first.
+        var pending = await client.GetFromJsonAsync<List<ServingEntry>>(new Uri(Registry, "v1/serving/pending"), ct) ?? [];
+        foreach (var s in pending.OrderBy(s => s.Generation))
         {
             await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid(), s.InputMapping), ct);
         }
@@ -180,11 +195,12 @@ public sealed partial class ModelLoader(
         OnnxSession session;
         try
         {
-            session = OnnxSession.Create(bytes, new OnnxSessionOptions { IntraOpThreads = o.IntraOpThreads, Logger = logger });
+            // The same loader and warm-up the Registry judged the upload with: one judgement, not two.
+            session = OnnxServingLoader.Load(bytes, new OnnxSessionOptions { IntraOpThreads = o.IntraOpThreads, Logger = logger });
         }
-        catch (Exception e) when (e is OnnxRuntimeException or ArgumentException or InvalidOperationException or NotSupportedException)
+        catch (OnnxModelRefusedException e)
         {
-            throw new ModelLoadException("invalid-model", $"ONNX Runtime cannot load {info.Dataset} v{info.Version}: {e.Message}", e);
+            throw new ModelLoadException("invalid-model", $"{info.Dataset} v{info.Version} cannot be served: {e.Message}", e);
         }
 
         try
@@ -201,7 +217,12 @@ public sealed partial class ModelLoader(
             }
 
             var executor = new BatchExecutor(session, signature);
-            executor.WarmUp();
+            if (signature.Inputs.All(i => i.Node.Shape is [< 0, ..]))
+            {
+                // Rows batch along a symbolic first dimension; a fixed one was warmed up at its declared size above.
+                executor.WarmUp();
+            }
+
             StaticTable? table = null;
             if (signature.StaticCombinations() is { } combinations && combinations <= o.StaticTableLimit)
             {
@@ -236,6 +257,27 @@ public sealed partial class ModelLoader(
         {
             throw new ModelLoadException("hash-mismatch", $"the artifact's SHA-256 is {e.Actual}, expected {e.Expected}");
         }
+    }
+
+    /// <summary>Tells the Registry this replica serves a promoted version; a failure to publish fails the promotion's message, which is retried.</summary>
+    private async Task ReportLoadedAsync(LoadedModel model, Guid correlationId, CancellationToken ct)
+    {
+        if (model.Generation <= 0)
+        {
+            return;
+        }
+
+        await services.GetRequiredService<IBus>().Publish(new ModelLoaded
+        {
+            Dataset = model.Dataset,
+            Version = model.Version,
+            Generation = model.Generation,
+            Replica = replica.Name,
+            ArtifactSha256 = model.Sha256,
+            LoadedAt = model.LoadedAt,
+            CorrelationId = correlationId,
+            Path = model.Path,
+        }, ct);
     }
 
     private async Task ReinstateAsync(LoadedModelInfo previous, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ctm.Registry.Models;
+using Ctm.Registry.Serving;
 using Ctm.Registry.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -13,6 +14,7 @@ public static class ModelsApi
     {
         var api = app.MapGroup("/v1");
         api.MapGet("/serving", ListServingAsync);
+        api.MapGet("/serving/pending", ListPendingAsync);
         api.MapGet("/datasets/{dataset}/serving", GetServingAsync);
         api.MapGet("/datasets/{dataset}/versions", ListVersionsAsync);
         api.MapGet("/datasets/{dataset}/versions/{version:int}", GetVersionAsync);
@@ -30,8 +32,25 @@ public static class ModelsApi
         return TypedResults.Ok(rows.Select(x => ToServing(x.p, x.Sha256, x.InputMapping, registration)).ToList());
     }
 
-    /// <summary>What serves now, or with <paramref name="at"/> what served at that instant: one range query on the promotions.</summary>
-    public static async Task<Results<Ok<ServingDto>, NotFound>> GetServingAsync(string dataset, DateTimeOffset? at, RegistryDbContext db, ModelRegistration registration, CancellationToken ct)
+    /// <summary>Promotions no replica has confirmed yet (newest per dataset): a replica that starts loads them after the record.</summary>
+    public static async Task<Ok<List<ServingDto>>> ListPendingAsync(RegistryDbContext db, ModelRegistration registration, CancellationToken ct)
+    {
+        var rows = await db.ServingRequests.AsNoTracking()
+            .Where(r => r.State == ServingRequest.Pending)
+            .Join(db.Versions, r => new { r.Dataset, r.Version }, v => new { v.Dataset, v.Version }, (r, v) => new { r, v.Sha256, v.InputMapping })
+            .ToListAsync(ct);
+        return TypedResults.Ok(rows.GroupBy(x => x.r.Dataset).Select(g => g.MaxBy(x => x.r.Generation)!).OrderBy(x => x.r.Dataset, StringComparer.Ordinal)
+            .Select(x => new ServingDto(x.r.Dataset, x.r.Version, x.r.Generation, x.r.Reason, x.r.Actor, x.r.RequestedAt, registration.ArtifactLocation(x.r.Dataset, x.r.Version), x.Sha256)
+            {
+                InputMapping = ModelRegistration.ParseMapping(x.InputMapping),
+            }).ToList());
+    }
+
+    /// <summary>
+    /// What serves now — the version a replica confirmed it loaded — with each replica's state and any promotion still
+    /// waiting for a confirmation; or with <paramref name="at"/> what served at that instant: one range query on the promotions.
+    /// </summary>
+    public static async Task<Results<Ok<ServingDto>, NotFound<NotServingDto>>> GetServingAsync(string dataset, DateTimeOffset? at, RegistryDbContext db, ModelRegistration registration, ServingRecord record, CancellationToken ct)
     {
         var promotions = db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset);
         promotions = at is { } t
@@ -40,7 +59,17 @@ public static class ModelsApi
         var row = await promotions
             .Join(db.Versions, p => new { p.Dataset, p.Version }, v => new { v.Dataset, v.Version }, (p, v) => new { p, v.Sha256, v.InputMapping })
             .SingleOrDefaultAsync(ct);
-        return row is null ? TypedResults.NotFound() : TypedResults.Ok(ToServing(row.p, row.Sha256, row.InputMapping, registration));
+        if (at is not null)
+        {
+            return row is null ? TypedResults.NotFound(new NotServingDto(dataset, $"nothing of '{dataset}' served at {at:O}", null, null)) : TypedResults.Ok(ToServing(row.p, row.Sha256, row.InputMapping, registration));
+        }
+
+        var replicas = await record.ReplicasAsync(dataset, ct);
+        var pending = await db.ServingRequests.AsNoTracking().Where(r => r.Dataset == dataset && r.State == ServingRequest.Pending).OrderByDescending(r => r.Generation)
+            .Select(r => new PendingDto(r.Version, r.Generation, r.Reason, r.Actor, r.RequestedAt)).FirstOrDefaultAsync(ct);
+        return row is null
+            ? TypedResults.NotFound(new NotServingDto(dataset, $"no replica has confirmed serving a version of '{dataset}'", pending, replicas))
+            : TypedResults.Ok(ToServing(row.p, row.Sha256, row.InputMapping, registration) with { Replicas = replicas, Pending = pending });
     }
 
     public static async Task<Ok<List<VersionDto>>> ListVersionsAsync(string dataset, RegistryDbContext db, CancellationToken ct) =>
@@ -121,7 +150,19 @@ public sealed record ServingDto(string Dataset, int Version, long Generation, st
 
     /// <summary>Model input name → instance field, for an uploaded model whose inputs are not named after the features.</summary>
     public IReadOnlyDictionary<string, string>? InputMapping { get; init; }
+
+    /// <summary>Each replica's state for the dataset (what it serves since when, the last version it refused and why); only for what serves now.</summary>
+    public IReadOnlyList<ReplicaStateDto>? Replicas { get; init; }
+
+    /// <summary>A newer promotion no replica has confirmed yet, if any.</summary>
+    public PendingDto? Pending { get; init; }
 }
+
+/// <summary>A promotion waiting for a replica to confirm it.</summary>
+public sealed record PendingDto(int Version, long Generation, string Reason, string Actor, DateTimeOffset RequestedAt);
+
+/// <summary>The answer when no version serves: why, and what is on its way.</summary>
+public sealed record NotServingDto(string Dataset, string Message, PendingDto? Pending, IReadOnlyList<ReplicaStateDto>? Replicas);
 
 public sealed record VersionDto(
     string Dataset, int Version, Guid? RunId, int? ParentVersion, int? SchemaVersion, string Task, string Sha256, long Size,

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Ctm.Registry.External;
 using Ctm.Registry.Policies;
 using Ctm.Registry.Rollbacks;
+using Ctm.Registry.Serving;
 using Ctm.Registry.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -26,13 +27,20 @@ public static class OperationsApi
         return app;
     }
 
-    public static async Task<Results<Ok<RollbackOutcome>, ProblemHttpResult>> RollbackAsync(string dataset, RollbackRequestBody body, RollbackService rollbacks, CancellationToken ct)
+    /// <summary>A rollback; its answer waits (bounded by <c>waitSeconds</c>, default <c>ServingRecord:ConfirmWaitSeconds</c>) for the live replicas to load or refuse it, and says which did.</summary>
+    public static async Task<Results<Ok<RollbackOutcome>, ProblemHttpResult>> RollbackAsync(string dataset, RollbackRequestBody body, RollbackService rollbacks, ServingRecord record, CancellationToken ct)
     {
         var requestId = body.RequestId ?? Guid.NewGuid();
         var outcome = await rollbacks.RollbackAsync(
             new RollbackCommand(requestId, dataset, body.TargetVersion,
                 BatchSelector.Of(body.CorruptBatchId, body.CorruptBatchIds, body.IngestedFrom, body.IngestedTo, body.Upstream), body.Reason ?? string.Empty, body.Operator ?? string.Empty, body.Force, body.Retrain, body.CorrelationId ?? requestId),
             ct);
+        if (outcome.Status == RollbackOutcome.Done && outcome.Generation is { } generation && outcome.ServingVersion is not null)
+        {
+            var answers = await record.WaitAsync(dataset, generation, record.WaitFor(body.WaitSeconds), ct);
+            outcome = outcome with { Confirmations = answers, Confirmation = ServingRecord.Summarize(outcome.ServingVersion.Value, answers) };
+        }
+
         return outcome.Status == RollbackOutcome.Done
             ? TypedResults.Ok(outcome)
             : Problem(outcome.Status, outcome.Message, new Dictionary<string, object?> { ["requestId"] = requestId, ["servingVersion"] = outcome.ServingVersion });
@@ -58,9 +66,16 @@ public static class OperationsApi
         return result.Ok ? await GetPolicyAsync(dataset, db, ct) : Problem(result.Status, result.Message);
     }
 
-    public static async Task<Results<Ok<OperatorActionResult>, ProblemHttpResult>> ApproveAsync(string dataset, int version, OperatorBody body, PromotionService promotions, CancellationToken ct)
+    /// <summary>An operator's approval; like a rollback, its answer waits (bounded) for the live replicas and says which loaded the version.</summary>
+    public static async Task<Results<Ok<OperatorActionResult>, ProblemHttpResult>> ApproveAsync(string dataset, int version, OperatorBody body, PromotionService promotions, ServingRecord record, CancellationToken ct)
     {
         var result = await promotions.ApproveAsync(dataset, version, body.Operator ?? string.Empty, body.Reason, ct);
+        if (result.Ok && result.Generation is { } generation)
+        {
+            var answers = await record.WaitAsync(dataset, generation, record.WaitFor(body.WaitSeconds), ct);
+            result = result with { Confirmations = answers, Confirmation = ServingRecord.Summarize(version, answers) };
+        }
+
         return result.Ok ? TypedResults.Ok(result) : Problem(result.Status, result.Message);
     }
 
@@ -177,12 +192,12 @@ public static class OperationsApi
 /// </summary>
 public sealed record RollbackRequestBody(
     Guid? RequestId, int? TargetVersion, Guid? CorruptBatchId, string? Reason, string? Operator, bool Force, bool Retrain, Guid? CorrelationId,
-    IReadOnlyList<Guid>? CorruptBatchIds = null, DateTimeOffset? IngestedFrom = null, DateTimeOffset? IngestedTo = null, string? Upstream = null);
+    IReadOnlyList<Guid>? CorruptBatchIds = null, DateTimeOffset? IngestedFrom = null, DateTimeOffset? IngestedTo = null, string? Upstream = null, int? WaitSeconds = null);
 
 public sealed record RollbackRequestDto(Guid RequestId, DateTimeOffset At, int Deliveries, RollbackOutcome Outcome);
 
 public sealed record PolicyBody(string? Mode, double? Tolerance, string? Metric, string? Operator);
 
-public sealed record OperatorBody(string? Operator, string? Reason);
+public sealed record OperatorBody(string? Operator, string? Reason, int? WaitSeconds = null);
 
 public sealed record PolicyDto(string Dataset, string Mode, double Tolerance, string? Metric, string? UpdatedBy, DateTimeOffset? UpdatedAt);

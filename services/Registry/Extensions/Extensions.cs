@@ -4,6 +4,7 @@ using Ctm.Registry.Lineage;
 using Ctm.Registry.Models;
 using Ctm.Registry.Policies;
 using Ctm.Registry.Rollbacks;
+using Ctm.Registry.Serving;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
@@ -22,6 +23,8 @@ public static class Extensions
         builder.Services.AddScoped<RollbackService>();
         builder.Services.AddScoped<PromotionService>();
         builder.Services.AddScoped<ExternalModelService>();
+        builder.Services.AddScoped<ServingRecord>();
+        builder.Services.AddOptions<ServingRecordOptions>().BindConfiguration(ServingRecordOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddCtmMessaging(x =>
         {
             x.AddConsumer<RegisterModelConsumer>(typeof(RegisterModelConsumerDefinition));
@@ -30,6 +33,9 @@ public static class Extensions
             x.AddConsumer<TrackAcceptedBatchConsumer>();
             x.AddConsumer<TrackQuarantinedBatchConsumer>();
             x.AddConsumer<TrackDiscardedBatchConsumer>();
+            x.AddConsumer<RecordModelLoadedConsumer>();
+            x.AddConsumer<RecordModelLoadFailedConsumer>();
+            x.AddConsumer<RecordReplicaReportConsumer>();
         });
         return builder;
     }

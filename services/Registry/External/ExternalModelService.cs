@@ -50,7 +50,8 @@ public sealed partial class ExternalModelService(
         IReadOnlyDictionary<string, string> mapping;
         try
         {
-            using var session = OnnxSession.Create(upload.Model, new OnnxSessionOptions { IntraOpThreads = 1 });
+            // The Predictor's own loader and warm-up: a model a replica would refuse is refused here, with ONNX Runtime's reason.
+            using var session = OnnxServingLoader.Load(upload.Model, new OnnxSessionOptions { IntraOpThreads = 1 });
             var (resolved, error) = InputMapping.Resolve(session.Inputs, session.Outputs, upload.InputMapping, features);
             if (error is not null)
             {
@@ -60,9 +61,9 @@ public sealed partial class ExternalModelService(
             mapping = resolved!;
             producer = session.Description.ProducerName is { Length: > 0 } p ? p : "unknown";
         }
-        catch (Exception e) when (e is OnnxRuntimeException or ArgumentException or InvalidDataException or FormatException or NotSupportedException)
+        catch (OnnxModelRefusedException e)
         {
-            return await RefuseAsync(upload, "invalid", $"not a valid ONNX model: {e.Message}", ct);
+            return await RefuseAsync(upload, "invalid", e.Stage == "load" ? $"not a valid ONNX model: {e.Message}" : $"the model cannot be served: {e.Message}", ct);
         }
 
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(upload.Model));

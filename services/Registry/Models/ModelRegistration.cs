@@ -126,15 +126,20 @@ public sealed partial class ModelRegistration(
     }
 
     /// <summary>
-    /// Makes <paramref name="version"/> the serving one, inside the caller's transaction: ends the current promotion,
-    /// writes the next generation, and enqueues <see cref="ModelPromoted"/>.
+    /// Asks for <paramref name="version"/> to serve, inside the caller's transaction: writes the next generation as a
+    /// pending request and enqueues <see cref="ModelPromoted"/>. The serving record (promotions) changes only when a
+    /// replica confirms it loaded the version (<see cref="Serving.ServingRecord"/>); older pending requests are superseded.
     /// </summary>
     public async Task<long> PromoteAsync(string dataset, int version, string sha256, Guid? runId, string reason, string actor, object details, Guid correlationId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var generation = (await db.Promotions.Where(p => p.Dataset == dataset).MaxAsync(p => (long?)p.Generation, ct) ?? 0) + 1;
-        await db.Promotions.Where(p => p.Dataset == dataset && p.EndedAt == null).ExecuteUpdateAsync(s => s.SetProperty(p => p.EndedAt, now), ct);
-        db.Promotions.Add(new Promotion
+        var generation = Math.Max(
+            await db.Promotions.Where(p => p.Dataset == dataset).MaxAsync(p => (long?)p.Generation, ct) ?? 0,
+            await db.ServingRequests.Where(p => p.Dataset == dataset).MaxAsync(p => (long?)p.Generation, ct) ?? 0) + 1;
+        await db.ServingRequests.Where(r => r.Dataset == dataset && r.State == ServingRequest.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, ServingRequest.Superseded).SetProperty(r => r.ResolvedAt, now)
+                .SetProperty(r => r.Resolution, $"superseded by generation {generation} (v{version}) before any replica confirmed it"), ct);
+        db.ServingRequests.Add(new ServingRequest
         {
             Dataset = dataset,
             Version = version,
@@ -142,7 +147,9 @@ public sealed partial class ModelRegistration(
             Reason = reason,
             Actor = actor,
             Details = JsonSerializer.Serialize(details, Json),
-            PromotedAt = now,
+            CorrelationId = correlationId,
+            RequestedAt = now,
+            State = ServingRequest.Pending,
         });
         await db.SaveChangesAsync(ct);
         var mapping = await db.Versions.Where(v => v.Dataset == dataset && v.Version == version).Select(v => v.InputMapping).SingleAsync(ct);
@@ -161,6 +168,19 @@ public sealed partial class ModelRegistration(
         }, correlationId, ct);
         LogPromoted(dataset, version, generation, reason);
         return generation;
+    }
+
+    /// <summary>
+    /// The version the Registry last decided to serve: the newest pending request if a replica has yet to confirm it,
+    /// else the serving record. Rollbacks and approvals compare against it, so they supersede a pending decision.
+    /// </summary>
+    public async Task<(int Version, long Generation, bool Confirmed)?> CurrentDecisionAsync(string dataset, CancellationToken ct)
+    {
+        var pending = await db.ServingRequests.AsNoTracking().Where(r => r.Dataset == dataset && r.State == ServingRequest.Pending)
+            .OrderByDescending(r => r.Generation).Select(r => new { r.Version, r.Generation }).FirstOrDefaultAsync(ct);
+        var record = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null).Select(p => new { p.Version, p.Generation }).SingleOrDefaultAsync(ct);
+        return pending is not null && (record is null || pending.Generation > record.Generation) ? (pending.Version, pending.Generation, false)
+            : record is null ? null : (record.Version, record.Generation, true);
     }
 
     public async Task<PolicySettings> PolicyAsync(string dataset, CancellationToken ct)
@@ -240,6 +260,6 @@ public sealed partial class ModelRegistration(
     [LoggerMessage(Level = LogLevel.Information, Message = "Promotion decision for {Dataset} v{Version}: {Decision} ({Reason})")]
     private partial void LogDecided(string dataset, int version, string decision, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Promoted {Dataset} v{Version} (generation {Generation}, {Reason})")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Asked the replicas to serve {Dataset} v{Version} (generation {Generation}, {Reason}); the record follows their confirmation")]
     private partial void LogPromoted(string dataset, int version, long generation, string reason);
 }

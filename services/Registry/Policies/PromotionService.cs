@@ -8,6 +8,12 @@ namespace Ctm.Registry.Policies;
 /// <summary>The result of an operator's promotion action: done, or why not.</summary>
 public sealed record OperatorActionResult(bool Ok, string Status, string Message, int? ServingVersion = null, long? Generation = null)
 {
+    /// <summary>Each live replica's answer to the promotion, when the answer waited for them.</summary>
+    public IReadOnlyList<Serving.ReplicaConfirmation>? Confirmations { get; init; }
+
+    /// <summary>The answers in a sentence.</summary>
+    public string? Confirmation { get; init; }
+
     public static OperatorActionResult Refused(string status, string message) => new(false, status, message);
 }
 
@@ -76,10 +82,11 @@ public sealed class PromotionService(RegistryDbContext db, ModelRegistration reg
                 return OperatorActionResult.Refused("conflict", $"v{version} is tainted ({v.TaintReason}); only a rollback with force can serve it");
             }
 
-            var serving = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null).Select(p => new { p.Version, p.Generation }).SingleOrDefaultAsync(ct);
+            var current = await registration.CurrentDecisionAsync(dataset, ct);
+            var serving = current is { } c ? new { c.Version, c.Generation } : null;
             if (serving?.Version == version)
             {
-                return OperatorActionResult.Refused("conflict", $"v{version} already serves");
+                return OperatorActionResult.Refused("conflict", current!.Value.Confirmed ? $"v{version} already serves" : $"v{version} is already promoted (generation {serving.Generation}), waiting for the replicas to confirm");
             }
 
             var now = clock.GetUtcNow();
@@ -93,7 +100,7 @@ public sealed class PromotionService(RegistryDbContext db, ModelRegistration reg
             db.Record(now, @operator, "approve", dataset, new { version, reason, previousVersion = serving?.Version, generation });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
-            result = new OperatorActionResult(true, "done", $"v{version} serves (approved by {@operator})", version, generation);
+            result = new OperatorActionResult(true, "done", $"v{version} promoted (approved by {@operator}, generation {generation}); it serves once a replica confirms it loaded", version, generation);
         }
 
         signal.Notify();

@@ -34,6 +34,12 @@ public sealed record RollbackOutcome(
     BatchSelector? Selector = null,
     bool Duplicate = false)
 {
+    /// <summary>Each live replica's answer (loaded, refused with the reason, or still waiting), when the answer waited for them.</summary>
+    public IReadOnlyList<Serving.ReplicaConfirmation>? Confirmations { get; init; }
+
+    /// <summary>The answers in a sentence: which replicas serve the version, which refused it, which did not answer in time.</summary>
+    public string? Confirmation { get; init; }
+
     public const string Done = "done";
     public const string Conflict = "conflict";
     public const string NotFound = "not-found";
@@ -117,6 +123,12 @@ public sealed partial class RollbackService(
             .Select(v => new { v.Version, v.ParentVersion, v.Tainted, v.TaintedByBatch, v.TaintedByBatches }).ToListAsync(ct);
         var links = (await db.VersionBatches.AsNoTracking().Where(b => b.Dataset == dataset).ToListAsync(ct)).ToLookup(b => b.Version, b => b.BatchId);
         var serving = await db.Promotions.AsNoTracking().SingleOrDefaultAsync(p => p.Dataset == dataset && p.EndedAt == null, ct);
+        if (await registration.CurrentDecisionAsync(dataset, ct) is { Confirmed: false } pending)
+        {
+            // A promotion no replica has confirmed yet is what the rollback overrules.
+            serving = new Promotion { Dataset = dataset, Version = pending.Version, Generation = pending.Generation, Reason = "pending", Actor = "registry" };
+        }
+
         var everServed = (await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset).Select(p => p.Version).Distinct().ToListAsync(ct)).ToHashSet();
         var nodes = versions.Select(v => new LineageNode(v.Version, v.ParentVersion, [.. links[v.Version]], v.Tainted)).ToList();
         // Versions tainted before the list existed (or at registration) name one batch.

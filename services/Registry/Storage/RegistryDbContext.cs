@@ -15,6 +15,9 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
     public DbSet<BatchEvent> BatchEvents => Set<BatchEvent>();
     public DbSet<PromotionDecision> Decisions => Set<PromotionDecision>();
     public DbSet<RollbackRequestRecord> RollbackRequests => Set<RollbackRequestRecord>();
+    public DbSet<ServingRequest> ServingRequests => Set<ServingRequest>();
+    public DbSet<ReplicaRecord> Replicas => Set<ReplicaRecord>();
+    public DbSet<ReplicaServingRecord> ReplicaServing => Set<ReplicaServingRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -73,6 +76,22 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             b.ToTable("rollback_requests");
             b.HasKey(x => x.RequestId);
             b.Property(x => x.Outcome).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<ServingRequest>(b =>
+        {
+            b.ToTable("serving_requests");
+            b.HasKey(x => new { x.Dataset, x.Generation });
+            b.Property(x => x.Details).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<ReplicaRecord>(b =>
+        {
+            b.ToTable("replicas");
+            b.HasKey(x => x.Replica);
+        });
+        modelBuilder.Entity<ReplicaServingRecord>(b =>
+        {
+            b.ToTable("replica_serving");
+            b.HasKey(x => new { x.Dataset, x.Replica });
         });
     }
 }
@@ -209,4 +228,50 @@ public sealed class RollbackRequestRecord
     public required string Outcome { get; set; }
     public int Deliveries { get; set; } = 1;
     public DateTimeOffset At { get; set; }
+}
+
+/// <summary>A promotion until a replica confirms it: <c>pending</c>, then <c>serving</c>, <c>refused</c> (every live replica refused) or <c>superseded</c>.</summary>
+public sealed class ServingRequest
+{
+    public const string Pending = "pending";
+    public const string Serving = "serving";
+    public const string Refused = "refused";
+    public const string Superseded = "superseded";
+
+    public required string Dataset { get; set; }
+    public long Generation { get; set; }
+    public int Version { get; set; }
+    public required string Reason { get; set; }
+    public required string Actor { get; set; }
+    public string? Details { get; set; }
+    public Guid CorrelationId { get; set; }
+    public DateTimeOffset RequestedAt { get; set; }
+    public required string State { get; set; }
+    public DateTimeOffset? ResolvedAt { get; set; }
+    public string? Resolution { get; set; }
+}
+
+public sealed class ReplicaRecord
+{
+    public required string Replica { get; set; }
+    public DateTimeOffset FirstSeen { get; set; }
+    public DateTimeOffset LastSeen { get; set; }
+    public int IntervalSeconds { get; set; }
+    public DateTimeOffset? StoppedAt { get; set; }
+}
+
+public sealed class ReplicaServingRecord
+{
+    public required string Dataset { get; set; }
+    public required string Replica { get; set; }
+    public int? Version { get; set; }
+    public long? Generation { get; set; }
+    public string? Sha256 { get; set; }
+    public DateTimeOffset? Since { get; set; }
+    public int? RefusedVersion { get; set; }
+    public long? RefusedGeneration { get; set; }
+    public string? RefusalKind { get; set; }
+    public string? RefusalReason { get; set; }
+    public DateTimeOffset? RefusedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }

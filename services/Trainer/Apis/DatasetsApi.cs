@@ -91,9 +91,10 @@ public static class DatasetsApi
         };
         var (train, _, _) = set.Split(options.HoldoutFraction);
         var warmup = body?.WarmupMilliseconds is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ms, 50, 10_000)) : (TimeSpan?)null;
-        var estimate = await Task.Run(() => device.Engine.Estimate(train, trainingOptions, warmStart, warmup, ct), ct);
+        var choice = device.Choose(policy);
+        var estimate = await Task.Run(() => choice.Engine.Estimate(train, trainingOptions, warmStart, warmup, ct), ct);
         return TypedResults.Ok(new EstimateDto(
-            dataset, set.Batches.Count, train.RowCount, epochs, device.Name, device.Engine.Name, parent, set.Window,
+            dataset, set.Batches.Count, train.RowCount, epochs, choice.Device, choice.Engine.Name, parent, set.Window,
             estimate.SamplesPerSecond, estimate.ProjectedDuration.TotalSeconds, estimate.CpuUtilization, estimate.PeakMemoryBytes,
             estimate.ParameterCount, estimate.WarmupDuration.TotalSeconds, estimate.WarmupSamples));
     }

@@ -22,13 +22,13 @@ public static class RunsApi
     public static async Task<Ok<List<RunDto>>> ListRunsAsync(string dataset, TrainerDbContext db, CancellationToken ct)
     {
         var runs = await db.Runs.AsNoTracking().Where(r => r.Dataset == dataset).OrderBy(r => r.FinishedAt)
-            .Select(r => new { r.Id, r.Dataset, r.ParentVersion, r.BatchIds, r.SchemaVersion, r.Sha256, r.Metrics, r.LossCurve, r.Parameters, r.StartedAt, r.FinishedAt, r.SamplesPerSecond, r.BaselineVersion, r.BaselineMetrics, r.Device, r.HoldoutBatchId, r.WindowDescription, r.TrainedSamples, r.Mode, r.ModeReason })
+            .Select(r => new { r.Id, r.Dataset, r.ParentVersion, r.BatchIds, r.SchemaVersion, r.Sha256, r.Metrics, r.LossCurve, r.Parameters, r.StartedAt, r.FinishedAt, r.SamplesPerSecond, r.BaselineVersion, r.BaselineMetrics, r.Device, r.Engine, r.HoldoutBatchId, r.WindowDescription, r.TrainedSamples, r.Mode, r.ModeReason })
             .ToListAsync(ct);
         return TypedResults.Ok(runs.Select(r => new RunDto(
             r.Id, r.Dataset, r.ParentVersion, r.BatchIds, r.SchemaVersion, r.Sha256,
             JsonDocument.Parse(r.Metrics).RootElement, JsonSerializer.Deserialize<double[]>(r.LossCurve)!, JsonDocument.Parse(r.Parameters).RootElement,
             r.StartedAt, r.FinishedAt, r.SamplesPerSecond, r.BaselineVersion,
-            r.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(r.BaselineMetrics), r.Device, r.HoldoutBatchId, r.WindowDescription,
+            r.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(r.BaselineMetrics), r.Device, r.Engine, r.HoldoutBatchId, r.WindowDescription,
             r.TrainedSamples, r.Mode, r.ModeReason)).ToList());
     }
 
@@ -76,5 +76,5 @@ public static class RunsApi
 public sealed record RunDto(
     Guid Id, string Dataset, int? ParentVersion, Guid[] BatchIds, int SchemaVersion, string Sha256,
     JsonElement Metrics, double[] LossCurve, JsonElement Parameters, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double SamplesPerSecond,
-    int? BaselineVersion, Dictionary<string, double>? BaselineMetrics, string Device, Guid? HoldoutBatchId, string Window,
+    int? BaselineVersion, Dictionary<string, double>? BaselineMetrics, string Device, string Engine, Guid? HoldoutBatchId, string Window,
     long TrainedSamples, string Mode, string? ModeReason);

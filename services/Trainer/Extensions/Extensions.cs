@@ -1,5 +1,3 @@
-using Ctm.Ml;
-using Ctm.Ml.Engine;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
 using Ctm.ServiceDefaults.Storage;
@@ -16,8 +14,7 @@ public static class Extensions
         builder.Services.AddOptions<TrainingSettings>().BindConfiguration(TrainingSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddCtmHttp();
         builder.AddCtmDatabase<TrainerDbContext>();
-        // Engines by device; TrainingDevice picks one from Training:Device (a GPU engine registers under "cuda").
-        builder.Services.AddKeyedSingleton<ITrainingEngine, ManagedTrainingEngine>(TrainingDevice.Cpu);
+        // Engines are chosen per run from the dataset's policy (engine, device) or Training:Engine / Training:Device.
         builder.Services.AddSingleton<TrainingDevice>();
         builder.Services.AddSingleton<TrainingSignal>();
         builder.Services.AddSingleton<BatchRowsCache>();

@@ -105,11 +105,19 @@ public sealed class TrainingSettings
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
-    /// <c>cpu</c>, <c>cuda</c> or <c>auto</c>. CUDA needs an engine registered under the key <c>cuda</c> and the CUDA
-    /// driver; without them <c>cuda</c> falls back to the CPU with a warning, <c>auto</c> quietly.
+    /// Where a dataset trains when its policy does not say: <c>cpu</c>, <c>cuda</c> (ONNX Runtime's CUDA provider;
+    /// a run fails with the reason when CUDA does not load) or <c>auto</c> (the ONNX Runtime engine on CUDA when CUDA
+    /// loads, otherwise the managed engine on the CPU).
     /// </summary>
     [RegularExpression("^(cpu|cuda|auto)$", ErrorMessage = "Training:Device must be cpu, cuda or auto.")]
     public string Device { get; set; } = "auto";
+
+    /// <summary>
+    /// The engine a dataset trains with when its policy does not say: <c>managed</c> (SIMD on the CPU) or
+    /// <c>onnxruntime</c> (the training step as ONNX graphs on ONNX Runtime, CPU or CUDA).
+    /// </summary>
+    [RegularExpression("^(managed|onnxruntime)$", ErrorMessage = "Training:Engine must be managed or onnxruntime.")]
+    public string Engine { get; set; } = "managed";
 
     /// <summary>Threads for training; 0 = all cores.</summary>
     [Range(0, 256)]

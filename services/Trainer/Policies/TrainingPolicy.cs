@@ -1,3 +1,4 @@
+using Ctm.Ml.Engine;
 using Ctm.Trainer.Storage;
 
 namespace Ctm.Trainer.Policies;
@@ -37,6 +38,12 @@ public sealed record TrainingPolicy
 
     /// <summary>Rows per optimizer step for this dataset, or null for the service's <c>Training:BatchSize</c>.</summary>
     public int? BatchSize { get; init; }
+
+    /// <summary><c>managed</c> or <c>onnxruntime</c>, or null for the service's <c>Training:Engine</c>.</summary>
+    public string? Engine { get; init; }
+
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>auto</c>, or null for the service's <c>Training:Device</c>.</summary>
+    public string? Device { get; init; }
 
     /// <summary>
     /// Without a stored policy: a run as soon as batches wait, answering all of them (the freshest model, no
@@ -93,6 +100,21 @@ public sealed record TrainingPolicy
             errors["batchSize"] = ["must be between 1 and 65536, or null for the service's setting"];
         }
 
+        if (Engine is not null && !TrainingEngines.EngineNames.Contains(Engine))
+        {
+            errors["engine"] = [$"must be one of {string.Join(", ", TrainingEngines.EngineNames)}, or null for the service's setting"];
+        }
+
+        if (Device is not null && !TrainingEngines.DeviceNames.Contains(Device))
+        {
+            errors["device"] = [$"must be one of {string.Join(", ", TrainingEngines.DeviceNames)}, or null for the service's setting"];
+        }
+
+        if (Engine == TrainingEngines.Managed && Device == TrainingEngines.Cuda)
+        {
+            errors["device"] = ["the managed engine runs on the CPU only: use engine onnxruntime for cuda"];
+        }
+
         return errors;
     }
 
@@ -109,6 +131,8 @@ public sealed record TrainingPolicy
         WarmStart = r.WarmStart,
         Epochs = r.Epochs,
         BatchSize = r.BatchSize,
+        Engine = r.Engine,
+        Device = r.Device,
     };
 
     public void CopyTo(TrainingPolicyRecord r)
@@ -124,5 +148,7 @@ public sealed record TrainingPolicy
         r.WarmStart = WarmStart;
         r.Epochs = Epochs;
         r.BatchSize = BatchSize;
+        r.Engine = Engine;
+        r.Device = Device;
     }
 }

@@ -105,6 +105,7 @@ public sealed class TrainingRunRecord
     public int? BaselineVersion { get; set; }
     public string? BaselineMetrics { get; set; }
     public string Device { get; set; } = "cpu";
+    public string Engine { get; set; } = "ctm-managed-simd";
     public Guid? HoldoutBatchId { get; set; }
     public string WindowDescription { get; set; } = "all";
     public long TrainedSamples { get; set; }
@@ -135,4 +136,6 @@ public sealed class TrainingPolicyRecord
     public DateTimeOffset UpdatedAt { get; set; }
     public int? Epochs { get; set; }
     public int? BatchSize { get; set; }
+    public string? Engine { get; set; }
+    public string? Device { get; set; }
 }

@@ -1,76 +1,54 @@
-using System.Runtime.InteropServices;
-using Ctm.Ml;
+using Ctm.Ml.Engine;
 using Ctm.Trainer.Extensions;
+using Ctm.Trainer.Policies;
 using Microsoft.Extensions.Options;
 
 namespace Ctm.Trainer.Training;
 
 /// <summary>
-/// The device runs train on, chosen once at start from <c>Training:Device</c>. Engines are registered as keyed
-/// <see cref="ITrainingEngine"/> services: <c>cpu</c> (the managed SIMD engine) always, <c>cuda</c> where a GPU engine
-/// is plugged in (e.g. forward, backward and optimizer graphs on ONNX Runtime's CUDA provider). CUDA is used only when
-/// such an engine is registered and the CUDA driver loads; otherwise the CPU, with the reason logged.
+/// The engine and device a dataset's runs train on: the policy's <c>engine</c> (<c>managed</c> | <c>onnxruntime</c>)
+/// and <c>device</c> (<c>cpu</c> | <c>cuda</c> | <c>auto</c>), or the service's <c>Training:Engine</c> and
+/// <c>Training:Device</c> where the policy leaves them unset. <c>auto</c> takes the ONNX Runtime engine on CUDA when
+/// CUDA loads here (probed once per process) and the managed engine otherwise; <c>cuda</c> without CUDA fails the
+/// run with ONNX Runtime's reason instead of quietly training elsewhere.
 /// </summary>
-public sealed partial class TrainingDevice
+public sealed partial class TrainingDevice(IOptions<TrainingSettings> settings, ILogger<TrainingDevice> logger)
 {
-    public const string Cpu = "cpu";
-    public const string Cuda = "cuda";
+    public const string Cpu = TrainingEngines.Cpu;
+    public const string Cuda = TrainingEngines.Cuda;
 
-    public TrainingDevice(IServiceProvider services, IOptions<TrainingSettings> settings, ILogger<TrainingDevice> logger)
+    private int _autoLogged;
+
+    /// <summary>The service's defaults, for the start-up log.</summary>
+    public string Defaults => $"engine {settings.Value.Engine}, device {settings.Value.Device}";
+
+    /// <summary>The engine for a dataset with <paramref name="policy"/>, and the device it trains on (<c>cpu</c> or <c>cuda</c>).</summary>
+    /// <exception cref="ArgumentException"><c>cuda</c> was asked for and CUDA does not load here; the message says why.</exception>
+    public EngineChoice Choose(TrainingPolicy policy)
     {
-        var requested = settings.Value.Device;
-        if (requested != Cpu)
+        var engine = policy.Engine ?? settings.Value.Engine;
+        var device = policy.Device ?? settings.Value.Device;
+        if (device == Cuda && !OnnxRuntimeCuda.IsAvailable)
         {
-            var cuda = services.GetKeyedService<ITrainingEngine>(Cuda);
-            var reason = cuda is null ? "no CUDA training engine is registered (this build ships the managed CPU engine)"
-                : !CudaDriverLoads() ? "the CUDA driver (libcuda) does not load on this machine"
-                : null;
-            if (reason is null)
-            {
-                (Name, Engine) = (Cuda, cuda!);
-                LogSelected(logger, Name, Engine.Name, requested);
-                return;
-            }
-
-            if (requested == Cuda)
-            {
-                LogFallback(logger, reason);
-            }
-            else
-            {
-                LogAutoCpu(logger, reason);
-            }
+            throw new ArgumentException($"Training device cuda was asked for, but {OnnxRuntimeCuda.Reason}");
         }
 
-        (Name, Engine) = (Cpu, services.GetRequiredKeyedService<ITrainingEngine>(Cpu));
-        LogSelected(logger, Name, Engine.Name, requested);
-    }
-
-    /// <summary><c>cpu</c> or <c>cuda</c>: what <c>ModelTrained.Device</c> reports.</summary>
-    public string Name { get; }
-
-    public ITrainingEngine Engine { get; }
-
-    private static bool CudaDriverLoads()
-    {
-        foreach (var name in new[] { "libcuda.so.1", "libcuda.so", "nvcuda.dll" })
+        var choice = TrainingEngines.Select(engine, device);
+        if (device == TrainingEngines.Auto && choice.Device == Cpu && Interlocked.Exchange(ref _autoLogged, 1) == 0)
         {
-            if (NativeLibrary.TryLoad(name, out var handle))
-            {
-                NativeLibrary.Free(handle);
-                return true;
-            }
+            LogAutoCpu(logger, OnnxRuntimeCuda.Reason ?? "CUDA is not available");
         }
 
-        return false;
+        return choice;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Training on {Device} with engine {Engine} (Training:Device = {Requested})")]
-    private static partial void LogSelected(ILogger logger, string device, string engine, string requested);
+    private static class OnnxRuntimeCuda
+    {
+        public static bool IsAvailable => Ml.Engine.Ort.OnnxRuntimeTrainingEngine.IsCudaAvailable;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Training:Device is cuda but {Reason}; falling back to the CPU")]
-    private static partial void LogFallback(ILogger logger, string reason);
+        public static string? Reason => Ml.Engine.Ort.OnnxRuntimeTrainingEngine.CudaUnavailableReason;
+    }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Training:Device is auto and {Reason}; using the CPU")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Training device auto trains on the CPU with the managed engine: {Reason}")]
     private static partial void LogAutoCpu(ILogger logger, string reason);
 }

@@ -159,7 +159,8 @@ public sealed partial class TrainingRunner(
         var parent = await WarmStartAsync(dataset, policy, jobs, ct);
         var (parentVersion, parentRunId, warmStart) = (parent.Version, parent.RunId, parent.State);
         var recipeOptions = options.Recipe(set.Task, policy.Epochs, policy.BatchSize);
-        var recipe = new ContinualRecipe(device.Engine, recipeOptions);
+        var choice = device.Choose(policy);
+        var recipe = new ContinualRecipe(choice.Engine, recipeOptions);
         var (fresh, history, evaluation, heldOut) = set.SplitForRecipe(options.HoldoutFraction, id => !parent.Batches.Contains(id));
 
         var runId = NewId.NextGuid();
@@ -269,7 +270,8 @@ public sealed partial class TrainingRunner(
             SamplesPerSecond = model.SamplesPerSecond,
             BaselineVersion = baselineVersion,
             BaselineMetrics = baseline is null ? null : JsonSerializer.Serialize(baseline, Json),
-            Device = device.Name,
+            Device = choice.Device,
+            Engine = choice.Engine.Name,
             HoldoutBatchId = heldOut > 0 ? set.Newest.BatchId : null,
             WindowDescription = set.Window,
             TrainedSamples = trainedSamples,
@@ -294,8 +296,8 @@ public sealed partial class TrainingRunner(
             BaselineVersion = baselineVersion,
             SliceMetrics = metrics.Slices.ToDictionary(s => $"{s.Feature}={s.Value ?? "(missing)"}", s => (IReadOnlyDictionary<string, double>)Flatten(s.Metrics)),
             Parameters = parameters,
-            Engine = device.Engine.Name,
-            Device = device.Name,
+            Engine = choice.Engine.Name,
+            Device = choice.Device,
             Seed = options.Seed,
             CodeVersion = CodeVersion,
             StartedAt = startedAt,

@@ -12,7 +12,7 @@ namespace Ctm.Trainer.Training;
 /// releases it with its connection, and its jobs (still 'running', never 'done') are picked up again.
 /// The dataset's policy decides inside the lock whether a run is due; runs due at once (a backlog) run back to back.
 /// </summary>
-/// <remarks>Takes <see cref="TrainingDevice"/> so the device is chosen, and logged, at start.</remarks>
+/// <remarks>Takes <see cref="TrainingDevice"/> to log the default engine and device at start.</remarks>
 public sealed partial class TrainingWorker(
     IServiceProvider services,
     TrainingSignal signal,
@@ -26,7 +26,7 @@ public sealed partial class TrainingWorker(
     {
         // Let migrations finish and the bus start before the first poll.
         await Task.Yield();
-        LogDevice(device.Name);
+        LogDevice(device.Defaults);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -98,8 +98,8 @@ public sealed partial class TrainingWorker(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Training worker started on {Device}")]
-    private partial void LogDevice(string device);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Training worker started; datasets without an engine or device in their policy use {Defaults}")]
+    private partial void LogDevice(string defaults);
 
     /// <summary>
     /// Warm start is from the serving version. A run that starts right after the previous one finished would not

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # ./ctm test [dotnet test args]: starts the infra, builds Ctm.sln once (ONNX Runtime comes with the NuGet restore), runs
-# every test project against the real PostgreSQL and RabbitMQ, and ends with one line
-# 'N passed, N failed' summed from the TRX files. A project that crashed or did not build counts
-# as failed; a run where no test ran exits non-zero.
+# every test project (xunit.v3 on Microsoft.Testing.Platform) against the real PostgreSQL and RabbitMQ, and ends with
+# one line 'N passed, N failed' summed from the TRX files (scripts/test-lib.sh). A project that crashed or did not
+# build counts as failed; a run where no test ran exits non-zero. Args go to every project's test run, e.g.
+# --filter "FullyQualifiedName~Ingest", --filter-class "Ctm.Validator.Tests.*", --filter-query "/*/*/*Quarantine*/*".
 #   CTM_CONFIGURATION  Release (default) or Debug
-#   CTM_TEST_HANG_TIMEOUT  per test project, default 20m: a hung run is killed and counted failed
+#   CTM_TEST_HANG_TIMEOUT  per test project, default 20m (the platform's --timeout): a hung run is stopped and counted failed
 #   CTM_KEEP_INFRA=1   in CI, leave the infra running afterwards (it is stopped by default there)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/test-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test-lib.sh"
 cd "$root"
 
 config="${CTM_CONFIGURATION:-Release}"
@@ -72,9 +75,6 @@ fi
 rm -rf "$results"
 mkdir -p "$results"
 
-total_passed=0 total_failed=0 total_skipped=0
-summary=()
-
 # ---------------------------------------------------------------- build once
 
 prebuilt=""
@@ -96,66 +96,9 @@ fi
 
 # ---------------------------------------------------------------- run
 
-counter() { # counter NAME LINE: the NAME="N" attribute of a TRX Counters element
-  local v
-  v="$(printf '%s' "$2" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9][0-9]*' | head -n 1)"
-  echo "${v:-0}"
-}
-
-run_project() { # run_project PATH NO_BUILD [dotnet test args...]
-  local proj="$1" no_build="$2"
-  shift 2
-  local name trx args rc start
-  name="$(basename "$proj" .csproj)"
-  trx="$results/$name.trx"
-  args=(test "$proj" -c "$config" --nologo --results-directory "$results"
-        --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal"
-        --blame-hang-timeout "$hang" --blame-hang-dump-type none)
-  if [ -n "$no_build" ]; then args+=(--no-build); else args+=("${msbuild_flags[@]}"); fi
-  say ""
-  say "=== $name"
-  start=$SECONDS
-  set +e
-  dotnet "${args[@]}" "$@" 2>&1 | tee "$results/$name.log"
-  rc=${PIPESTATUS[0]}
-  set -e
-  local passed=0 failed=0 skipped=0 note=""
-  if [ -f "$trx" ]; then
-    local line
-    line="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)"
-    passed="$(counter passed "$line")"
-    failed=$(( $(counter failed "$line") + $(counter error "$line") + $(counter timeout "$line") + $(counter aborted "$line") ))
-    # xunit's skipped tests are in total but not in executed; notExecuted stays 0.
-    skipped=$(( $(counter total "$line") - $(counter executed "$line") ))
-    [ "$skipped" -ge "$(counter notExecuted "$line")" ] || skipped="$(counter notExecuted "$line")"
-    if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-      failed=1; note=" (dotnet test exited $rc with no failed test recorded: crash, hang or build error; counted as 1 failed, see $results/$name.log)"
-    fi
-  elif [ "$rc" -ne 0 ]; then
-    failed=1; note=" (no results: did not build or crashed, exit $rc; counted as 1 failed, see $results/$name.log)"
-  else
-    note=" (no results file: no test matched?)"
-  fi
-  total_passed=$((total_passed + passed))
-  total_failed=$((total_failed + failed))
-  total_skipped=$((total_skipped + skipped))
-  summary+=("$(printf '%-34s passed %d, failed %d, skipped %d in %ds%s' "$name:" "$passed" "$failed" "$skipped" $((SECONDS - start)) "$note")")
-}
-
 for p in "${in_sln[@]}"; do run_project "$p" "$prebuilt" "$@"; done
 for p in "${extra[@]}"; do run_project "$p" "" "$@"; done
 
 # ---------------------------------------------------------------- report
 
-echo ""
-echo "Test results ($config; TRX and logs in ${results#"$root"/}):"
-for s in "${summary[@]}"; do echo "  $s"; done
-if [ "$total_passed" -eq 0 ] && [ "$total_failed" -eq 0 ]; then
-  echo "  no test ran: check the filter ($*) or the test projects"
-fi
-if [ "$total_skipped" -gt 0 ]; then
-  echo "$total_passed passed, $total_failed failed, $total_skipped skipped"
-else
-  echo "$total_passed passed, $total_failed failed"
-fi
-[ "$total_failed" -eq 0 ] && [ $((total_passed + total_failed)) -gt 0 ]
+report "$@"

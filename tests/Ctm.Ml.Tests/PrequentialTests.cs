@@ -1,6 +1,5 @@
 using Ctm.Ml.Continual;
 using Ctm.Testing.Streams;
-using Xunit.Abstractions;
 
 namespace Ctm.Ml.Tests;
 

@@ -19,7 +19,7 @@ public sealed class RegistryFixture : CtmSystem, IAsyncLifetime
 
     public ArtifactHost Artifacts { get; } = new();
 
-    async Task IAsyncLifetime.DisposeAsync()
+    async ValueTask IAsyncDisposable.DisposeAsync()
     {
         Artifacts.Dispose();
         await DisposeAsync();

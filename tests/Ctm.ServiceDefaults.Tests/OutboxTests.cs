@@ -18,9 +18,9 @@ public sealed class OutboxTests : IAsyncLifetime
     private IsolatedInfrastructure _infrastructure = null!;
     private readonly List<IHost> _hosts = [];
 
-    public async Task InitializeAsync() => _infrastructure = await IsolatedInfrastructure.CreateAsync("ctm_outbox");
+    public async ValueTask InitializeAsync() => _infrastructure = await IsolatedInfrastructure.CreateAsync("ctm_outbox");
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         foreach (var host in _hosts)
         {

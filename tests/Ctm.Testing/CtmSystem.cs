@@ -30,7 +30,7 @@ public class CtmSystem : IAsyncLifetimeFixture
 
     public HttpClient Client(string service) => new() { BaseAddress = _services[service].BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Infrastructure = await IsolatedInfrastructure.CreateAsync("ctm_e2e");
         foreach (var name in ServiceNames)
@@ -126,7 +126,7 @@ public class CtmSystem : IAsyncLifetimeFixture
 
     public string Logs() => string.Join("\n", _services.Values.Concat(_extraPredictors).Select(s => $"----- {s.Name} -----\n{s.Tail(40)}"));
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_bus is not null)
         {
@@ -174,9 +174,8 @@ public class CtmSystem : IAsyncLifetimeFixture
         await Task.WhenAll(services.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(120))));
 }
 
-/// <summary>xunit's async fixture shape, without depending on xunit here.</summary>
-public interface IAsyncLifetimeFixture
+/// <summary>xunit.v3's async fixture shape (<c>IAsyncLifetime</c>), without depending on xunit here.</summary>
+public interface IAsyncLifetimeFixture : IAsyncDisposable
 {
-    Task InitializeAsync();
-    Task DisposeAsync();
+    ValueTask InitializeAsync();
 }

@@ -1,8 +1,6 @@
-using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Polly;
-using Polly.Retry;
 
 namespace Ctm.ServiceDefaults.Http;
 
@@ -12,35 +10,39 @@ public static class HttpExtensions
     /// <summary>The name of the shared resilient client.</summary>
     public const string ClientName = "ctm";
 
-    /// <summary>Registers <see cref="ServiceUrls"/> and a named client <see cref="ClientName"/> that retries transient failures.</summary>
+    /// <summary>Attempts of one request: the first and four retries.</summary>
+    public const int MaxAttempts = 5;
+
+    // The whole call, retries and body included: a claim check can be a large model artifact on a busy machine.
+    private static readonly TimeSpan TotalTimeout = TimeSpan.FromMinutes(5);
+
+    // Until the response headers of one attempt (the body is read after the handler, under TotalTimeout).
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Registers <see cref="ServiceUrls"/> and a named client <see cref="ClientName"/> with the standard resilience
+    /// handler (Microsoft.Extensions.Http.Resilience): connection failures, attempt timeouts, 408, 429 and 5xx are
+    /// retried up to <see cref="MaxAttempts"/> attempts in all with exponential back-off from 200 ms and jitter; any
+    /// other status (a 400, a 404) comes back at once. When every attempt failed, the caller gets the last outcome:
+    /// the 5xx response, or the <see cref="HttpRequestException"/>.
+    /// </summary>
     public static IHostApplicationBuilder AddCtmHttp(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<ServiceUrls>().BindConfiguration(ServiceUrls.Section);
-        builder.Services.AddTransient<ResilienceHandler>();
-        builder.Services.AddHttpClient(ClientName, c => c.Timeout = TimeSpan.FromMinutes(5))
-            .AddHttpMessageHandler<ResilienceHandler>();
+        builder.Services.AddHttpClient(ClientName, c => c.Timeout = TotalTimeout)
+            .AddStandardResilienceHandler(o =>
+            {
+                // The default ShouldHandle is the set retried before (plus attempt timeouts); the counts and delays are ours.
+                o.Retry.MaxRetryAttempts = MaxAttempts - 1;
+                o.Retry.Delay = TimeSpan.FromMilliseconds(200);
+                o.Retry.BackoffType = DelayBackoffType.Exponential;
+                o.Retry.UseJitter = true;
+                o.AttemptTimeout.Timeout = AttemptTimeout;
+                o.TotalRequestTimeout.Timeout = TotalTimeout;
+                // The breaker must sample at least two attempt timeouts (the options validation says so).
+                o.CircuitBreaker.SamplingDuration = 2 * AttemptTimeout;
+            });
         return builder;
     }
-}
-
-/// <summary>Retries connection failures, 408, 429 and 5xx with exponential back-off and jitter.</summary>
-public sealed class ResilienceHandler : DelegatingHandler
-{
-    private static readonly ResiliencePipeline<HttpResponseMessage> Pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
-        .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-        {
-            MaxRetryAttempts = 4,
-            Delay = TimeSpan.FromMilliseconds(200),
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                .Handle<HttpRequestException>()
-                .HandleResult(r => r.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
-        })
-        .Build();
-
-    /// <inheritdoc />
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        Pipeline.ExecuteAsync(async ct => await base.SendAsync(request, ct), cancellationToken).AsTask();
 }

@@ -8,11 +8,19 @@ using Npgsql;
 namespace Ctm.ServiceDefaults.Storage;
 
 /// <summary>
-/// Hand-written SQL migrations (EF Core Design is not served here), embedded in the service's assembly as
-/// <c>*.sql</c> resources and applied in name order at start-up, each once, in its own transaction, under an
-/// advisory lock so that replicas starting together do not race. Every schema also gets the messaging tables
-/// (outbox and processed-message keys) first.
+/// SQL migrations, embedded in the service's assembly as <c>*.sql</c> resources and applied in name order at
+/// start-up, each once, in its own transaction, under an advisory lock so that replicas starting together do not
+/// race. Every schema also gets the messaging tables (outbox and processed-message keys) first.
 /// </summary>
+/// <remarks>
+/// SQL files rather than EF Core migrations (Microsoft.EntityFrameworkCore.Design and <c>dotnet-ef</c> are served
+/// now), because they stay simpler here: the SQL is the reviewed contract of each schema (partial unique indexes,
+/// sequences, CHECK constraints and column defaults that the EF model does not describe, and tables such as
+/// <c>pending_rows</c> that no entity maps); one runner serves all four services and the outbox tables; a script is
+/// recorded in <c>schema_migrations</c> so a restart or a second replica applies nothing twice; and CI needs no
+/// design-time tool or model snapshot. The EF model only has to name what the SQL creates: EFCore.NamingConventions
+/// gives snake_case, and <c>SchemaNamesTests</c> checks every entity against the live schema.
+/// </remarks>
 public sealed class SqlMigrator<TContext>(IServiceProvider services, ILogger<SqlMigrator<TContext>> logger) : IHostedService
     where TContext : DbContext
 {

@@ -9,8 +9,10 @@ namespace Ctm.ServiceDefaults.Storage;
 public static class StorageExtensions
 {
     /// <summary>
-    /// Registers <typeparamref name="TContext"/> on the <c>Postgres</c> connection string, its migrations at
-    /// start-up, the outbox relay, and a readiness check on the database.
+    /// Registers <typeparamref name="TContext"/> on the <c>Postgres</c> connection string with snake_case names
+    /// (EFCore.NamingConventions: <c>RowCount</c> → <c>row_count</c>, as the SQL migrations spell them; names set with
+    /// <c>ToTable</c> or <c>HasColumnName</c> win), its migrations at start-up, the outbox relay, and a readiness check
+    /// on the database.
     /// </summary>
     public static IHostApplicationBuilder AddCtmDatabase<TContext>(this IHostApplicationBuilder builder)
         where TContext : DbContext
@@ -22,7 +24,7 @@ public static class StorageExtensions
             throw new InvalidOperationException("The setting ConnectionStrings:Postgres (env ConnectionStrings__Postgres) is missing: it must name the PostgreSQL database.");
         }
 
-        builder.Services.AddDbContext<TContext>(o => o.UseNpgsql(connectionString));
+        builder.Services.AddDbContext<TContext>(o => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention());
         builder.Services.AddHostedService<SqlMigrator<TContext>>();
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddHostedService<OutboxRelay<TContext>>();

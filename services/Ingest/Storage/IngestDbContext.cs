@@ -1,4 +1,3 @@
-using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Ingest.Storage;
@@ -17,7 +16,6 @@ public sealed class IngestDbContext(DbContextOptions<IngestDbContext> options) :
             b.ToTable("batches");
             b.HasKey(x => x.Id);
         });
-        modelBuilder.UseSnakeCaseNames();
     }
 }
 

@@ -1,4 +1,3 @@
-using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Registry.Storage;
@@ -94,7 +93,6 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             b.ToTable("replica_serving");
             b.HasKey(x => new { x.Dataset, x.Replica });
         });
-        modelBuilder.UseSnakeCaseNames();
     }
 }
 

@@ -1,4 +1,3 @@
-using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Trainer.Storage;
@@ -47,7 +46,6 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.ToTable("policies");
             b.HasKey(x => x.Dataset);
         });
-        modelBuilder.UseSnakeCaseNames();
     }
 }
 

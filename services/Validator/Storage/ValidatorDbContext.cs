@@ -1,4 +1,3 @@
-using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Validator.Storage;
@@ -89,7 +88,6 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
             b.Property(x => x.Statistics).HasColumnType("jsonb");
             b.Property(x => x.Anomalies).HasColumnType("jsonb");
         });
-        modelBuilder.UseSnakeCaseNames();
     }
 }
 

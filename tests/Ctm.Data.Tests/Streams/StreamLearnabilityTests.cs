@@ -1,7 +1,6 @@
 using Ctm.Ml;
 using Ctm.Ml.Engine;
 using Ctm.Testing.Streams;
-using Xunit.Abstractions;
 
 namespace Ctm.Data.Tests.Streams;
 

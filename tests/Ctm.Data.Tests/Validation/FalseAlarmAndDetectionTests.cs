@@ -3,7 +3,6 @@ using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
 using Ctm.Data.Tests.Support;
 using Ctm.Data.Validation;
-using Xunit.Abstractions;
 
 namespace Ctm.Data.Tests.Validation;
 

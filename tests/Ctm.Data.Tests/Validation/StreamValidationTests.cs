@@ -1,7 +1,6 @@
 using Ctm.Data.Tests.Support;
 using Ctm.Data.Validation;
 using Ctm.Testing.Streams;
-using Xunit.Abstractions;
 
 namespace Ctm.Data.Tests.Validation;
 

@@ -15,7 +15,7 @@ public sealed partial class InitialModelLoad(ModelLoader loader, ModelCatalog ca
                 catalog.InitialLoadCompleted = true;
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or Polly.ExecutionRejectedException && !stoppingToken.IsCancellationRequested)
             {
                 LogRegistryUnavailable(attempt, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, attempt)), stoppingToken);

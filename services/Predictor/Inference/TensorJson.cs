@@ -155,22 +155,29 @@ public static class TensorJson
     /// <summary>Writes element <paramref name="index"/> of a tensor's storage as a JSON value.</summary>
     public static void WriteElement(Utf8JsonWriter writer, Array data, int index)
     {
-        switch (data)
+        // By the exact element type: the CLR lets byte[] pass as sbyte[] (and back), so array patterns cannot tell them apart.
+        switch (Type.GetTypeCode(data.GetType().GetElementType()))
         {
-            case float[] f: WriteFloat(writer, f[index]); break;
-            case double[] d: WriteFloat(writer, d[index]); break;
-            case Half[] h: WriteFloat(writer, (double)h[index]); break;
-            case long[] l: writer.WriteNumberValue(l[index]); break;
-            case int[] i: writer.WriteNumberValue(i[index]); break;
-            case short[] s: writer.WriteNumberValue(s[index]); break;
-            case sbyte[] sb: writer.WriteNumberValue(sb[index]); break;
-            case byte[] b: writer.WriteNumberValue(b[index]); break;
-            case ushort[] us: writer.WriteNumberValue(us[index]); break;
-            case uint[] ui: writer.WriteNumberValue(ui[index]); break;
-            case ulong[] ul: writer.WriteNumberValue(ul[index]); break;
-            case bool[] bo: writer.WriteBooleanValue(bo[index]); break;
-            case string[] t: writer.WriteStringValue(t[index] ?? string.Empty); break;
-            default: throw new NotSupportedException($"cannot write a tensor of {data.GetType().Name}");
+            case TypeCode.Single: WriteFloat(writer, ((float[])data)[index]); break;
+            case TypeCode.Double: WriteFloat(writer, ((double[])data)[index]); break;
+            case TypeCode.Int64: writer.WriteNumberValue(((long[])data)[index]); break;
+            case TypeCode.Int32: writer.WriteNumberValue(((int[])data)[index]); break;
+            case TypeCode.Int16: writer.WriteNumberValue(((short[])data)[index]); break;
+            case TypeCode.SByte: writer.WriteNumberValue(((sbyte[])data)[index]); break;
+            case TypeCode.Byte: writer.WriteNumberValue(((byte[])data)[index]); break;
+            case TypeCode.UInt16: writer.WriteNumberValue(((ushort[])data)[index]); break;
+            case TypeCode.UInt32: writer.WriteNumberValue(((uint[])data)[index]); break;
+            case TypeCode.UInt64: writer.WriteNumberValue(((ulong[])data)[index]); break;
+            case TypeCode.Boolean: writer.WriteBooleanValue(((bool[])data)[index]); break;
+            case TypeCode.String: writer.WriteStringValue(((string[])data)[index] ?? string.Empty); break;
+            default:
+                if (data is Half[] h)
+                {
+                    WriteFloat(writer, (double)h[index]);
+                    break;
+                }
+
+                throw new NotSupportedException($"cannot write a tensor of {data.GetType().Name}");
         }
     }
 

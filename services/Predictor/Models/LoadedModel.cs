@@ -93,11 +93,12 @@ public sealed class LoadedModel
     }
 
     /// <summary>
-    /// Whether ONNX Runtime's error is about the request: an invalid argument, or a kernel that failed on these inputs
-    /// (the model ran its warm-up on inputs of its declared shapes when it loaded, so what differs now is the input).
-    /// Engine, provider, allocation and not-implemented failures are faults.
+    /// Whether ONNX Runtime's error is about the request: an invalid argument (2), or a kernel that failed on these
+    /// inputs (ORT reports those as FAIL, 1, or RUNTIME_EXCEPTION, 6): the model ran its warm-up on inputs of its
+    /// declared shapes when it loaded, so what differs now is the input. Engine, provider, graph and not-implemented
+    /// errors are faults (500).
     /// </summary>
-    public static bool IsRequestError(OnnxRuntimeException e) => e.ErrorCode is 2 or 6;
+    public static bool IsRequestError(OnnxRuntimeException e) => e.ErrorCode is 1 or 2 or 6;
 
     /// <summary>Predictions for every row of <paramref name="block"/>, in order.</summary>
     /// <exception cref="ServingOverloadedException">The batching queue is full.</exception>

@@ -53,9 +53,10 @@ public sealed partial class ExternalModelService(
         {
             // The Predictor's own loader and warm-up: a model a replica would refuse is refused here, with ONNX Runtime's reason.
             using var session = OnnxServingLoader.Load(upload.Model, new OnnxSessionOptions { IntraOpThreads = 1 });
-            if (features is null)
+            if (features is null || (upload.InputMapping.Count == 0 && OnnxServingLoader.RowBatchingProblem(session.Inputs, session.Outputs) is not null))
             {
-                // A model with no data stream: served on its own inputs, nothing to train it on or compare its inputs with.
+                // No data stream, or (with no mapping asked for) inputs that are not rows: served on its own tensors,
+                // nothing to compare its inputs with. An explicit mapping of such a model is still judged, and refused, below.
                 mapping = new Dictionary<string, string>();
             }
             else

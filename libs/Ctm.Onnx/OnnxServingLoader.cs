@@ -86,6 +86,50 @@ public static class OnnxServingLoader
         return feeds;
     }
 
+    /// <summary>
+    /// Why requests for a model cannot be cut into rows (one per instance) and several requests merged into one run, or
+    /// null when they can: every input is <c>[N]</c> or <c>[N, k]</c> with N symbolic and k fixed, and every tensor
+    /// output has that symbolic N first. A model with a fixed first dimension, a rank above 2, or an output that does
+    /// not follow the rows (a scalar, a fixed first dimension, an undeclared shape) must be run on the tensors as sent.
+    /// </summary>
+    public static string? RowBatchingProblem(IReadOnlyList<OnnxNodeInfo> inputs, IReadOnlyList<OnnxNodeInfo> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (inputs.Count == 0)
+        {
+            return "the model has no inputs";
+        }
+
+        foreach (var input in inputs)
+        {
+            if (!input.IsTensor || input.Rank is < 1 or > 2)
+            {
+                return $"input {input} is not [N] or [N, k]";
+            }
+
+            if (input.Shape[0] >= 0)
+            {
+                return $"input {input} has a fixed first dimension";
+            }
+
+            if (input.Rank == 2 && input.Shape[1] < 0)
+            {
+                return $"input {input} has a symbolic second dimension";
+            }
+        }
+
+        foreach (var output in outputs.Where(o => o.IsTensor))
+        {
+            if (output.Rank == 0 || output.Shape[0] >= 0)
+            {
+                return $"output {output} does not declare one row per input row";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The declared shape with every symbolic or unknown dimension (negative) taken as 1.</summary>
     public static long[] ConcreteShape(IReadOnlyList<long> declared)
     {

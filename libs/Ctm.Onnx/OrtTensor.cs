@@ -136,20 +136,21 @@ public sealed class OrtTensor
 
     /// <summary>The elements widened to double, whatever the numeric or bool element type (for generic consumers).</summary>
     /// <exception cref="InvalidOperationException">The tensor holds strings.</exception>
-    public double[] ToDoubleArray() => Data switch
+    public double[] ToDoubleArray() => ElementType switch
     {
-        float[] a => Array.ConvertAll(a, v => (double)v),
-        double[] a => (double[])a.Clone(),
-        long[] a => Array.ConvertAll(a, v => (double)v),
-        int[] a => Array.ConvertAll(a, v => (double)v),
-        bool[] a => Array.ConvertAll(a, v => v ? 1.0 : 0.0),
-        byte[] a => Array.ConvertAll(a, v => (double)v),
-        sbyte[] a => Array.ConvertAll(a, v => (double)v),
-        short[] a => Array.ConvertAll(a, v => (double)v),
-        ushort[] a => Array.ConvertAll(a, v => (double)v),
-        uint[] a => Array.ConvertAll(a, v => (double)v),
-        ulong[] a => Array.ConvertAll(a, v => (double)v),
-        Half[] a => Array.ConvertAll(a, v => (double)v),
+        // By element type, not by array pattern: the CLR lets a ulong[] pass as long[] (and uint[] as int[], …).
+        TensorElementType.Float => Array.ConvertAll((float[])Data, v => (double)v),
+        TensorElementType.Double => (double[])Data.Clone(),
+        TensorElementType.Int64 => Array.ConvertAll((long[])Data, v => (double)v),
+        TensorElementType.Int32 => Array.ConvertAll((int[])Data, v => (double)v),
+        TensorElementType.Bool => Array.ConvertAll((bool[])Data, v => v ? 1.0 : 0.0),
+        TensorElementType.UInt8 => Array.ConvertAll((byte[])Data, v => (double)v),
+        TensorElementType.Int8 => Array.ConvertAll((sbyte[])Data, v => (double)v),
+        TensorElementType.Int16 => Array.ConvertAll((short[])Data, v => (double)v),
+        TensorElementType.UInt16 => Array.ConvertAll((ushort[])Data, v => (double)v),
+        TensorElementType.UInt32 => Array.ConvertAll((uint[])Data, v => (double)v),
+        TensorElementType.UInt64 => Array.ConvertAll((ulong[])Data, v => (double)v),
+        TensorElementType.Float16 => Array.ConvertAll((Half[])Data, v => (double)v),
         _ => throw new InvalidOperationException($"The tensor holds {ElementType} values, which are not numeric."),
     };
 

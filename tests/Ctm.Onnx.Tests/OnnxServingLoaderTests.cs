@@ -108,4 +108,36 @@ public sealed class OnnxServingLoaderTests
         Assert.Equal("load", refused.Stage);
         Assert.StartsWith("ONNX Runtime cannot load the model: ", refused.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(new long[] { -1 }, new long[] { -1, 2 }, null)]
+    [InlineData(new long[] { -1, 3 }, new long[] { -1 }, null)]
+    [InlineData(new long[] { 3 }, new long[] { -1 }, "fixed first dimension")]
+    [InlineData(new long[] { -1, 3, 8 }, new long[] { -1 }, "not [N] or [N, k]")]
+    [InlineData(new long[] { -1, -1 }, new long[] { -1 }, "symbolic second dimension")]
+    [InlineData(new long[] { -1, 3 }, new long[] { 1, 4 }, "one row per input row")]
+    [InlineData(new long[] { -1, 3 }, new long[0], "one row per input row")]
+    public void RowBatchingProblem_SaysWhenRequestsCannotBeMergedIntoRows(long[] input, long[] output, string? expected)
+    {
+        var problem = OnnxServingLoader.RowBatchingProblem(
+            [new OnnxNodeInfo("x", TensorElementType.Float, input, new string?[input.Length])],
+            [new OnnxNodeInfo("y", TensorElementType.Float, output, new string?[output.Length])]);
+
+        if (expected is null)
+        {
+            Assert.Null(problem);
+        }
+        else
+        {
+            Assert.Contains(expected, problem, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void ToDoubleArray_UnsignedAndSignedBytes_AreReadByTheirOwnType()
+    {
+        Assert.Equal([200.0, 1.0], OrtTensor.FromUInt8([200, 1], 2).ToDoubleArray());
+        Assert.Equal([-56.0, 1.0], OrtTensor.FromInt8([-56, 1], 2).ToDoubleArray());
+        Assert.Equal([ulong.MaxValue], OrtTensor.FromUInt64([ulong.MaxValue], 1).ToDoubleArray());
+    }
 }

@@ -1,13 +1,16 @@
 using System.Text.Json;
+using Ctm.Onnx;
 using Ctm.Predictor.Inference;
 using Ctm.Predictor.Models;
 
 namespace Ctm.Predictor.Apis;
 
 /// <summary>
-/// The Open Inference Protocol (KServe v2, as spoken by Triton and MLServer): tensors in (one per model input,
-/// shape [N] or [N, k]; an extra BYTES input named <c>key</c> carries example keys and comes back as an output),
-/// tensors out, errors as <c>{"error": …}</c> with 400 / 404 / 503.
+/// The Open Inference Protocol (KServe v2, as spoken by Triton and MLServer): tensors in, one per model input, any rank
+/// and element type, by the model's input names; tensors out (all, or those named in <c>outputs</c>); an extra BYTES
+/// input named <c>key</c> carries example keys and comes back as an output. Models whose inputs are rows
+/// (<c>[N]</c>/<c>[N, k]</c>) go through the micro-batcher and cache; every other model runs on the tensors as sent.
+/// Errors as <c>{"error": …}</c>: 400 (the request, with ONNX Runtime's message), 404, 503, 500 (a fault, with its message).
 /// </summary>
 public static class InferenceProtocolApi
 {
@@ -23,6 +26,8 @@ public static class InferenceProtocolApi
         v2.MapGet("/models/{name}/versions/{version:int}", (string name, int version, ModelCatalog catalog) => Metadata(name, version, catalog));
         v2.MapGet("/models/{name}/ready", (string name, ModelCatalog catalog) => Ready(name, null, catalog));
         v2.MapGet("/models/{name}/versions/{version:int}/ready", (string name, int version, ModelCatalog catalog) => Ready(name, version, catalog));
+        v2.MapPost("/repository/index", RepositoryIndexAsync);
+        v2.MapGet("/repository/index", RepositoryIndexAsync);
         v2.MapPost("/models/{name}/infer", (string name, HttpContext context, Predictions predictions) => InferAsync(context, predictions, name, null));
         v2.MapPost("/models/{name}/versions/{version:int}/infer", (string name, int version, HttpContext context, Predictions predictions) => InferAsync(context, predictions, name, version));
         return app;
@@ -40,6 +45,7 @@ public static class InferenceProtocolApi
         return Results.Json(new { name, ready = true });
     }
 
+    /// <summary>Model metadata as the protocol defines it: inputs and outputs with datatype and shape (-1 for a symbolic dimension).</summary>
     public static IResult Metadata(string name, int? version, ModelCatalog catalog)
     {
         var model = catalog.Acquire(name, version, out _);
@@ -56,15 +62,68 @@ public static class InferenceProtocolApi
                 name,
                 versions = new[] { slot.Primary, slot.Canary, slot.Shadow }.OfType<LoadedModel>().Select(m => m.VersionText).Distinct(),
                 platform = "onnxruntime_onnx",
-                inputs = model.Signature.Inputs.Select(i => new { name = i.Name, datatype = i.OipDatatype, shape = i.Node.Shape }),
-                outputs = model.Signature.Outputs.Select(o => new { name = o.Name, datatype = OipTypes.Name(o.Type), shape = o.Node.Shape }),
-                parameters = new { path = model.Path, version = model.VersionText },
+                inputs = model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
+                outputs = model.Session.Outputs.Where(o => o.IsTensor).Select(o => new { name = o.Name, datatype = OipTypes.Name(o.ElementType), shape = o.Shape }),
+                parameters = new { path = model.Signature is null ? "tensors" : model.Path, version = model.VersionText },
             });
         }
         finally
         {
             model.Release();
         }
+    }
+
+    /// <summary>
+    /// The model repository index (Triton's <c>POST v2/repository/index</c>): every model the Registry has registered
+    /// and every model this replica holds, with its version and state (READY, UNAVAILABLE with the reason).
+    /// </summary>
+    public static async Task<IResult> RepositoryIndexAsync(ModelCatalog catalog, ModelLoader loader, CancellationToken ct)
+    {
+        var entries = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        IReadOnlyList<RegisteredModel> registered;
+        string? registryError = null;
+        try
+        {
+            registered = await loader.ListRegisteredAsync(ct);
+        }
+        catch (HttpRequestException e)
+        {
+            registered = [];
+            registryError = $"the Registry did not answer ({e.Message}); only what this replica holds is listed";
+        }
+
+        foreach (var m in registered)
+        {
+            entries[m.Name] = new
+            {
+                name = m.Name,
+                version = m.ServingVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                state = "UNAVAILABLE",
+                reason = m.ServingVersion is null ? (m.PendingVersion is { } p ? $"v{p} is promoted and waits for a replica to load it" : "no version is promoted") : "not loaded on this replica",
+                versions = m.Versions,
+                dataStream = m.DataStream,
+            };
+        }
+
+        foreach (var slot in catalog.Slots)
+        {
+            var registeredModel = registered.FirstOrDefault(r => r.Name == slot.Dataset);
+            if (slot.Primary is { } primary)
+            {
+                entries[slot.Dataset] = new { name = slot.Dataset, version = primary.VersionText, state = "READY", reason = "", versions = registeredModel?.Versions, dataStream = registeredModel?.DataStream };
+            }
+            else if (slot.LastFailure is { } f)
+            {
+                entries[slot.Dataset] = new { name = slot.Dataset, version = f.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), state = "UNAVAILABLE", reason = $"{f.Kind}: {f.Reason}", versions = registeredModel?.Versions, dataStream = registeredModel?.DataStream };
+            }
+        }
+
+        if (registryError is not null)
+        {
+            return Results.Json(new { models = entries.Values, error = registryError });
+        }
+
+        return Results.Json(entries.Values);
     }
 
     public static async Task InferAsync(HttpContext context, Predictions predictions, string name, int? version)
@@ -93,6 +152,13 @@ public static class InferenceProtocolApi
 
         try
         {
+            CheckBinaryParameters(root);
+            if (model.Signature is null)
+            {
+                await InferTensorsAsync(response, model, name, root, inputs);
+                return;
+            }
+
             var block = Decode(model.Signature, inputs, predictions.Options.MaxInstancesPerRequest);
             var requested = RequestedOutputs(model.Signature, root);
             var answers = await predictions.PredictAsync(model, block);
@@ -151,9 +217,123 @@ public static class InferenceProtocolApi
         {
             await JsonResponses.ErrorAsync(response, StatusCodes.Status503ServiceUnavailable, $"{e.Message}; retry later", predictions.Options.RetryAfterSeconds);
         }
+        catch (ServingFaultException e)
+        {
+            await JsonResponses.ErrorAsync(response, StatusCodes.Status500InternalServerError, e.Message);
+        }
         finally
         {
             model.Release();
+        }
+    }
+
+    /// <summary>
+    /// A model without a row interface: the request's tensors go to ONNX Runtime as sent (any rank, fixed or symbolic
+    /// dimensions, every element type), one run per request, and every output asked for comes back whole.
+    /// </summary>
+    private static async Task InferTensorsAsync(HttpResponse response, LoadedModel model, string name, JsonElement root, JsonElement inputs)
+    {
+        var feeds = new Dictionary<string, OrtTensor>(StringComparer.Ordinal);
+        OrtTensor? keys = null;
+        var modelInputs = model.Session.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var tensor in inputs.EnumerateArray())
+        {
+            if (tensor.ValueKind != JsonValueKind.Object || !tensor.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String)
+            {
+                throw new PredictionInputException("every input tensor must be an object with a 'name'");
+            }
+
+            var tensorName = n.GetString()!;
+            var decoded = TensorJson.FromOip(tensor, tensorName);
+            if (tensorName == RowBlock.KeyField && !modelInputs.Contains(tensorName))
+            {
+                keys = decoded;
+            }
+            else if (!feeds.TryAdd(tensorName, decoded))
+            {
+                throw new PredictionInputException($"input '{tensorName}' is given twice");
+            }
+        }
+
+        var outputs = RequestedOutputNames(root);
+        var results = model.RunTensors(feeds, outputs);
+        var names = outputs ?? [.. model.Session.Outputs.Where(o => o.IsTensor).Select(o => o.Name)];
+        var writer = JsonResponses.Begin(response, StatusCodes.Status200OK);
+        writer.WriteStartObject();
+        writer.WriteString("model_name"u8, name);
+        writer.WriteString("model_version"u8, model.VersionText);
+        if (root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+        {
+            writer.WriteString("id"u8, id.GetString());
+        }
+
+        writer.WritePropertyName("outputs"u8);
+        writer.WriteStartArray();
+        for (var o = 0; o < results.Count; o++)
+        {
+            WriteTensor(writer, names[o], results[o]);
+        }
+
+        if (keys is not null)
+        {
+            WriteTensor(writer, RowBlock.KeyField, keys);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        await JsonResponses.CompleteAsync(response, writer);
+    }
+
+    private static void WriteTensor(Utf8JsonWriter writer, string name, OrtTensor tensor)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name"u8, name);
+        writer.WriteString("datatype"u8, OipTypes.Name(tensor.ElementType));
+        writer.WritePropertyName("shape"u8);
+        writer.WriteStartArray();
+        foreach (var d in tensor.Shape)
+        {
+            writer.WriteNumberValue(d);
+        }
+
+        writer.WriteEndArray();
+        writer.WritePropertyName("data"u8);
+        TensorJson.WriteFlat(writer, tensor);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The names in the request's <c>outputs</c>, or null (every output) when it has none.</summary>
+    private static string[]? RequestedOutputNames(JsonElement root)
+    {
+        if (!root.TryGetProperty("outputs", out var outputs) || outputs.ValueKind != JsonValueKind.Array || outputs.GetArrayLength() == 0)
+        {
+            return null;
+        }
+
+        return [.. outputs.EnumerateArray().Select(o => o.ValueKind == JsonValueKind.Object && o.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
+            ? n.GetString()!
+            : throw new PredictionInputException("every entry of 'outputs' must be an object with a 'name'"))];
+    }
+
+    /// <summary>The binary tensor data extension is not spoken here: a request that asks for it gets a 400 saying so, not JSON it did not ask for.</summary>
+    private static void CheckBinaryParameters(JsonElement root)
+    {
+        if (root.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
+            && parameters.TryGetProperty("binary_data_output", out var all) && all.ValueKind == JsonValueKind.True)
+        {
+            throw new PredictionInputException("parameter 'binary_data_output' is not supported: this server answers with JSON 'data' only");
+        }
+
+        if (root.TryGetProperty("outputs", out var outputs) && outputs.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var o in outputs.EnumerateArray())
+            {
+                if (o.ValueKind == JsonValueKind.Object && o.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object
+                    && p.TryGetProperty("binary_data", out var binary) && binary.ValueKind == JsonValueKind.True)
+                {
+                    throw new PredictionInputException($"output parameter 'binary_data' is not supported (output {o.GetProperty("name").GetRawText()}): this server answers with JSON 'data' only");
+                }
+            }
         }
     }
 

@@ -50,6 +50,12 @@ public sealed class PredictBatchConsumer(Predictions predictions, ReplicaIdentit
 
         try
         {
+            if (model.Signature is null)
+            {
+                var error = $"{dataset} v{model.Version} takes whole tensors, not keyed instances ({model.TensorsOnlyReason}); use the Open Inference Protocol or TF Serving's columnar form over HTTP";
+                return (model.Version, [.. instances.Select(i => new KeyedPrediction { Key = i.Key, Error = error })]);
+            }
+
             var errors = new string?[instances.Count];
             var rowOf = new int[instances.Count];
             var block = new RowBlock(model.Signature, instances.Count);
@@ -68,7 +74,16 @@ public sealed class PredictBatchConsumer(Predictions predictions, ReplicaIdentit
                 }
             }
 
-            var answers = block.Count == 0 ? [] : await PredictWithBackPressureAsync(model, block, ct);
+            Prediction[] answers;
+            try
+            {
+                answers = block.Count == 0 ? [] : await PredictWithBackPressureAsync(model, block, ct);
+            }
+            catch (Exception e) when (e is PredictionInputException or ServingFaultException)
+            {
+                return (model.Version, [.. instances.Select((x, i) => new KeyedPrediction { Key = x.Key, Error = errors[i] ?? e.Message })]);
+            }
+
             var results = new List<KeyedPrediction>(instances.Count);
             for (var i = 0; i < instances.Count; i++)
             {

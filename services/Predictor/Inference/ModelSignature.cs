@@ -102,6 +102,18 @@ public sealed class ModelSignature
     /// <summary>A single [N, k] input (k ≠ 1): instances are arrays of k values.</summary>
     public bool IsMatrix => Inputs.Count == 1 && Inputs[0].Width != 1;
 
+    /// <summary>The row interface of <paramref name="session"/>'s model, or null (and why) when requests must run on whole tensors.</summary>
+    public static ModelSignature? TryFrom(OnnxSession session, out string? reason)
+    {
+        reason = OnnxServingLoader.RowBatchingProblem(session.Inputs, session.Outputs);
+        if (reason is null && session.Inputs.FirstOrDefault(i => Kind(i.ElementType) is null) is { } other)
+        {
+            reason = $"input {other} has a type the row path does not hold";
+        }
+
+        return reason is null ? From(session) : null;
+    }
+
     /// <exception cref="PredictionInputException">An input or output cannot be served (e.g. an image tensor, a sequence of maps).</exception>
     public static ModelSignature From(OnnxSession session)
     {
@@ -115,13 +127,7 @@ public sealed class ModelSignature
             }
 
             var width = node.Rank == 1 ? 1 : (int)Math.Max(1, node.Shape[1]);
-            var kind = node.ElementType switch
-            {
-                TensorElementType.Float or TensorElementType.Double or TensorElementType.Bool => CellKind.Number,
-                TensorElementType.Int64 or TensorElementType.Int32 => CellKind.Integer,
-                TensorElementType.String => CellKind.Text,
-                _ => throw new PredictionInputException($"input '{node.Name}' has element type {node.ElementType}, which is not served"),
-            };
+            var kind = Kind(node.ElementType) ?? throw new PredictionInputException($"input '{node.Name}' has element type {node.ElementType}, which is not served");
             var slot = kind switch { CellKind.Number => numbers, CellKind.Integer => integers, _ => texts };
             switch (kind)
             {
@@ -165,6 +171,14 @@ public sealed class ModelSignature
 
         return new ModelSignature([.. inputs], [.. outputs], classes, numbers, integers, texts);
     }
+
+    private static CellKind? Kind(TensorElementType type) => type switch
+    {
+        TensorElementType.Float or TensorElementType.Double or TensorElementType.Bool => CellKind.Number,
+        TensorElementType.Int64 or TensorElementType.Int32 => CellKind.Integer,
+        TensorElementType.String => CellKind.Text,
+        _ => null,
+    };
 
     /// <summary>Applies an input mapping (model input → comma-separated instance fields, one per column).</summary>
     /// <exception cref="PredictionInputException">The mapping names an unknown input or the wrong number of fields.</exception>

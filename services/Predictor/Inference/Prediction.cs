@@ -91,19 +91,7 @@ public sealed class Prediction(ModelSignature signature, Array[] values)
     }
 
     /// <summary>Writes element <paramref name="index"/> of <paramref name="values"/> as a JSON value.</summary>
-    public static void WriteElement(Utf8JsonWriter writer, Array values, int index)
-    {
-        switch (values)
-        {
-            case float[] f: writer.WriteNumberValue(f[index]); break;
-            case double[] d: writer.WriteNumberValue(d[index]); break;
-            case long[] l: writer.WriteNumberValue(l[index]); break;
-            case int[] i: writer.WriteNumberValue(i[index]); break;
-            case bool[] b: writer.WriteBooleanValue(b[index]); break;
-            case string[] t: writer.WriteStringValue(t[index]); break;
-            default: writer.WriteStringValue(values.GetValue(index)?.ToString()); break;
-        }
-    }
+    public static void WriteElement(Utf8JsonWriter writer, Array values, int index) => TensorJson.WriteElement(writer, values, index);
 
     /// <summary>The typed array for <paramref name="count"/> values of <paramref name="type"/>.</summary>
     public static Array NewArray(TensorElementType type, int count) => type switch

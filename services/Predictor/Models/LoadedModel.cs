@@ -6,6 +6,9 @@ namespace Ctm.Predictor.Models;
 /// <summary>Thrown when a model's batching queue is full: the caller answers 503 with Retry-After.</summary>
 public sealed class ServingOverloadedException(string message) : Exception(message);
 
+/// <summary>ONNX Runtime failed for a reason that is not the request's (the engine, memory, a provider): the caller answers 500 with the message.</summary>
+public sealed class ServingFaultException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>
 /// A model version ready to answer, by lookup (static path) or through micro-batches (dynamic path). Requests hold a
 /// lease while they run; a version that has been swapped out is released only when its last lease ends, so requests in
@@ -18,7 +21,7 @@ public sealed class LoadedModel
     private long _requests;
     private long _rows;
 
-    public LoadedModel(LoadedModelInfo info, OnnxSession session, ModelSignature signature, StaticTable? table, MicroBatcher? batcher, HotKeyCache cache)
+    public LoadedModel(LoadedModelInfo info, OnnxSession session, ModelSignature? signature, StaticTable? table, MicroBatcher? batcher, HotKeyCache cache)
     {
         Info = info;
         Session = session;
@@ -36,7 +39,14 @@ public sealed class LoadedModel
     public string Sha256 => Info.Sha256;
     public string VersionText { get; }
     public OnnxSession Session { get; }
-    public ModelSignature Signature { get; }
+    /// <summary>
+    /// The row interface (one row per instance, rows merged into micro-batches), or null for a model whose inputs or
+    /// outputs do not share a symbolic first dimension: it takes whole tensors only (<see cref="RunTensors"/>).
+    /// </summary>
+    public ModelSignature? Signature { get; }
+
+    /// <summary>Why the model has no row interface (null when it has one).</summary>
+    public string? TensorsOnlyReason { get; init; }
     public StaticTable? Table { get; }
     public MicroBatcher? Batcher { get; }
     public HotKeyCache Cache { get; }
@@ -48,6 +58,47 @@ public sealed class LoadedModel
 
     /// <summary>Completes when the session has been released.</summary>
     public Task Released => _released.Task;
+
+    /// <summary>
+    /// Runs the model once on the request's own tensors (no micro-batching, no cache: the tensors are exactly what the
+    /// client sent) and returns the outputs asked for, or every tensor output.
+    /// </summary>
+    /// <exception cref="PredictionInputException">The tensors do not fit the model (names, types, ranks, fixed
+    /// dimensions), or ONNX Runtime refused them while running (its message): the caller answers 400.</exception>
+    /// <exception cref="ServingFaultException">ONNX Runtime failed for another reason: the caller answers 500.</exception>
+    public IReadOnlyList<OrtTensor> RunTensors(IReadOnlyDictionary<string, OrtTensor> inputs, IReadOnlyList<string>? outputs)
+    {
+        Interlocked.Increment(ref _requests);
+        Interlocked.Add(ref _rows, inputs.Values.Select(t => t.Shape.Length == 0 ? 1 : t.Shape[0]).DefaultIfEmpty(1).Max());
+        try
+        {
+            return Session.Run(inputs, outputs);
+        }
+        catch (ArgumentException e)
+        {
+            throw new PredictionInputException(e.Message);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new PredictionInputException(e.Message);
+        }
+        catch (OnnxRuntimeException e) when (IsRequestError(e))
+        {
+            throw new PredictionInputException($"ONNX Runtime cannot run {Dataset} v{Version} on these inputs: {e.Message}");
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ServingFaultException($"ONNX Runtime failed running {Dataset} v{Version}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Whether ONNX Runtime's error is about the request: an invalid argument (2), or a kernel that failed on these
+    /// inputs (ORT reports those as FAIL, 1, or RUNTIME_EXCEPTION, 6): the model ran its warm-up on inputs of its
+    /// declared shapes when it loaded, so what differs now is the input. Engine, provider, graph and not-implemented
+    /// errors are faults (500).
+    /// </summary>
+    public static bool IsRequestError(OnnxRuntimeException e) => e.ErrorCode is 1 or 2 or 6;
 
     /// <summary>Predictions for every row of <paramref name="block"/>, in order.</summary>
     /// <exception cref="ServingOverloadedException">The batching queue is full.</exception>
@@ -96,7 +147,19 @@ public sealed class LoadedModel
             throw new ServingOverloadedException($"the queue of {Dataset} v{Version} is full");
         }
 
-        await item.Task.ConfigureAwait(false);
+        try
+        {
+            await item.Task.ConfigureAwait(false);
+        }
+        catch (OnnxRuntimeException e) when (IsRequestError(e))
+        {
+            throw new PredictionInputException($"ONNX Runtime cannot run {Dataset} v{Version} on these rows: {e.Message}");
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            throw new ServingFaultException($"ONNX Runtime failed running {Dataset} v{Version}: {e.Message}", e);
+        }
+
         for (var i = 0; i < item.Count; i++)
         {
             var r = item.RowAt(i);

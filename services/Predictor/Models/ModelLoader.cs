@@ -15,6 +15,9 @@ public sealed class ModelLoadException(string kind, string message, Exception? i
     public string Kind { get; } = kind;
 }
 
+/// <summary>A model as the Registry lists it: its versions, the one the record says serves, one waiting for a replica, and whether a data stream feeds it.</summary>
+public sealed record RegisteredModel(string Name, IReadOnlyList<int> Versions, int? ServingVersion, int? PendingVersion, bool DataStream);
+
 /// <summary>A promotion to load.</summary>
 public sealed record PromotionToLoad(string Dataset, int Version, long Generation, string ArtifactLocation, string Sha256, Guid CorrelationId, IReadOnlyDictionary<string, string>? InputMapping = null);
 
@@ -140,6 +143,14 @@ public sealed partial class ModelLoader(
         }
     }
 
+    /// <summary>Every model the Registry has registered (<c>GET /v1/models</c>): for the repository index.</summary>
+    /// <exception cref="HttpRequestException">The Registry did not answer.</exception>
+    public async Task<IReadOnlyList<RegisteredModel>> ListRegisteredAsync(CancellationToken ct)
+    {
+        using var client = http.CreateClient(HttpExtensions.ClientName);
+        return await client.GetFromJsonAsync<List<RegisteredModel>>(new Uri(Registry, "v1/models"), ct) ?? [];
+    }
+
     /// <summary>Loads and installs (or clears) the canary and shadow versions of <paramref name="dataset"/>, fetched from the Registry.</summary>
     /// <exception cref="ModelLoadException">A version is unknown, fails its hash, or does not load; nothing changes.</exception>
     public async Task ConfigureTrafficAsync(string dataset, TrafficSettings traffic, CancellationToken ct)
@@ -205,7 +216,19 @@ public sealed partial class ModelLoader(
 
         try
         {
-            var signature = ModelSignature.From(session);
+            var signature = ModelSignature.TryFrom(session, out var tensorsOnly);
+            if (signature is null)
+            {
+                if (info.InputMapping is { Count: > 0 })
+                {
+                    throw new PredictionInputException($"its input mapping needs inputs of one row per instance, but {tensorsOnly}");
+                }
+
+                // Whole tensors only: each request runs as sent, never merged with another (fixed dimensions stay exact).
+                LogTensorsOnly(info.Dataset, info.Version, tensorsOnly!);
+                return new LoadedModel(info, session, null, null, null, new HotKeyCache(0)) { TensorsOnlyReason = tensorsOnly };
+            }
+
             signature.ApplyMapping(info.InputMapping);
             try
             {
@@ -217,11 +240,7 @@ public sealed partial class ModelLoader(
             }
 
             var executor = new BatchExecutor(session, signature);
-            if (signature.Inputs.All(i => i.Node.Shape is [< 0, ..]))
-            {
-                // Rows batch along a symbolic first dimension; a fixed one was warmed up at its declared size above.
-                executor.WarmUp();
-            }
+            executor.WarmUp();
 
             StaticTable? table = null;
             if (signature.StaticCombinations() is { } combinations && combinations <= o.StaticTableLimit)
@@ -332,6 +351,9 @@ public sealed partial class ModelLoader(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Now serving {Dataset} v{Version} (generation {Generation}) on the {Path} path ({TableSize} table entries)")]
     private partial void LogSwapped(string dataset, int version, long generation, string path, int tableSize);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Dataset} v{Version} takes whole tensors (no row batching, no cache): {Reason}")]
+    private partial void LogTensorsOnly(string dataset, int version, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ignored {Dataset} v{Version}: generation {Generation} is not newer than the one serving")]
     private partial void LogStale(string dataset, int version, long generation);

@@ -25,7 +25,7 @@ public sealed class ServingStatistics(IOptions<ServingOptions> options, TimeProv
             return;
         }
 
-        var window = _windows.GetOrAdd((model.Dataset, model.Version), static (_, a) => new Window(a.Signature, a.Clock.GetUtcNow()), (model.Signature, Clock: clock));
+        var window = _windows.GetOrAdd((model.Dataset, model.Version), static (_, a) => new Window(a.Signature, a.Clock.GetUtcNow()), (block.Signature, Clock: clock));
         Interlocked.Add(ref window.Served, block.Count);
         var cap = options.Value.StatisticsMaxRowsPerSecond;
         for (var r = 0; r < block.Count; r++)

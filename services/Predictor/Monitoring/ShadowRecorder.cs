@@ -115,7 +115,7 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
                 ShadowDisagreements.Add(disagreements, tags);
                 LogCompared(live.Dataset, live.Version, shadow.Version, answers.Length, disagreements);
             }
-            catch (ServingOverloadedException)
+            catch (Exception e) when (e is ServingOverloadedException or ServingFaultException or PredictionInputException)
             {
                 Interlocked.Increment(ref _dropped);
             }
@@ -126,8 +126,9 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
         }
     }
 
-    private static bool SameInputs(ModelSignature a, ModelSignature b) =>
-        a.Inputs.Count == b.Inputs.Count
+    private static bool SameInputs(ModelSignature? a, ModelSignature? b) =>
+        a is not null && b is not null
+        && a.Inputs.Count == b.Inputs.Count
         && a.Inputs.Zip(b.Inputs).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type && p.First.Width == p.Second.Width);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Shadow of {Dataset}: live v{Live} vs shadow v{Shadow} on {Rows} rows, {Disagreements} label disagreements")]

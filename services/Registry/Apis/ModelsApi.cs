@@ -13,6 +13,7 @@ public static class ModelsApi
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1");
+        api.MapGet("/models", ListModelsAsync);
         api.MapGet("/serving", ListServingAsync);
         api.MapGet("/serving/pending", ListPendingAsync);
         api.MapGet("/datasets/{dataset}/serving", GetServingAsync);
@@ -20,6 +21,20 @@ public static class ModelsApi
         api.MapGet("/datasets/{dataset}/versions/{version:int}", GetVersionAsync);
         api.MapGet("/datasets/{dataset}/versions/{version:int}/artifact", GetArtifactAsync);
         return app;
+    }
+
+    /// <summary>Every model name with registered versions: its versions, the version the record says serves, a promotion waiting for a replica, and whether a data stream feeds it.</summary>
+    public static async Task<Ok<List<ModelDto>>> ListModelsAsync(RegistryDbContext db, CancellationToken ct)
+    {
+        var versions = await db.Versions.AsNoTracking().Select(v => new { v.Dataset, v.Version, v.Origin }).ToListAsync(ct);
+        var serving = await db.Promotions.AsNoTracking().Where(p => p.EndedAt == null).ToDictionaryAsync(p => p.Dataset, p => p.Version, ct);
+        var pending = (await db.ServingRequests.AsNoTracking().Where(r => r.State == ServingRequest.Pending).Select(r => new { r.Dataset, r.Version, r.Generation }).ToListAsync(ct))
+            .GroupBy(r => r.Dataset).ToDictionary(g => g.Key, g => g.MaxBy(r => r.Generation)!.Version);
+        var streams = (await db.Datasets.AsNoTracking().Where(d => d.Features != null).Select(d => d.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        return TypedResults.Ok(versions.GroupBy(v => v.Dataset).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new ModelDto(g.Key, [.. g.Select(v => v.Version).Order()], serving.TryGetValue(g.Key, out var s) ? s : null, pending.TryGetValue(g.Key, out var p) ? p : null,
+                streams.Contains(g.Key), g.All(v => v.Origin == "external") ? "external" : g.Any(v => v.Origin == "external") ? "mixed" : "trained"))
+            .ToList());
     }
 
     public static async Task<Ok<List<ServingDto>>> ListServingAsync(RegistryDbContext db, ModelRegistration registration, CancellationToken ct)
@@ -157,6 +172,9 @@ public sealed record ServingDto(string Dataset, int Version, long Generation, st
     /// <summary>A newer promotion no replica has confirmed yet, if any.</summary>
     public PendingDto? Pending { get; init; }
 }
+
+/// <summary>A registered model name: <paramref name="DataStream"/> is false for a model uploaded with no dataset behind it; <paramref name="Origin"/> trained, external or mixed.</summary>
+public sealed record ModelDto(string Name, IReadOnlyList<int> Versions, int? ServingVersion, int? PendingVersion, bool DataStream, string Origin);
 
 /// <summary>A promotion waiting for a replica to confirm it.</summary>
 public sealed record PendingDto(int Version, long Generation, string Reason, string Actor, DateTimeOffset RequestedAt);

@@ -15,8 +15,9 @@ public sealed record ExternalUpload(string Dataset, byte[] Model, IReadOnlyDicti
 public sealed record UploadResult(bool Ok, bool Created, string Status, string Message, int? Version = null, string? Sha256 = null, string? Decision = null, IReadOnlyDictionary<string, string>? InputMapping = null);
 
 /// <summary>
-/// Registers an uploaded ONNX model as a version: validated by loading it with ONNX Runtime and mapping its inputs
-/// onto the dataset's features, with lineage marked external, then put through the dataset's promotion policy.
+/// Registers an uploaded ONNX model as a version: validated by loading it with ONNX Runtime (and, where the name has a
+/// data stream, by mapping its inputs onto the dataset's features), with lineage marked external, then put through the
+/// name's promotion policy. A name with no data stream takes any model ONNX Runtime serves: no schema, no training, no skew.
 /// </summary>
 public sealed partial class ExternalModelService(
     RegistryDbContext db,
@@ -40,25 +41,35 @@ public sealed partial class ExternalModelService(
         }
 
         var dataset = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Name == upload.Dataset, ct);
-        if (dataset?.Features is null)
+        var features = dataset?.Features is { } json ? JsonSerializer.Deserialize<List<FeatureInfo>>(json, Json)! : null;
+        if (features is null && upload.InputMapping.Count > 0)
         {
-            return await RefuseAsync(upload, "conflict", $"dataset '{upload.Dataset}' has no accepted batch yet, so no schema to map the model's inputs onto", ct);
+            return await RefuseAsync(upload, "conflict", $"'{upload.Dataset}' has no data stream (no accepted batch, so no schema) to map the model's inputs onto; upload it without an input mapping to serve it on its own", ct);
         }
 
-        var features = JsonSerializer.Deserialize<List<FeatureInfo>>(dataset.Features, Json)!;
         string producer;
         IReadOnlyDictionary<string, string> mapping;
         try
         {
             // The Predictor's own loader and warm-up: a model a replica would refuse is refused here, with ONNX Runtime's reason.
             using var session = OnnxServingLoader.Load(upload.Model, new OnnxSessionOptions { IntraOpThreads = 1 });
-            var (resolved, error) = InputMapping.Resolve(session.Inputs, session.Outputs, upload.InputMapping, features);
-            if (error is not null)
+            if (features is null || (upload.InputMapping.Count == 0 && OnnxServingLoader.RowBatchingProblem(session.Inputs, session.Outputs) is not null))
             {
-                return await RefuseAsync(upload, "invalid", error, ct);
+                // No data stream, or (with no mapping asked for) inputs that are not rows: served on its own tensors,
+                // nothing to compare its inputs with. An explicit mapping of such a model is still judged, and refused, below.
+                mapping = new Dictionary<string, string>();
+            }
+            else
+            {
+                var (resolved, error) = InputMapping.Resolve(session.Inputs, session.Outputs, upload.InputMapping, features);
+                if (error is not null)
+                {
+                    return await RefuseAsync(upload, "invalid", error, ct);
+                }
+
+                mapping = resolved!;
             }
 
-            mapping = resolved!;
             producer = session.Description.ProducerName is { Length: > 0 } p ? p : "unknown";
         }
         catch (OnnxModelRefusedException e)
@@ -84,13 +95,13 @@ public sealed partial class ExternalModelService(
             {
                 Dataset = upload.Dataset,
                 Version = version,
-                SchemaVersion = dataset.SchemaVersion,
-                Task = dataset.Task ?? "unknown",
+                SchemaVersion = dataset?.SchemaVersion,
+                Task = dataset?.Task ?? "unknown",
                 Artifact = upload.Model,
                 Sha256 = sha256,
                 Size = upload.Model.LongLength,
                 Metrics = "{}",
-                Parameters = JsonSerializer.Serialize(new Dictionary<string, string> { ["producer"] = producer }, Json),
+                Parameters = JsonSerializer.Serialize(new Dictionary<string, string> { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" }, Json),
                 Engine = producer,
                 Device = "external",
                 Origin = "external",
@@ -102,8 +113,8 @@ public sealed partial class ExternalModelService(
                 CreatedAt = now,
             });
             await db.SaveChangesAsync(ct);
-            var verdict = await registration.DecideAndPromoteAsync(upload.Dataset, new Candidate(version, dataset.Task ?? "unknown", null, null, null, null, null), null, Guid.NewGuid(), upload.Operator, ct);
-            db.Record(now, upload.Operator, "upload-model", upload.Dataset, new { version, sha256, size = upload.Model.Length, upload.Source, upload.Description, upload.FileName, inputMapping = mapping, decision = verdict.Decision, verdict.Reason });
+            var verdict = await registration.DecideAndPromoteAsync(upload.Dataset, new Candidate(version, dataset?.Task ?? "unknown", null, null, null, null, null), null, Guid.NewGuid(), upload.Operator, ct);
+            db.Record(now, upload.Operator, "upload-model", upload.Dataset, new { version, sha256, size = upload.Model.Length, upload.Source, upload.Description, upload.FileName, inputMapping = mapping, dataStream = features is not null, decision = verdict.Decision, verdict.Reason });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             result = new UploadResult(true, true, "registered", $"registered as v{version}; policy: {verdict.Decision} ({verdict.Reason})", version, sha256, verdict.Decision, mapping);

@@ -13,9 +13,8 @@ public static class InputMapping
 {
     private static readonly HashSet<TensorElementType> Numeric =
     [
-        TensorElementType.Float, TensorElementType.Double, TensorElementType.Float16,
-        TensorElementType.Int8, TensorElementType.Int16, TensorElementType.Int32, TensorElementType.Int64,
-        TensorElementType.UInt8, TensorElementType.UInt16, TensorElementType.UInt32, TensorElementType.UInt64,
+        // What the Predictor's row path holds (ModelSignature); other types are served as whole tensors, unmapped.
+        TensorElementType.Float, TensorElementType.Double, TensorElementType.Int32, TensorElementType.Int64,
     ];
 
     /// <summary>
@@ -35,6 +34,12 @@ public static class InputMapping
         if (!outputs.Any(o => o.IsTensor))
         {
             return (null, $"the model has no tensor output ({string.Join(", ", outputs)}); export it without a ZipMap (e.g. skl2onnx options zipmap=False)");
+        }
+
+        // Feature-named instances become rows that the Predictor merges into micro-batches: the same rule it loads by.
+        if (OnnxServingLoader.RowBatchingProblem(inputs, outputs) is { } problem)
+        {
+            return (null, $"the model's inputs cannot be fed from the dataset's features one row per instance: {problem}; register it under a name with no data stream to serve it on its own tensors");
         }
 
         var byName = features.ToDictionary(f => f.Name, StringComparer.Ordinal);

@@ -1,4 +1,6 @@
+using System.Collections;
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -31,17 +33,18 @@ public sealed class MessageScopeFilter<T>(ILogger<MessageScopeFilter<T>> logger)
             return;
         }
 
-        var values = new Dictionary<string, object?>(Keys.Length, StringComparer.Ordinal);
+        var scope = new MessageScope();
         foreach (var (key, property) in Keys)
         {
             if (property.GetValue(context.Message) is { } value)
             {
-                values[key] = value;
-                Activity.Current?.SetTag(key, value);
+                var text = Convert.ToString(value, CultureInfo.InvariantCulture);
+                scope.Add(new(key, text));
+                Activity.Current?.SetTag(key, text);
             }
         }
 
-        using (logger.BeginScope(values))
+        using (logger.BeginScope(scope))
         {
             await next.Send(context);
         }
@@ -49,4 +52,22 @@ public sealed class MessageScopeFilter<T>(ILogger<MessageScopeFilter<T>> logger)
 
     /// <inheritdoc />
     public void Probe(ProbeContext context) => context?.CreateFilterScope("ctm-message-scope");
+
+    // Structured for the OpenTelemetry and JSON log providers (key-value pairs), readable for the simple console (ToString).
+    private sealed class MessageScope : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        private readonly List<KeyValuePair<string, object?>> _entries = new(3);
+
+        public int Count => _entries.Count;
+
+        public KeyValuePair<string, object?> this[int index] => _entries[index];
+
+        public void Add(KeyValuePair<string, object?> entry) => _entries.Add(entry);
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _entries.GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => string.Join(" ", _entries.Select(e => $"{e.Key}={e.Value}"));
+    }
 }

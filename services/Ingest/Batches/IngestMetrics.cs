@@ -16,7 +16,7 @@ public static class IngestMetrics
     /// <summary>Counts a stored batch and tags the current span with its id, so the upload's trace can be found by batch.</summary>
     public static void RecordBatch(Guid batchId, string dataset, string source, long rows, long bytes)
     {
-        Activity.Current?.SetTag("ctm.batch_id", batchId);
+        Activity.Current?.SetTag("ctm.batch_id", batchId.ToString());
         Activity.Current?.SetTag("ctm.dataset", dataset);
         Batches.Add(1, new("dataset", dataset), new("source", source));
         Rows.Add(rows, new KeyValuePair<string, object?>("dataset", dataset));

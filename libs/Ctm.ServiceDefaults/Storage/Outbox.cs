@@ -32,8 +32,9 @@ public static class OutboxExtensions
         var payload = JsonSerializer.Serialize(message, Json);
         var messageId = NewId.NextGuid();
         // The schema comes from the model, never from input.
-        var sql = "INSERT INTO " + schema + ".outbox (message_id, message_type, payload, correlation_id, trace_parent) VALUES ({0}, {1}, {2}::jsonb, {3}, {4})";
-        var traceParent = (object?)CtmTelemetry.CurrentTraceParent() ?? DBNull.Value;
+        var sql = "INSERT INTO " + schema + ".outbox (message_id, message_type, payload, correlation_id, trace_parent) VALUES ({0}, {1}, {2}::jsonb, {3}, NULLIF({4}, ''))";
+        // '' rather than null: a raw SQL parameter needs a type, and a null has none (no trace when nothing listens).
+        var traceParent = CtmTelemetry.CurrentTraceParent() ?? "";
         await db.Database.ExecuteSqlRawAsync(sql, [messageId, typeof(T).FullName!, payload, correlationId, traceParent], ct);
     }
 

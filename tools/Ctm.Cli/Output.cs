@@ -14,10 +14,10 @@ public sealed class Output(bool json)
     public bool Json => json;
 
     /// <summary>The console for people (stdout).</summary>
-    public IAnsiConsole Out { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+    public IAnsiConsole Out { get; } = Create(Console.Out, Console.IsOutputRedirected);
 
     /// <summary>Progress and errors (stderr), so stdout stays the result.</summary>
-    public IAnsiConsole Error { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    public IAnsiConsole Error { get; } = Create(Console.Error, Console.IsErrorRedirected);
 
     /// <summary>Writes <paramref name="value"/> as JSON with <c>--json</c>, else runs <paramref name="human"/>.</summary>
     public void Write(object? value, Action<IAnsiConsole> human)
@@ -35,6 +35,24 @@ public sealed class Output(bool json)
 
     /// <summary>One JSON object on one line (for streams of events).</summary>
     public static void WriteLine(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, CtmApi.Json));
+
+    // Piped into grep or a file: no colour codes, and rows as wide as they need (ids must not wrap).
+    private static IAnsiConsole Create(TextWriter writer, bool redirected)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = redirected || Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 } ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
+        });
+        if (redirected)
+        {
+            console.Profile.Width = 400;
+        }
+
+        return console;
+    }
 
     public void Fail(CliException e)
     {

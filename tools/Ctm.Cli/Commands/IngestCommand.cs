@@ -41,7 +41,8 @@ public static class IngestCommand
             content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
             content.Headers.ContentLength = file.Length;
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(api.Settings["Ingest"], path)) { Content = content };
-            request.Headers.Add("Idempotency-Key", $"cli:{file.Name}:{file.Length}:{file.LastWriteTimeUtc.Ticks}");
+            // Running the same command again on the same unchanged file answers with the batch already stored.
+            request.Headers.Add("Idempotency-Key", "cli:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{file.FullName}\n{file.Length}\n{file.LastWriteTimeUtc.Ticks}"))));
             receipt = await api.SendAsync("Ingest", request, ct);
         }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Ctm.ServiceDefaults.Telemetry;
 
 namespace Ctm.ServiceDefaults;
 
@@ -31,6 +32,7 @@ public static class Extensions
         // One line per claim-check fetch is noise; failures still log as warnings.
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddCtmTelemetry();
         return builder;
     }
 
@@ -58,6 +60,7 @@ public static class Extensions
             Predicate = r => r.Tags.Contains(ReadyTag),
             ResponseWriter = WriteReport,
         });
+        app.MapCtmMetrics();
         return app;
     }
 

@@ -1,4 +1,5 @@
 using MassTransit;
+using Ctm.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ public static class MessagingExtensions
                     h.PublisherConfirmation = true;
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
+                cfg.UseConsumeFilter(typeof(MessageScopeFilter<>), context);
                 cfg.UseMessageRetry(r => r.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);

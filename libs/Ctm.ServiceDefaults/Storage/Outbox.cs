@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Diagnostics;
 using Ctm.Contracts;
+using Ctm.ServiceDefaults.Telemetry;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,8 +32,10 @@ public static class OutboxExtensions
         var payload = JsonSerializer.Serialize(message, Json);
         var messageId = NewId.NextGuid();
         // The schema comes from the model, never from input.
-        var sql = "INSERT INTO " + schema + ".outbox (message_id, message_type, payload, correlation_id) VALUES ({0}, {1}, {2}::jsonb, {3})";
-        await db.Database.ExecuteSqlRawAsync(sql, [messageId, typeof(T).FullName!, payload, correlationId], ct);
+        var sql = "INSERT INTO " + schema + ".outbox (message_id, message_type, payload, correlation_id, trace_parent) VALUES ({0}, {1}, {2}::jsonb, {3}, NULLIF({4}, ''))";
+        // '' rather than null: a raw SQL parameter needs a type, and a null has none (no trace when nothing listens).
+        var traceParent = CtmTelemetry.CurrentTraceParent() ?? "";
+        await db.Database.ExecuteSqlRawAsync(sql, [messageId, typeof(T).FullName!, payload, correlationId, traceParent], ct);
     }
 
     /// <summary>
@@ -126,16 +130,17 @@ public sealed partial class OutboxRelay<TContext>(IServiceProvider services, Out
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await connection.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var rows = new List<(long Id, Guid MessageId, string Type, string Payload, Guid CorrelationId)>();
+        var rows = new List<(long Id, Guid MessageId, string Type, string Payload, Guid CorrelationId, string? TraceParent, DateTime CreatedAt)>();
         await using (var select = new NpgsqlCommand(
-            $"SELECT id, message_id, message_type, payload::text, correlation_id FROM {schema}.outbox WHERE sent_at IS NULL ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
+            $"SELECT id, message_id, message_type, payload::text, correlation_id, trace_parent, created_at FROM {schema}.outbox WHERE sent_at IS NULL ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
             connection,
             tx))
         await using (var reader = await select.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
-                rows.Add((reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetGuid(4)));
+                rows.Add((reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetGuid(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetDateTime(6)));
             }
         }
 
@@ -152,12 +157,20 @@ public sealed partial class OutboxRelay<TContext>(IServiceProvider services, Out
             }
 
             var message = JsonSerializer.Deserialize(row.Payload, type, OutboxExtensions.Json)!;
-            // Publish completes after the broker's confirm (publisher confirms are on).
-            await bus.Publish(message, type, context =>
+            // The publish continues the trace that committed the row; MassTransit carries it on in the headers.
+            using (CtmTelemetry.StartContinuation("outbox " + type.Name, row.TraceParent, ActivityKind.Producer))
             {
-                context.MessageId = row.MessageId;
-                context.CorrelationId = row.CorrelationId;
-            }, ct);
+                // Publish completes after the broker's confirm (publisher confirms are on).
+                await bus.Publish(message, type, context =>
+                {
+                    context.MessageId = row.MessageId;
+                    context.CorrelationId = row.CorrelationId;
+                }, ct);
+            }
+
+            var tags = new TagList { { "message_type", type.Name } };
+            MessagingMetrics.OutboxLag.Record((DateTime.UtcNow - row.CreatedAt).TotalSeconds, tags);
+            MessagingMetrics.OutboxPublished.Add(1, tags);
         }
 
         await using (var update = new NpgsqlCommand($"UPDATE {schema}.outbox SET sent_at = now() WHERE id = ANY(@ids)", connection, tx))

@@ -30,7 +30,7 @@ public sealed class SqlMigrator<TContext>(IServiceProvider services, ILogger<Sql
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var schema = db.Model.GetDefaultSchema() ?? throw new InvalidOperationException($"{typeof(TContext).Name} has no default schema");
-        var scripts = new List<(string Id, string Sql)> { ("0000_messaging", MessagingTables.Sql(schema)) };
+        var scripts = new List<(string Id, string Sql)> { ("0000_messaging", MessagingTables.Sql(schema)), ("0000_messaging_trace", MessagingTables.TraceSql(schema)) };
         var assembly = typeof(TContext).Assembly;
         foreach (var name in assembly.GetManifestResourceNames().Where(n => n.EndsWith(".sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
@@ -139,4 +139,7 @@ internal static class MessagingTables
             PRIMARY KEY (consumer, key)
         );
         """;
+
+    // The trace that wrote an outbox row, so the relay's publish continues it (W3C traceparent).
+    public static string TraceSql(string schema) => $"ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS trace_parent text NULL;";
 }

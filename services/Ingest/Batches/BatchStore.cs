@@ -75,6 +75,7 @@ public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions
             }
         }
 
+        IngestMetrics.RecordBatch(stored.Id, dataset, source, stored.RowCount, stored.ByteCount);
         return (stored, true);
     }
 

@@ -369,7 +369,7 @@ public static class TfServingApi
 }
 
 /// <summary>What every protocol shares: choosing the model (pinned, canary or primary) and predicting, with statistics and shadow copies.</summary>
-public sealed class Predictions(ModelCatalog catalog, IOptions<ServingOptions> options, ServingStatistics statistics, ShadowRecorder shadow)
+public sealed class Predictions(ModelCatalog catalog, IOptions<ServingOptions> options, ServingStatistics statistics, ShadowRecorder shadow, PredictorMetrics metrics)
 {
     public ServingOptions Options => options.Value;
 
@@ -379,7 +379,9 @@ public sealed class Predictions(ModelCatalog catalog, IOptions<ServingOptions> o
     /// <exception cref="ServingOverloadedException">The model's queue is full.</exception>
     public async ValueTask<Prediction[]> PredictAsync(LoadedModel model, RowBlock block)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var answers = await model.PredictAsync(block);
+        metrics.RecordPrediction(model, started);
         statistics.Observe(model, block);
         shadow.Offer(model, block, answers);
         return answers;

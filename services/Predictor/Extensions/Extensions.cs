@@ -19,6 +19,7 @@ public static class Extensions
         builder.Services.AddSingleton<ModelLoader>();
         builder.Services.AddSingleton<ServingStatistics>();
         builder.Services.AddSingleton<ShadowRecorder>();
+        builder.Services.AddSingleton<PredictorMetrics>();
         builder.Services.AddSingleton<Predictions>();
         builder.Services.AddHealthChecks().AddCheck<ModelsLoadedCheck>("models", tags: [ServiceDefaults.Extensions.ReadyTag]);
         builder.AddCtmMessaging(x =>

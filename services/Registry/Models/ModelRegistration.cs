@@ -167,6 +167,7 @@ public sealed partial class ModelRegistration(
             InputMapping = ParseMapping(mapping),
         }, correlationId, ct);
         LogPromoted(dataset, version, generation, reason);
+        RegistryMetrics.RecordPromotion(dataset, reason);
         return generation;
     }
 

@@ -105,6 +105,7 @@ public sealed partial class RollbackService(
         }
 
         signal.Notify();
+        RegistryMetrics.RecordRollback(c.Dataset, outcome.Status);
         LogRolledBack(c.Dataset, outcome.PreviousVersion, outcome.ServingVersion, c.Operator, outcome.Message);
         return outcome;
     }

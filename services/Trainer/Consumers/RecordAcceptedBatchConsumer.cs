@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.ServiceDefaults.Storage;
+using Ctm.ServiceDefaults.Telemetry;
 using Ctm.Trainer.Storage;
 using Ctm.Trainer.Training;
 using MassTransit;
@@ -64,6 +65,7 @@ public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSig
             BatchId = m.BatchId,
             Status = "pending",
             CreatedAt = clock.GetUtcNow(),
+            TraceParent = CtmTelemetry.CurrentTraceParent(),
         });
         await db.SaveChangesAsync(ct);
         if (requeue)

@@ -83,6 +83,9 @@ public sealed class TrainingJob
     public DateTimeOffset? FinishedAt { get; set; }
     public Guid? BatchId { get; set; }
     public long? CutoffSeq { get; set; }
+
+    /// <summary>The W3C traceparent of the message that asked for this job, so the run continues its trace.</summary>
+    public string? TraceParent { get; set; }
 }
 
 public sealed class TrainingRunRecord

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Telemetry;
 using Ctm.Trainer.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,10 +23,11 @@ public static class RetrainRequests
             FullRetrain = fullRetrain,
             Status = "pending",
             CreatedAt = now,
+            TraceParent = CtmTelemetry.CurrentTraceParent(),
         };
         var inserted = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO trainer.jobs (id, dataset, trigger_key, reason, correlation_id, from_version, full_retrain, status, attempts, created_at)
-            VALUES ({job.Id}, {dataset}, {key}, {job.Reason}, {correlationId}, {fromVersion}, {fullRetrain}, 'pending', 0, {now})
+            INSERT INTO trainer.jobs (id, dataset, trigger_key, reason, correlation_id, from_version, full_retrain, status, attempts, created_at, trace_parent)
+            VALUES ({job.Id}, {dataset}, {key}, {job.Reason}, {correlationId}, {fromVersion}, {fullRetrain}, 'pending', 0, {now}, {job.TraceParent})
             ON CONFLICT (trigger_key) DO NOTHING
             """, ct);
         return inserted == 1 ? job : await db.Jobs.AsNoTracking().SingleAsync(j => j.TriggerKey == key, ct);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Reflection;
@@ -9,6 +10,7 @@ using Ctm.Ml.Continual;
 using Ctm.Ml.Engine;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Storage;
+using Ctm.ServiceDefaults.Telemetry;
 using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Policies;
 using Ctm.Trainer.Storage;
@@ -89,12 +91,17 @@ public sealed partial class TrainingRunner(
             return true;
         }
 
+        // The run continues the trace of its newest trigger and links the others.
+        using var activity = CtmTelemetry.StartContinuation("train " + dataset, jobs.LastOrDefault(j => j.TraceParent is not null)?.TraceParent, links: jobs.Select(j => j.TraceParent));
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await TrainAsync(dataset, jobs, plan, policy, options, ct);
+            TrainerMetrics.RecordRun(dataset, "trained", started);
         }
         catch (Exception e) when (e is not OperationCanceledException && RunFailure.IsDeterministic(e))
         {
+            TrainerMetrics.RecordRun(dataset, "failed", started);
             // Trying again cannot help: record why, free every job the failure does not concern, and go on.
             db.ChangeTracker.Clear();
             await FailDeterministicallyAsync(dataset, jobs, e, ct);
@@ -102,6 +109,7 @@ public sealed partial class TrainingRunner(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            TrainerMetrics.RecordRun(dataset, "retry", started);
             LogRunFailed(e, dataset, jobs.Max(j => j.Attempts), options.MaxAttempts);
             db.ChangeTracker.Clear();
             var ids = jobs.Select(j => j.Id).ToArray();

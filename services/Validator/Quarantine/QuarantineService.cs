@@ -86,6 +86,7 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
             BatchValidation.Accepted(batch.BatchId, batch.Dataset, batch.CorrelationId, batch.RowCount, batch.Sha256, batch.Location, schema.Contract, schema.Version, released: true, now),
             correlationId, ct);
         LogReleased(batchId, batch.Dataset, @operator, reason);
+        ValidatorMetrics.RecordDecision(batch.Dataset, "released");
         return (OperatorOutcome.Done, applied.Count == 0
             ? $"batch {batchId} released by {@operator}"
             : $"batch {batchId} released by {@operator}; schema v{schema.Version}: {string.Join("; ", applied)}");
@@ -163,6 +164,7 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
         await tx.CommitAsync(ct);
         signal.Notify();
         LogDiscarded(batchId, dataset, @operator, reason);
+        ValidatorMetrics.RecordDecision(dataset, "discarded");
         return (OperatorOutcome.Done, $"batch {batchId} discarded by {@operator}");
     }
 

@@ -129,6 +129,7 @@ public sealed partial class BatchValidation(
         }
 
         await tx.CommitAsync(ct);
+        ValidatorMetrics.RecordDecision(message.Dataset, decision.IsAccepted ? "accepted" : "quarantined");
         signal.Notify();
     }
 

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Ctm.ServiceDefaults.Telemetry;
+
+/// <summary>
+/// Traces, metrics and logs for every Ctm service through OpenTelemetry: ASP.NET Core, HttpClient, MassTransit and
+/// Ctm's own sources; exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and metrics always readable
+/// at <c>/metrics</c> (Prometheus text) without a collector.
+/// </summary>
+public static class TelemetryExtensions
+{
+    /// <summary>The environment variable that turns OTLP export on (the OpenTelemetry SDK's own name for it).</summary>
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>The path of the Prometheus scrape page.</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>Registers tracing, metrics and the OpenTelemetry log provider.</summary>
+    public static IHostApplicationBuilder AddCtmTelemetry(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        // Console lines carry the trace and span ids and the message scopes (batch id, dataset, version).
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
+        builder.Services.Configure<JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
+        builder.Logging.AddOpenTelemetry(o =>
+        {
+            o.IncludeScopes = true;
+            o.IncludeFormattedMessage = true;
+        });
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(CtmTelemetry.ServiceName(builder.Environment.ApplicationName), serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
+            .WithTracing(t => t
+                .AddSource(CtmTelemetry.SourceName, "MassTransit")
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsPlumbing(context.Request.Path))
+                .AddHttpClientInstrumentation())
+            .WithMetrics(m => m
+                .AddMeter(CtmTelemetry.MeterPrefix + "*", "MassTransit")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddPrometheusExporter());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]))
+        {
+            // Reads OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL / _HEADERS itself; traces, metrics and logs alike.
+            telemetry.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    /// <summary>Maps the Prometheus scrape page at <see cref="MetricsPath"/>.</summary>
+    public static WebApplication MapCtmMetrics(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        return app;
+    }
+
+    // Probes and scrapes arrive every few seconds; as traces they would bury the ones that matter.
+    private static bool IsPlumbing(PathString path) =>
+        path.StartsWithSegments("/health", StringComparison.Ordinal) || path.StartsWithSegments(MetricsPath, StringComparison.Ordinal);
+}

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ctm.ServiceDefaults.Messaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -58,6 +59,7 @@ public static class Extensions
             Predicate = r => r.Tags.Contains(ReadyTag),
             ResponseWriter = WriteReport,
         });
+        app.MapErrorQueuesApi();
         return app;
     }
 

@@ -122,6 +122,7 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
                 Header("MT-Fault-ExceptionType"),
                 Header("MT-Fault-Message"),
                 Header("MT-Fault-Timestamp"),
+                Header("MT-Fault-RetryCount") is { } retries ? int.Parse(retries, System.Globalization.CultureInfo.InvariantCulture) : null,
                 Header(DelayedRedeliveryFilter.RedeliveriesHeader) is { } r ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : null);
         })];
     }
@@ -150,7 +151,8 @@ public sealed record ErrorQueueReport(IReadOnlyList<ErrorQueueView> ErrorQueues,
 public sealed record ErrorQueueView(string Queue, string WorkQueue, long Messages, IReadOnlyList<FaultSample> Samples);
 
 /// <summary>Why one message is in an error queue (MassTransit's fault headers).</summary>
-public sealed record FaultSample(string? MessageId, string? ExceptionType, string? Reason, string? FaultedAt, int? Redeliveries);
+/// <remarks><c>Retries</c>: in-process retries spent (0 for a permanent failure); <c>Redeliveries</c>: delayed redeliveries spent, if any.</remarks>
+public sealed record FaultSample(string? MessageId, string? ExceptionType, string? Reason, string? FaultedAt, int? Retries, int? Redeliveries);
 
 /// <summary>A delay queue: messages that failed for a reason that may pass, waiting <c>DelaySeconds</c> to go back to <c>WorkQueue</c>.</summary>
 public sealed record DelayQueueView(string Queue, string WorkQueue, int DelaySeconds, long Messages);

@@ -59,17 +59,19 @@ public static class BatchesApi
             return TooLarge(request.ContentLength.Value, limit);
         }
 
-        // One byte past the limit is the spool's to see (it answers with the limit's name); Kestrel's own limit only
-        // bounds what is drained after the answer.
+        // The spool sees the first byte past the limit (and answers naming it), then drops what the client still sends, up
+        // to a bound, so the client reads the answer; Kestrel's own limit ends the connection beyond that.
+        var drain = Math.Min(limit, 64L * 1024 * 1024);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = limit == long.MaxValue ? limit : limit + 1;
+            size.MaxRequestBodySize = limit > long.MaxValue - drain ? long.MaxValue : limit + drain;
         }
 
         var directory = settings.SpoolDirectory ?? Path.GetTempPath();
-        await using var spool = await Spool.CopyAsync(request.Body, limit, directory, ct);
+        await using var spool = await Spool.CopyAsync(request.Body, limit, drain, directory, ct);
         if (spool is null)
         {
+            request.HttpContext.Response.Headers.Connection = "close";
             return TooLarge(null, limit);
         }
 

@@ -19,8 +19,12 @@ public sealed class Spool : IAsyncDisposable
     /// <summary>The SHA-256 of the body as sent (what an Idempotency-Key is bound to).</summary>
     public string Sha256 { get; }
 
-    /// <summary>Copies <paramref name="body"/> to a temporary file; null when it is longer than <paramref name="limit"/> (reading stops there).</summary>
-    public static async Task<Spool?> CopyAsync(Stream body, long limit, string directory, CancellationToken ct)
+    /// <summary>
+    /// Copies <paramref name="body"/> to a temporary file; null when it is longer than <paramref name="limit"/>. What
+    /// follows the limit is read and dropped, up to <paramref name="drain"/> more bytes, so that a client still sending
+    /// gets the answer rather than a reset connection.
+    /// </summary>
+    public static async Task<Spool?> CopyAsync(Stream body, long limit, long drain, string directory, CancellationToken ct)
     {
         var file = CreateFile(directory);
         try
@@ -35,6 +39,7 @@ public sealed class Spool : IAsyncDisposable
                 if (total > limit)
                 {
                     await file.DisposeAsync();
+                    await DrainAsync(body, drain, buffer, ct);
                     return null;
                 }
 
@@ -50,6 +55,23 @@ public sealed class Spool : IAsyncDisposable
         {
             await file.DisposeAsync();
             throw;
+        }
+    }
+
+    private static async Task DrainAsync(Stream body, long drain, byte[] buffer, CancellationToken ct)
+    {
+        try
+        {
+            long dropped = 0;
+            int read;
+            while (dropped < drain && (read = await body.ReadAsync(buffer, ct)) > 0)
+            {
+                dropped += read;
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Past what the server reads at all: the connection is closed after the answer.
         }
     }
 

@@ -177,7 +177,8 @@ public sealed class InputFaultTests
             // No in-process retry and no delayed redelivery was spent on them.
             Assert.All(errors.Value.GetProperty("samples").EnumerateArray(), s =>
             {
-                Assert.Equal(0, s.GetProperty("retries").GetInt32());
+                // MassTransit writes MT-Fault-RetryCount only when it retried.
+                Assert.True(!s.TryGetProperty("retries", out var retries) || retries.GetInt32() == 0, s.ToString());
                 Assert.False(s.TryGetProperty("redeliveries", out _), s.ToString());
             });
             Assert.Equal(0, await DelayedAsync(system, "ingest-row-events"));

@@ -23,7 +23,7 @@ public enum StoreOutcome
     KeyReused,
 }
 
-/// <summary>Stores a batch's content (streamed into PostgreSQL, never held whole) and its <see cref="BatchIngested"/> in one transaction.</summary>
+/// <summary>Stores a batch's content (in chunks, never held whole) and its <see cref="BatchIngested"/> in one transaction.</summary>
 public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions<ServiceUrls> urls, TimeProvider clock)
 {
     /// <summary>Stores <paramref name="content"/>; <paramref name="requestSha256"/> (of the request body) is what an <paramref name="idempotencyKey"/> is bound to.</summary>
@@ -101,8 +101,24 @@ public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions
             response.ContentLength = reader.GetInt64(1);
             response.Headers["X-Content-SHA256"] = sha256;
             response.Headers.ETag = $"\"{sha256}\"";
-            await using var content = await reader.GetStreamAsync(2, ct);
-            await content.CopyToAsync(response.Body, ct);
+            if (!await reader.IsDBNullAsync(2, ct))
+            {
+                // A batch stored before chunks: one value.
+                await using var whole = await reader.GetStreamAsync(2, ct);
+                await whole.CopyToAsync(response.Body, ct);
+                return true;
+            }
+
+            await reader.DisposeAsync();
+            await using var chunks = new NpgsqlCommand($"SELECT data FROM {IngestDbContext.Schema}.batch_chunks WHERE batch_id = @id ORDER BY seq", connection);
+            chunks.Parameters.AddWithValue("id", id);
+            await using var rows = await chunks.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
+            while (await rows.ReadAsync(ct))
+            {
+                await using var chunk = await rows.GetStreamAsync(0, ct);
+                await chunk.CopyToAsync(response.Body, ct);
+            }
+
             return true;
         }
         finally
@@ -120,15 +136,15 @@ public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions
             ? StoreOutcome.Replayed
             : StoreOutcome.KeyReused;
 
+    private const int ChunkBytes = 4 * 1024 * 1024;
+
     private async Task InsertAsync(StoredBatch b, Stream content, CancellationToken ct)
     {
-        // Npgsql streams a Stream parameter to the server, so the content is never one array in this process.
-        var contentParameter = new NpgsqlParameter("content", NpgsqlDbType.Bytea) { Value = content, Size = checked((int)b.ByteCount) };
         await db.Database.ExecuteSqlRawAsync(
             $"""
             INSERT INTO {IngestDbContext.Schema}.batches
                 (id, dataset, row_count, byte_count, sha256, columns, content, source, upstream, idempotency_key, request_sha256, correlation_id, created_at)
-            VALUES (@id, @dataset, @rows, @bytes, @sha256, @columns, @content, @source, @upstream, @key, @request, @correlation, @created)
+            VALUES (@id, @dataset, @rows, @bytes, @sha256, @columns, NULL, @source, @upstream, @key, @request, @correlation, @created)
             """,
             [
                 new NpgsqlParameter("id", b.Id),
@@ -137,7 +153,6 @@ public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions
                 new NpgsqlParameter("bytes", b.ByteCount),
                 new NpgsqlParameter("sha256", b.Sha256),
                 new NpgsqlParameter("columns", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = b.Columns },
-                contentParameter,
                 new NpgsqlParameter("source", b.Source),
                 new NpgsqlParameter("upstream", NpgsqlDbType.Text) { Value = (object?)b.Upstream ?? DBNull.Value },
                 new NpgsqlParameter("key", NpgsqlDbType.Text) { Value = (object?)b.IdempotencyKey ?? DBNull.Value },
@@ -146,6 +161,36 @@ public sealed class BatchStore(IngestDbContext db, OutboxSignal signal, IOptions
                 new NpgsqlParameter("created", b.CreatedAt),
             ],
             ct);
+
+        // One chunk in memory at a time: a bytea parameter is a single buffer on the client, whatever its source.
+        var buffer = new byte[ChunkBytes];
+        for (var seq = 0; ; seq++)
+        {
+            var filled = 0;
+            int read;
+            while (filled < buffer.Length && (read = await content.ReadAsync(buffer.AsMemory(filled), ct)) > 0)
+            {
+                filled += read;
+            }
+
+            if (filled == 0 && seq > 0)
+            {
+                break;
+            }
+
+            await db.Database.ExecuteSqlRawAsync(
+                $"INSERT INTO {IngestDbContext.Schema}.batch_chunks (batch_id, seq, data) VALUES (@id, @seq, @data)",
+                [
+                    new NpgsqlParameter("id", b.Id),
+                    new NpgsqlParameter("seq", seq),
+                    new NpgsqlParameter("data", NpgsqlDbType.Bytea) { Value = new ArraySegment<byte>(buffer, 0, filled) },
+                ],
+                ct);
+            if (filled < buffer.Length)
+            {
+                break;
+            }
+        }
     }
 
     private Task<StoredBatch?> FindByKeyAsync(string dataset, string key, CancellationToken ct) =>

@@ -8,3 +8,13 @@ CREATE TABLE {schema}.row_event_keys (
     received_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX row_event_keys_received ON {schema}.row_event_keys (received_at);
+
+-- A batch's content in chunks of a few MiB, written and read one chunk at a time, so the service's memory does not
+-- grow with the batch (a single bytea value is one buffer on the client). Batches stored before keep batches.content.
+ALTER TABLE {schema}.batches ALTER COLUMN content DROP NOT NULL;
+CREATE TABLE {schema}.batch_chunks (
+    batch_id uuid NOT NULL REFERENCES {schema}.batches (id) ON DELETE CASCADE,
+    seq integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (batch_id, seq)
+);

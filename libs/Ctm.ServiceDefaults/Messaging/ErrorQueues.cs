@@ -61,8 +61,10 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
             return await broker.RunAsync(async channel =>
             {
                 await channel.QueueDeclarePassiveAsync(workQueue, ct);
+                // Only what is there now: a message that fails again comes back behind them and must not be moved twice.
+                var present = (await channel.QueueDeclarePassiveAsync(errorQueue, ct)).MessageCount;
                 var moved = 0;
-                while (moved < max && await channel.BasicGetAsync(errorQueue, autoAck: false, ct) is { } message)
+                while (moved < Math.Min(max, present) && await channel.BasicGetAsync(errorQueue, autoAck: false, ct) is { } message)
                 {
                     var source = message.BasicProperties;
                     var headers = DelayedRedeliveryFilter.Copy(source.Headers);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ctm.ServiceDefaults.Messaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -61,6 +62,7 @@ public static class Extensions
             ResponseWriter = WriteReport,
         });
         app.MapCtmMetrics();
+        app.MapErrorQueuesApi();
         return app;
     }
 

@@ -24,6 +24,12 @@ public class CtmSystem : IAsyncLifetimeFixture
         ["Ingest__RowEvents__MaxDelaySeconds"] = "1",
     };
 
+    /// <summary>The services this system runs (others get a port in the settings but no process); override to run fewer.</summary>
+    protected virtual IReadOnlyList<string> StartedServices => ServiceNames;
+
+    /// <summary>The PostgreSQL server the system's database is created on; override to use a server of the test's own.</summary>
+    protected virtual string? PostgresAdmin => null;
+
     public ServiceProcess this[string name] => _services[name];
 
     public IReadOnlyList<ServiceProcess> Predictors => [_services["Predictor"], .. _extraPredictors];
@@ -32,13 +38,13 @@ public class CtmSystem : IAsyncLifetimeFixture
 
     public async ValueTask InitializeAsync()
     {
-        Infrastructure = await IsolatedInfrastructure.CreateAsync("ctm_e2e");
+        Infrastructure = await IsolatedInfrastructure.CreateAsync("ctm_e2e", PostgresAdmin);
         foreach (var name in ServiceNames)
         {
             _ports[name] = TestEnvironment.FreePort();
         }
 
-        foreach (var name in ServiceNames)
+        foreach (var name in StartedServices)
         {
             _services[name] = ServiceProcess.Start(name, _ports[name], Environment(name));
         }
@@ -156,6 +162,7 @@ public class CtmSystem : IAsyncLifetimeFixture
             ["RabbitMq__VirtualHost"] = Infrastructure.VirtualHost,
             ["RabbitMq__Username"] = Uri.UnescapeDataString(user[0]),
             ["RabbitMq__Password"] = Uri.UnescapeDataString(user.ElementAtOrDefault(1) ?? "guest"),
+            ["RabbitMq__ManagementUrl"] = TestEnvironment.RabbitMqManagement.GetLeftPart(UriPartial.Authority) + "/",
         };
         foreach (var service in ServiceNames)
         {

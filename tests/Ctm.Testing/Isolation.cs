@@ -7,23 +7,28 @@ namespace Ctm.Testing;
 /// <summary>A database and a RabbitMQ virtual host of their own for one test class: tests never see each other's messages or rows.</summary>
 public sealed class IsolatedInfrastructure : IAsyncDisposable
 {
-    private IsolatedInfrastructure(string database, string virtualHost)
+    private readonly string _postgresAdmin;
+
+    private IsolatedInfrastructure(string database, string virtualHost, string postgresAdmin)
     {
         Database = database;
         VirtualHost = virtualHost;
+        _postgresAdmin = postgresAdmin;
     }
 
     public string Database { get; }
     public string VirtualHost { get; }
 
-    public string ConnectionString => new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresAdmin) { Database = Database, MaxPoolSize = 20 }.ConnectionString;
+    public string ConnectionString => new NpgsqlConnectionStringBuilder(_postgresAdmin) { Database = Database, MaxPoolSize = 20 }.ConnectionString;
 
-    public static async Task<IsolatedInfrastructure> CreateAsync(string prefix)
+    /// <summary>Creates the database on <paramref name="postgresAdmin"/> (default: the shared server) and the virtual host.</summary>
+    public static async Task<IsolatedInfrastructure> CreateAsync(string prefix, string? postgresAdmin = null)
     {
         await TestEnvironment.RequireInfrastructureAsync();
+        postgresAdmin ??= TestEnvironment.PostgresAdmin;
         var suffix = Guid.NewGuid().ToString("N")[..10];
         var database = $"{prefix}_{suffix}".ToLowerInvariant();
-        await using (var connection = new NpgsqlConnection(TestEnvironment.PostgresAdmin))
+        await using (var connection = new NpgsqlConnection(postgresAdmin))
         {
             await connection.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
@@ -39,7 +44,7 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
             $"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}",
             new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
-        return new IsolatedInfrastructure(database, vhost);
+        return new IsolatedInfrastructure(database, vhost, postgresAdmin);
     }
 
     public async ValueTask DisposeAsync()
@@ -48,7 +53,7 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
         {
             using var http = Management();
             await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(VirtualHost)}");
-            await using var connection = new NpgsqlConnection(TestEnvironment.PostgresAdmin);
+            await using var connection = new NpgsqlConnection(_postgresAdmin);
             await connection.OpenAsync();
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", connection);
             await drop.ExecuteNonQueryAsync();

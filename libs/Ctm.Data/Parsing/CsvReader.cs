@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Text;
+using System.Text.Unicode;
 
 namespace Ctm.Data.Parsing;
 
@@ -7,15 +7,26 @@ namespace Ctm.Data.Parsing;
 /// A streaming RFC 4180 CSV reader with a mandatory header row. Memory is bounded by the longest
 /// record, not by the file. Every error is a <see cref="TabularFormatException"/> naming line and column:
 /// an empty input, a blank or duplicate header name, a ragged row, a quote inside an unquoted field,
-/// text after a closing quote, an unterminated quoted field, bytes that are not UTF-8.
+/// text after a closing quote, an unterminated quoted field, bytes that are not UTF-8 (at the character where they
+/// start), a NUL character, and anything beyond its <see cref="TabularLimits"/>.
 /// Blank lines are skipped; CRLF, LF and CR line ends are accepted.
 /// </summary>
 public sealed class CsvReader : IDisposable
 {
-    private readonly TextReader _reader;
+    private readonly Stream _stream;
+    private readonly TabularLimits _limits;
     private readonly char _delimiter;
     private readonly SearchValues<char> _unquotedStops;
-    private static readonly SearchValues<char> QuotedStops = SearchValues.Create("\"\n");
+    private static readonly SearchValues<char> QuotedStops = SearchValues.Create("\"\n\0");
+
+    // Bytes are decoded here rather than by a StreamReader, so that bytes that are not UTF-8 are reported where
+    // they are, not where the reader happened to be when a block of 64K characters failed to decode.
+    private readonly byte[] _bytes = new byte[1 << 16];
+    private int _byteStart;
+    private int _byteEnd;
+    private bool _streamEnded;
+    private bool _bomChecked;
+    private int _invalidByte = -1; // the first byte that is not UTF-8, once the decoder reached it
 
     private readonly char[] _buffer;
     private int _pos;
@@ -33,13 +44,27 @@ public sealed class CsvReader : IDisposable
     private int[] _fieldColumn = new int[16];
     private int _fieldCount;
     private int _recordEndColumn;
+    private int _currentFieldStart;
+    private int _currentFieldColumn;
+    private long _currentFieldLine;
 
     /// <summary>Opens a reader over <paramref name="stream"/> (UTF-8, BOM allowed) and reads the header row.</summary>
     /// <param name="stream">The CSV bytes; disposed with the reader.</param>
     /// <param name="source">A name for the input used in error messages (file or upload name).</param>
     /// <param name="delimiter">The field delimiter.</param>
     public CsvReader(Stream stream, string? source = null, char delimiter = ',')
+        : this(stream, source, TabularLimits.None, delimiter)
     {
+    }
+
+    /// <summary>Opens a reader that refuses input beyond <paramref name="limits"/>, and reads the header row.</summary>
+    /// <param name="stream">The CSV bytes; disposed with the reader.</param>
+    /// <param name="source">A name for the input used in error messages (file or upload name).</param>
+    /// <param name="limits">The bounds on fields, columns, rows and records.</param>
+    /// <param name="delimiter">The field delimiter.</param>
+    public CsvReader(Stream stream, string? source, TabularLimits limits, char delimiter = ',')
+    {
+        ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(stream);
         if (delimiter is '"' or '\r' or '\n')
         {
@@ -48,8 +73,9 @@ public sealed class CsvReader : IDisposable
 
         SourceName = source;
         _delimiter = delimiter;
-        _unquotedStops = SearchValues.Create([delimiter, '"', '\r', '\n']);
-        _reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        _unquotedStops = SearchValues.Create([delimiter, '"', '\r', '\n', '\0']);
+        _stream = stream;
+        _limits = limits;
         _buffer = new char[1 << 16];
 
         if (!ReadRecord())
@@ -113,6 +139,12 @@ public sealed class CsvReader : IDisposable
                 SourceName, RecordLine, column);
         }
 
+        if (RecordCount >= _limits.MaxRows)
+        {
+            throw new TabularFormatException(
+                $"more than {_limits.MaxRows} data rows", SourceName, RecordLine, 1, limit: nameof(TabularLimits.MaxRows));
+        }
+
         RecordCount++;
         return true;
     }
@@ -139,7 +171,7 @@ public sealed class CsvReader : IDisposable
         new(problem, SourceName, RecordLine, _fieldColumn[index], Header[index]);
 
     /// <inheritdoc />
-    public void Dispose() => _reader.Dispose();
+    public void Dispose() => _stream.Dispose();
 
     private int Column => (int)(_discarded + _pos - _lineStart + 1);
 
@@ -150,6 +182,11 @@ public sealed class CsvReader : IDisposable
             return true;
         }
 
+        if (_invalidByte >= 0)
+        {
+            throw NotUtf8();
+        }
+
         if (_eof)
         {
             return false;
@@ -157,22 +194,71 @@ public sealed class CsvReader : IDisposable
 
         _discarded += _len;
         _pos = 0;
-        try
-        {
-            _len = _reader.Read(_buffer, 0, _buffer.Length);
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new TabularFormatException("the input is not valid UTF-8 text", SourceName, _line, Column, inner: e);
-        }
-
+        _len = Decode();
         if (_len == 0)
         {
+            if (_invalidByte >= 0)
+            {
+                throw NotUtf8();
+            }
+
             _eof = true;
             return false;
         }
 
         return true;
+    }
+
+    private TabularFormatException NotUtf8() =>
+        new($"the input is not valid UTF-8 text (byte 0x{_invalidByte:X2} here)", SourceName, _line, Column);
+
+    /// <summary>Decodes the next characters into the buffer; stops before the first byte that is not UTF-8.</summary>
+    private int Decode()
+    {
+        while (true)
+        {
+            if (!_streamEnded && _byteEnd - _byteStart < _bytes.Length / 2)
+            {
+                Array.Copy(_bytes, _byteStart, _bytes, 0, _byteEnd - _byteStart);
+                _byteEnd -= _byteStart;
+                _byteStart = 0;
+                var read = _stream.Read(_bytes, _byteEnd, _bytes.Length - _byteEnd);
+                if (read == 0)
+                {
+                    _streamEnded = true;
+                }
+
+                _byteEnd += read;
+            }
+
+            if (!_bomChecked)
+            {
+                if (_byteEnd - _byteStart < 3 && !_streamEnded)
+                {
+                    continue;
+                }
+
+                _bomChecked = true;
+                if (_bytes.AsSpan(_byteStart, _byteEnd - _byteStart).StartsWith("\uFEFF"u8))
+                {
+                    _byteStart += 3;
+                }
+            }
+
+            var status = Utf8.ToUtf16(
+                _bytes.AsSpan(_byteStart, _byteEnd - _byteStart), _buffer, out var consumed, out var written, replaceInvalidSequences: false, isFinalBlock: _streamEnded);
+            _byteStart += consumed;
+            if (status == OperationStatus.InvalidData)
+            {
+                _invalidByte = _bytes[_byteStart];
+                return written;
+            }
+
+            if (written > 0 || _streamEnded)
+            {
+                return written;
+            }
+        }
     }
 
     private void NewLine()
@@ -221,6 +307,9 @@ public sealed class CsvReader : IDisposable
         {
             var start = _recordLength;
             var column = Column;
+            _currentFieldStart = start;
+            _currentFieldColumn = column;
+            _currentFieldLine = _line;
             if (EnsureData() && _buffer[_pos] == '"')
             {
                 ReadQuotedField(column);
@@ -271,6 +360,11 @@ public sealed class CsvReader : IDisposable
 
             Append(span[..stop]);
             _pos += stop;
+            if (_buffer[_pos] == '\0')
+            {
+                throw RefusedCharacter();
+            }
+
             if (_buffer[_pos] == '"')
             {
                 throw new TabularFormatException(
@@ -306,6 +400,11 @@ public sealed class CsvReader : IDisposable
 
             Append(span[..stop]);
             _pos += stop;
+            if (_buffer[_pos] == '\0')
+            {
+                throw RefusedCharacter();
+            }
+
             if (_buffer[_pos] == '\n')
             {
                 Append("\n");
@@ -339,8 +438,24 @@ public sealed class CsvReader : IDisposable
 
     private string? FieldName(int index) => Header is not null && index < Header.Count ? Header[index] : null;
 
+    private TabularFormatException RefusedCharacter() =>
+        new(StoredText.Describe("\0", 0), SourceName, _line, Column, FieldName(_fieldCount));
+
     private void Append(ReadOnlySpan<char> text)
     {
+        if (_recordLength + text.Length - _currentFieldStart > _limits.MaxFieldChars)
+        {
+            throw new TabularFormatException(
+                $"a field longer than {_limits.MaxFieldChars} characters", SourceName, _currentFieldLine, _currentFieldColumn, FieldName(_fieldCount),
+                limit: nameof(TabularLimits.MaxFieldChars));
+        }
+
+        if (_recordLength + text.Length > _limits.MaxRecordChars)
+        {
+            throw new TabularFormatException(
+                $"a record longer than {_limits.MaxRecordChars} characters", SourceName, RecordLine, 1, limit: nameof(TabularLimits.MaxRecordChars));
+        }
+
         if (_recordLength + text.Length > _record.Length)
         {
             Array.Resize(ref _record, Math.Max(_record.Length * 2, _recordLength + text.Length));
@@ -352,6 +467,12 @@ public sealed class CsvReader : IDisposable
 
     private void AddField(int start, int column)
     {
+        if (_fieldCount >= _limits.MaxColumns)
+        {
+            throw new TabularFormatException(
+                $"more than {_limits.MaxColumns} columns", SourceName, RecordLine, column, limit: nameof(TabularLimits.MaxColumns));
+        }
+
         if (_fieldCount == _fieldStart.Length)
         {
             Array.Resize(ref _fieldStart, _fieldCount * 2);

@@ -8,9 +8,10 @@ namespace Ctm.Data.Parsing;
 public sealed class TabularFormatException : FormatException
 {
     /// <summary>Creates the exception; <paramref name="problem"/> is the reason alone, without the location.</summary>
-    public TabularFormatException(string problem, string? source, long line, int column, string? field = null, Exception? inner = null)
+    public TabularFormatException(string problem, string? source, long line, int column, string? field = null, Exception? inner = null, string? limit = null)
         : base(Describe(problem, source, line, column, field), inner)
     {
+        Limit = limit;
         Problem = problem;
         Source = source;
         Line = line;
@@ -32,6 +33,12 @@ public sealed class TabularFormatException : FormatException
 
     /// <summary>The column name (header field) the problem is in, if known.</summary>
     public string? Field { get; }
+
+    /// <summary>
+    /// The <see cref="TabularLimits"/> bound the input crossed (e.g. <c>MaxFieldChars</c>), or null when the input is
+    /// malformed rather than too large.
+    /// </summary>
+    public string? Limit { get; }
 
     private static string Describe(string problem, string? source, long line, int column, string? field)
     {

@@ -11,8 +11,11 @@ public static class MessagingExtensions
 {
     /// <summary>
     /// Adds MassTransit over RabbitMQ. A message is acknowledged only after its consumer returns, so a consumer
-    /// that commits before returning acknowledges only committed effects; a consumer that throws is retried
-    /// (exponential back-off, <see cref="RabbitMqOptions.RetryLimit"/> times) and then moved to its <c>_error</c> queue.
+    /// that commits before returning acknowledges only committed effects. A consumer that throws for a reason that may
+    /// pass is retried in process (exponential back-off, <see cref="RabbitMqOptions.RetryLimit"/> times), then redelivered
+    /// through delay queues (<see cref="DelayedRedeliveryFilter"/>) until it works or the redelivery window closes; one
+    /// that throws for a permanent reason (<see cref="Failures.IsPermanent"/>) goes to its <c>_error</c> queue at once,
+    /// the reason in MassTransit's fault headers.
     /// </summary>
     /// <param name="builder">The host builder.</param>
     /// <param name="registerConsumers">Adds the service's consumers.</param>
@@ -27,6 +30,10 @@ public static class MessagingExtensions
             .BindConfiguration(RabbitMqOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<BrokerChannel>();
+        builder.Services.AddSingleton<DelayedRedeliveryFilter>();
+        builder.Services.AddHttpClient(ErrorQueues.ManagementClient);
+        builder.Services.AddSingleton<ErrorQueues>();
 
         builder.Services.AddMassTransit(x =>
         {
@@ -45,7 +52,13 @@ public static class MessagingExtensions
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
                 cfg.UseConsumeFilter(typeof(MessageScopeFilter<>), context);
-                cfg.UseMessageRetry(r => r.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+                // Outermost first: the delayed redelivery sees only what the in-process retries could not cure.
+                cfg.UseFilter(context.GetRequiredService<DelayedRedeliveryFilter>());
+                cfg.UseMessageRetry(r =>
+                {
+                    r.Ignore<Exception>(Failures.IsPermanent);
+                    r.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
+                });
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 
 namespace Ctm.ServiceDefaults.Messaging;
 
@@ -28,9 +29,31 @@ public sealed class RabbitMqOptions
     [Required]
     public string Password { get; set; } = "guest";
 
-    /// <summary>How many times a failing message is retried in process before it goes to the error queue.</summary>
+    /// <summary>
+    /// How many times a failing message is retried in process (short back-off) before it is parked for a delayed
+    /// redelivery, or, when the failure is permanent, never: it goes to the error queue at once.
+    /// </summary>
     [Range(0, 20)]
     public int RetryLimit { get; set; } = 5;
+
+    /// <summary>
+    /// The waits between delayed redeliveries, in seconds, comma-separated; the last one repeats. Each distinct wait is
+    /// a delay queue per work queue (<c>{queue}_delay_{n}s</c>), so keep the list short.
+    /// </summary>
+    [Required]
+    [RegularExpression(@"^\s*[1-9][0-9]{0,5}\s*(,\s*[1-9][0-9]{0,5}\s*)*$", ErrorMessage = "RabbitMq:RedeliveryDelaysSeconds must be whole seconds (1 to 999999), comma-separated, e.g. '5,30,120,600'")]
+    public string RedeliveryDelaysSeconds { get; set; } = "5,15,60,300";
+
+    /// <summary>How long after its first failure a message that may still succeed keeps being redelivered (default 12 hours).</summary>
+    [Range(0.1, 10_080)]
+    public double RedeliveryWindowMinutes { get; set; } = 720;
+
+    /// <summary>The RabbitMQ management API (for the error-queue view), with this section's user; null: port 15672 of <see cref="Host"/>.</summary>
+    public Uri? ManagementUrl { get; set; }
+
+    /// <summary>The parsed <see cref="RedeliveryDelaysSeconds"/>.</summary>
+    public IReadOnlyList<int> Delays =>
+        [.. RedeliveryDelaysSeconds.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(d => int.Parse(d, CultureInfo.InvariantCulture))];
 
     /// <summary>Messages each consumer endpoint processes at once.</summary>
     [Range(1, 256)]

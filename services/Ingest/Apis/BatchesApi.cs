@@ -52,55 +52,79 @@ public static class BatchesApi
                 $"content type '{request.ContentType ?? "(none)"}' is not accepted: send CSV with a header row as text/csv, or JSON Lines as application/x-ndjson");
         }
 
-        var limit = options.Value.MaxUploadBytes;
+        var settings = options.Value;
+        var limit = settings.MaxUploadBytes;
         if (request.ContentLength > limit)
         {
-            return Problem("Upload too large", $"the upload is {request.ContentLength} bytes; the limit is {limit} (setting Ingest:MaxUploadBytes)", StatusCodes.Status413PayloadTooLarge);
+            return TooLarge(request.ContentLength.Value, limit);
         }
 
+        // The spool sees the first byte past the limit (and answers naming it), then drops what the client still sends, up
+        // to a bound, so the client reads the answer; Kestrel's own limit ends the connection beyond that.
+        var drain = Math.Min(limit, 64L * 1024 * 1024);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = limit;
+            size.MaxRequestBodySize = limit > long.MaxValue - drain ? long.MaxValue : limit + drain;
         }
 
-        // Kestrel forbids synchronous reads, and the readers are synchronous: buffer the body first.
-        using var body = new MemoryStream();
-        await request.Body.CopyToAsync(body, ct);
-        body.Position = 0;
+        var directory = settings.SpoolDirectory ?? Path.GetTempPath();
+        await using var spool = await Spool.CopyAsync(request.Body, limit, drain, directory, ct);
+        if (spool is null)
+        {
+            request.HttpContext.Response.Headers.Connection = "close";
+            return TooLarge(null, limit);
+        }
 
         var source = request.Headers["X-Source-Name"].FirstOrDefault() ?? "upload";
-        TabularBatch batch;
+        var key = request.Headers["Idempotency-Key"].FirstOrDefault();
+        CanonicalContent content;
         try
         {
-            batch = format == "csv" ? TabularBatch.ReadCsv(body, source) : JsonLinesReader.Read(body, source);
+            content = CanonicalContent.FromUpload(spool.File, format, source, settings.Limits.ToTabular(), directory);
         }
         catch (TabularFormatException e)
         {
-            return Problem(format == "csv" ? "Malformed CSV" : "Malformed JSON Lines", e.Message, extensions: new Dictionary<string, object?>
+            var tooLarge = e.Limit is not null;
+            return Problem(
+                tooLarge ? "Input beyond a limit" : format == "csv" ? "Malformed CSV" : "Malformed JSON Lines",
+                tooLarge ? $"{e.Message} (setting Ingest:Limits:{e.Limit})" : e.Message,
+                tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
+                new Dictionary<string, object?>
+                {
+                    ["source"] = e.Source,
+                    ["line"] = e.Line,
+                    ["column"] = e.Column,
+                    ["field"] = e.Field,
+                    ["problem"] = e.Problem,
+                    ["limit"] = e.Limit is null ? null : $"Ingest:Limits:{e.Limit}",
+                });
+        }
+
+        await using (content)
+        {
+            if (content.RowCount == 0)
             {
-                ["source"] = e.Source,
-                ["line"] = e.Line,
-                ["column"] = e.Column,
-                ["field"] = e.Field,
-                ["problem"] = e.Problem,
-            });
-        }
+                return Problem("Empty batch", $"{source}: the input has a header but no data rows");
+            }
 
-        if (batch.Rows.Count == 0)
-        {
-            return Problem("Empty batch", $"{source}: the input has a header but no data rows");
-        }
+            var (stored, outcome) = await store.StoreAsync(dataset, content, "http", upstream, key, spool.Sha256, ct);
+            var receipt = BatchReceipt.From(stored, store.RowsLocation(stored.Id));
+            switch (outcome)
+            {
+                case StoreOutcome.Replayed:
+                    return TypedResults.Ok(receipt);
+                case StoreOutcome.KeyReused:
+                    // draft-ietf-httpapi-idempotency-key-header: a key reused with a different payload is 422.
+                    return Problem(
+                        "Idempotency-Key reused",
+                        $"the Idempotency-Key '{key}' was first used for batch {stored.Id} with a different body; send a new key for new content",
+                        StatusCodes.Status422UnprocessableEntity,
+                        new Dictionary<string, object?> { ["batchId"] = stored.Id });
+            }
 
-        var key = request.Headers["Idempotency-Key"].FirstOrDefault();
-        var (stored, created) = await store.StoreAsync(dataset, batch, "http", upstream, key, ct);
-        var receipt = BatchReceipt.From(stored, store.RowsLocation(stored.Id));
-        if (!created)
-        {
-            return TypedResults.Ok(receipt);
+            logger.LogInformation("Stored batch {BatchId} of {Dataset}: {Rows} rows, sha256 {Sha256}", stored.Id, dataset, stored.RowCount, stored.Sha256);
+            return TypedResults.Accepted($"/v1/batches/{stored.Id}", receipt);
         }
-
-        logger.LogInformation("Stored batch {BatchId} of {Dataset}: {Rows} rows, sha256 {Sha256}", stored.Id, dataset, stored.RowCount, stored.Sha256);
-        return TypedResults.Accepted($"/v1/batches/{stored.Id}", receipt);
     }
 
     public static async Task<Ok<List<BatchReceipt>>> ListAsync(string dataset, IngestDbContext db, BatchStore store, CancellationToken ct)
@@ -124,17 +148,9 @@ public static class BatchesApi
             : TypedResults.Ok(new BatchReceipt(b.Id, b.Dataset, b.RowCount, b.ByteCount, b.Sha256, b.Columns, b.Source, store.RowsLocation(b.Id), b.CreatedAt, b.Upstream));
     }
 
-    public static async Task<Results<FileContentHttpResult, NotFound>> GetRowsAsync(Guid id, IngestDbContext db, HttpResponse response, CancellationToken ct)
-    {
-        var b = await db.Batches.AsNoTracking().Where(b => b.Id == id).Select(b => new { b.Content, b.Sha256 }).SingleOrDefaultAsync(ct);
-        if (b is null)
-        {
-            return TypedResults.NotFound();
-        }
-
-        response.Headers["X-Content-SHA256"] = b.Sha256;
-        return TypedResults.File(b.Content, "text/csv; charset=utf-8", entityTag: new EntityTagHeaderValue($"\"{b.Sha256}\""));
-    }
+    /// <summary>The batch's canonical CSV, streamed from the database (a claim check: <c>X-Content-SHA256</c> is what the bus announced).</summary>
+    public static async Task<Results<EmptyHttpResult, NotFound>> GetRowsAsync(Guid id, BatchStore store, HttpResponse response, CancellationToken ct) =>
+        await store.CopyContentAsync(id, response, ct) ? TypedResults.Empty : TypedResults.NotFound();
 
     private static string? FormatOf(string? contentType)
     {
@@ -151,6 +167,14 @@ public static class BatchesApi
 
         return JsonLinesTypes.Contains(type, StringComparer.OrdinalIgnoreCase) ? "jsonl" : null;
     }
+
+    private static ProblemHttpResult TooLarge(long? length, long limit) => Problem(
+        "Upload too large",
+        length is { } n
+            ? $"the upload is {n} bytes; the limit is {limit} (setting Ingest:MaxUploadBytes)"
+            : $"the upload goes past byte {limit}, the limit (setting Ingest:MaxUploadBytes)",
+        StatusCodes.Status413PayloadTooLarge,
+        new Dictionary<string, object?> { ["limit"] = "Ingest:MaxUploadBytes", ["byte"] = length ?? limit + 1 });
 
     private static ProblemHttpResult Problem(string title, string detail, int status = StatusCodes.Status400BadRequest, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);

@@ -23,11 +23,17 @@ public sealed partial class RowBatcher(IServiceProvider services, IOptions<Inges
         var settings = options.Value.RowEvents;
         var tick = TimeSpan.FromSeconds(Math.Clamp(settings.MaxDelaySeconds / 4, 0.05, 0.5));
         using var timer = new PeriodicTimer(tick);
+        var lastPurge = DateTimeOffset.MinValue;
         do
         {
             try
             {
                 await CutDueBatchesAsync(settings, stoppingToken);
+                if (DateTimeOffset.UtcNow - lastPurge > TimeSpan.FromMinutes(1))
+                {
+                    await ForgetOldEventIdsAsync(settings, stoppingToken);
+                    lastPurge = DateTimeOffset.UtcNow;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -76,6 +82,15 @@ public sealed partial class RowBatcher(IServiceProvider services, IOptions<Inges
         }
     }
 
+    /// <summary>Event ids older than the dedupe window are forgotten: a repeat after that is taken as new.</summary>
+    private async Task ForgetOldEventIdsAsync(RowEventOptions settings, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<IngestDbContext>();
+        var cutoff = DateTimeOffset.UtcNow - TimeSpan.FromHours(settings.DedupeWindowHours);
+        await db.RowEventKeys.Where(k => k.ReceivedAt < cutoff).ExecuteDeleteAsync(ct);
+    }
+
     private async Task CutAsync(IServiceProvider provider, string dataset, string? upstream, int maxRows, CancellationToken ct)
     {
         var db = provider.GetRequiredService<IngestDbContext>();
@@ -108,7 +123,8 @@ public sealed partial class RowBatcher(IServiceProvider services, IOptions<Inges
 
         var columns = objects.SelectMany(o => o.Keys).Distinct(StringComparer.Ordinal).ToList();
         var rows = objects.Select(o => columns.Select(c => o.GetValueOrDefault(c)).ToArray()).ToList();
-        var (batch, _) = await store.StoreAsync(dataset, new TabularBatch(columns, rows), "bus", upstream, null, ct);
+        await using var content = CanonicalContent.FromBatch(new TabularBatch(columns, rows));
+        var (batch, _) = await store.StoreAsync(dataset, content, "bus", upstream, null, null, ct);
         await db.Database.ExecuteSqlAsync($"DELETE FROM ingest.pending_rows WHERE id = ANY({ids.ToArray()})", ct);
         await tx.CommitAsync(ct);
         signal.Notify();

@@ -155,6 +155,9 @@ public static class BatchStatus
     public const string Released = "released";
     public const string Discarded = "discarded";
     public const string Corrupt = "corrupt";
+
+    /// <summary>The batch can never be validated as sent (unreadable, refused by the database): recorded with the reason, never trained on.</summary>
+    public const string Failed = "failed";
 }
 
 public static class ThresholdKinds

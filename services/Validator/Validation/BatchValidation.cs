@@ -21,7 +21,8 @@ public sealed partial class BatchValidation(
 {
     public async Task ValidateAsync(BatchIngested message, CancellationToken ct)
     {
-        if (await db.Batches.AnyAsync(b => b.BatchId == message.BatchId, ct))
+        // A batch recorded as failed is tried again when an operator re-drives its message.
+        if (await db.Batches.AnyAsync(b => b.BatchId == message.BatchId && b.Status != BatchStatus.Failed, ct))
         {
             LogDuplicate(message.BatchId);
             return;
@@ -38,6 +39,8 @@ public sealed partial class BatchValidation(
             LogDuplicate(message.BatchId);
             return;
         }
+
+        await db.Batches.Where(b => b.BatchId == message.BatchId && b.Status == BatchStatus.Failed).ExecuteDeleteAsync(ct);
 
         var now = clock.GetUtcNow();
         var knownHashes = await db.Batches.AsNoTracking().Where(b => b.Dataset == message.Dataset && b.Sha256 == message.Sha256).Select(b => b.Sha256).ToListAsync(ct);
@@ -133,6 +136,38 @@ public sealed partial class BatchValidation(
         signal.Notify();
     }
 
+    /// <summary>
+    /// Records that <paramref name="message"/>'s batch can never be validated as sent, with the reason, unless it was
+    /// decided already. Nothing is published: the batch is not quarantined (there is nothing an operator could release).
+    /// </summary>
+    public async Task RecordFailedAsync(BatchIngested message, string reason, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        if (await db.Batches.AnyAsync(b => b.BatchId == message.BatchId, ct))
+        {
+            return;
+        }
+
+        var reasons = new List<Ctm.Contracts.Anomaly>
+        {
+            new() { Kind = "unreadable", Description = reason, Severity = "block" },
+        };
+        db.Batches.Add(new BatchDecision
+        {
+            BatchId = message.BatchId,
+            Dataset = message.Dataset,
+            Status = BatchStatus.Failed,
+            RowCount = message.RowCount,
+            Sha256 = message.Sha256,
+            Location = message.Location,
+            CorrelationId = message.CorrelationId,
+            Reasons = JsonSerializer.Serialize(reasons, DatasetStore.Json),
+            DecidedAt = clock.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(ct);
+        LogFailed(message.BatchId, message.Dataset, reason);
+    }
+
     // Enough decided batches that the null of every feature can fill its history even with quarantined ones among them.
     private int HistoryDepth(DataSchema schema) =>
         2 * schema.Columns.Select(c => (c.Drift ?? settings.Value.DefaultDrift).HistoryBatches).DefaultIfEmpty(settings.Value.HistoryBatches).Max();
@@ -220,6 +255,9 @@ public sealed partial class BatchValidation(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schema of {Dataset} widened to v{Version} by batch {BatchId}: {Changes}")]
     private partial void LogWidened(string dataset, int version, Guid batchId, string changes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Batch {BatchId} of {Dataset} can never be validated as sent; recorded as failed: {Reason}")]
+    private partial void LogFailed(Guid batchId, string dataset, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Quarantined batch {BatchId} of {Dataset}: {Reasons}")]
     private partial void LogQuarantined(Guid batchId, string dataset, string reasons);

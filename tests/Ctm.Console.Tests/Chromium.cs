@@ -31,15 +31,20 @@ public sealed class Chromium : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (!File.Exists(ExecutablePath))
-        {
-            throw new InvalidOperationException(
-                $"No Chromium at {ExecutablePath}: the console tests drive Debian's chromium. Install it with 'sudo apt-get install -y chromium' " +
-                "(./ctm test does this when it starts the infrastructure), or set CTM_CHROMIUM to a Chromium executable.");
-        }
-
+        RequireExecutable(ExecutablePath);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ExecutablePath, Headless = true, Args = Args });
+    }
+
+    /// <summary>Fails, saying how to install Debian's chromium, when <paramref name="path"/> is not there.</summary>
+    public static void RequireExecutable(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidOperationException(
+                $"No Chromium at {path}: the console tests drive Debian's chromium. Install it with 'sudo apt-get install -y chromium' " +
+                "(./ctm test does this when it starts the infrastructure), or set CTM_CHROMIUM to a Chromium executable.");
+        }
     }
 
     /// <summary>A fresh page at a laptop's screen size, its console errors collected into <paramref name="errors"/>.</summary>

@@ -31,7 +31,7 @@ public sealed class ConsoleTests(ConsoleSystem system, Chromium chromium) : ICla
         await Expect(page.Locator("#timeline li[data-kind=promotion]").First).ToContainTextAsync($"v{s.ServingVersion} serving", Shown);
         await Expect(page.Locator("#replicas tbody tr[data-replica]").First).ToContainTextAsync($"v{s.ServingVersion}", Shown);
         await Expect(page.Locator("#lineage-svg svg")).ToHaveCountAsync(1);
-        await Expect(page.Locator("#lineage-detail")).ToContainTextAsync(s.Good1.ToString()[..8], Shown);
+        await Expect(page.Locator("#lineage-detail")).ToContainTextAsync(s.Good1.ToString()[^8..], Shown);
 
         // The Trainer's loss curve comes through the Registry's proxy and is a real picture, not a broken image.
         var loss = page.Locator("#runs .run img").First;

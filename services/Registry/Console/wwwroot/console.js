@@ -23,7 +23,8 @@ async function get(url, accept) {
 }
 
 const time = (t) => t ? new Date(t).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '';
-const short = (id) => String(id).slice(0, 8);
+// Ids are time-ordered (their heads repeat), so the tail tells batches apart, as in the lineage picture.
+const short = (id) => String(id).slice(-8);
 function say(text) { $('status').textContent = text; if (text) setTimeout(() => { if ($('status').textContent === text) $('status').textContent = ''; }, 6000); }
 
 async function loadDatasets() {
@@ -154,7 +155,7 @@ async function runs() {
   const list = (await get(`/console/api/datasets/${enc(state.dataset)}/runs`)) || [];
   $('runs').replaceChildren(...(list.length ? list.slice().reverse().map((r) => el('div', { class: 'run', 'data-run': r.id },
     el('div', {}, el('strong', {}, short(r.id)), ` · ${time(r.finishedAt)} · ${r.engine}/${r.device} · ${r.mode}`),
-    el('div', { class: 'muted' }, Object.entries(r.metrics || {}).filter(([, v]) => typeof v === 'number').slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' · ')),
+    el('div', { class: 'muted' }, Object.entries(r.metrics || {}).filter(([k, v]) => typeof v === 'number' && k !== 'task').slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' · ')),
     el('img', { src: `/console/api/runs/${r.id}/loss.svg`, alt: `loss curve of run ${r.id}`, loading: 'lazy' }))) : [el('p', { class: 'muted' }, 'no training run yet')]));
 }
 

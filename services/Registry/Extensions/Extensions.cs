@@ -1,3 +1,4 @@
+using Ctm.Registry.Console;
 using Ctm.Registry.Consumers;
 using Ctm.Registry.External;
 using Ctm.Registry.Lineage;
@@ -17,6 +18,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
         builder.AddCtmHttp();
+        builder.AddRegistryConsole();
         builder.AddCtmDatabase<RegistryDbContext>();
         builder.Services.AddScoped<ModelRegistration>();
         builder.Services.AddScoped<BatchTracker>();

@@ -8,6 +8,7 @@ using Ctm.Registry.Serving;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
+using Ctm.ServiceDefaults.Signing;
 using Ctm.ServiceDefaults.Storage;
 
 namespace Ctm.Registry.Extensions;
@@ -17,6 +18,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
         builder.AddCtmHttp();
+        builder.AddPromotionSigner();
         builder.AddCtmDatabase<RegistryDbContext>();
         builder.Services.AddScoped<ModelRegistration>();
         builder.Services.AddScoped<BatchTracker>();

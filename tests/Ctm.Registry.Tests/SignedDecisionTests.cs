@@ -46,7 +46,7 @@ public sealed class SignedDecisionTests(RegistryFixture system)
             {
                 var serving = await registry.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/serving");
                 var live = serving.GetProperty("replicas").EnumerateArray().Where(r => r.GetProperty("live").GetBoolean()).ToList();
-                return live.Count > 0 && live.All(r => r.GetProperty("lastRefusal") is { ValueKind: JsonValueKind.Object } f
+                return live.Count > 0 && live.All(r => r.TryGetProperty("lastRefusal", out var f) && f.ValueKind == JsonValueKind.Object
                     && f.GetProperty("generation").GetInt64() == forged.Generation && f.GetProperty("kind").GetString() == "forged") ? serving : (JsonElement?)null;
             }, RegistryFixture.Patience, $"every live replica reporting the forged generation {forged.Generation}");
         }
@@ -61,7 +61,7 @@ public sealed class SignedDecisionTests(RegistryFixture system)
         });
         foreach (var predictor in system.Predictors)
         {
-            Assert.Equal("2", await RegistryFixture.PredictedVersionAsync(predictor, dataset));
+            Assert.Equal("2", await AvailableVersionAsync(predictor, dataset));
         }
 
         var audit = await registry.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{dataset}/audit");
@@ -78,10 +78,10 @@ public sealed class SignedDecisionTests(RegistryFixture system)
             var serving = await system.WaitServingAsync(dataset, 1);
             return serving.GetProperty("replicas").EnumerateArray().Where(r => r.GetProperty("live").GetBoolean()).All(r => r.GetProperty("version").GetInt32() == 1) ? serving : (JsonElement?)null;
         }, RegistryFixture.Patience, "v1 served by every live replica after the real rollback");
-        Assert.Equal(generation + 1, rolledBack.GetProperty("generation").GetInt64());
+        Assert.Equal(generation + 1, rolledBack!.Value.GetProperty("generation").GetInt64());
         foreach (var predictor in system.Predictors)
         {
-            Assert.Equal("1", await RegistryFixture.PredictedVersionAsync(predictor, dataset));
+            Assert.Equal("1", await AvailableVersionAsync(predictor, dataset));
         }
     }
 
@@ -144,7 +144,16 @@ public sealed class SignedDecisionTests(RegistryFixture system)
             var s = await system.WaitServingAsync(dataset, 2);
             return s.GetProperty("replicas").EnumerateArray().Where(r => r.GetProperty("live").GetBoolean()).All(r => r.GetProperty("version").GetInt32() == 2) ? s : (JsonElement?)null;
         }, RegistryFixture.Patience, "v2 served by every live replica");
-        return (dataset, serving.GetProperty("generation").GetInt64());
+        return (dataset, serving!.Value.GetProperty("generation").GetInt64());
+    }
+
+    /// <summary>The version a Predictor replica says it serves (TF Serving's model status, <c>AVAILABLE</c>).</summary>
+    private static async Task<string?> AvailableVersionAsync(ServiceProcess predictor, string dataset)
+    {
+        using var client = new HttpClient { BaseAddress = predictor.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        var status = await client.GetFromJsonAsync<JsonElement>($"v1/models/{dataset}");
+        return status.GetProperty("model_version_status").EnumerateArray().Where(v => v.GetProperty("state").GetString() == "AVAILABLE")
+            .Select(v => v.GetProperty("version").GetString()).SingleOrDefault();
     }
 
     private static DecisionSigner NewKey()

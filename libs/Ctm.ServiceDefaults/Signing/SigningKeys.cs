@@ -11,6 +11,9 @@ public sealed class DecisionSigner : IDisposable
 {
     private readonly ECDsa _key;
 
+    // ECDsa instances are not documented as thread-safe; consumers and HTTP requests sign concurrently.
+    private readonly Lock _lock = new();
+
     private DecisionSigner(ECDsa key) => _key = key;
 
     /// <summary>A signer over a P-256 private key in PEM.</summary>
@@ -18,7 +21,13 @@ public sealed class DecisionSigner : IDisposable
     public static DecisionSigner FromPem(string pem, string setting) => new(SigningKeys.Import(pem, setting, requirePrivate: true));
 
     /// <summary>The base64 signature of <paramref name="payload"/>.</summary>
-    public string Sign(byte[] payload) => Convert.ToBase64String(_key.SignData(payload, HashAlgorithmName.SHA256));
+    public string Sign(byte[] payload)
+    {
+        lock (_lock)
+        {
+            return Convert.ToBase64String(_key.SignData(payload, HashAlgorithmName.SHA256));
+        }
+    }
 
     /// <summary>The private key in PEM (PKCS#8), for the signer's configuration (demo and tests make keys this way).</summary>
     public string PrivateKeyPem() => _key.ExportPkcs8PrivateKeyPem();
@@ -34,6 +43,7 @@ public sealed class DecisionSigner : IDisposable
 public sealed class DecisionVerifier : IDisposable
 {
     private readonly ECDsa _key;
+    private readonly Lock _lock = new();
 
     private DecisionVerifier(ECDsa key) => _key = key;
 
@@ -50,8 +60,15 @@ public sealed class DecisionVerifier : IDisposable
         }
 
         var bytes = new byte[signature.Length];
-        return Convert.TryFromBase64String(signature, bytes, out var length)
-            && _key.VerifyData(payload, bytes.AsSpan(0, length), HashAlgorithmName.SHA256);
+        if (!Convert.TryFromBase64String(signature, bytes, out var length))
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            return _key.VerifyData(payload, bytes.AsSpan(0, length), HashAlgorithmName.SHA256);
+        }
     }
 
     /// <inheritdoc />

@@ -9,6 +9,7 @@ using Ctm.Registry.Serving;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
+using Ctm.ServiceDefaults.Signing;
 using Ctm.ServiceDefaults.Storage;
 
 namespace Ctm.Registry.Extensions;
@@ -19,6 +20,7 @@ public static class Extensions
     {
         builder.AddCtmHttp();
         builder.AddRegistryConsole();
+        builder.AddPromotionSigner();
         builder.AddCtmDatabase<RegistryDbContext>();
         builder.Services.AddScoped<ModelRegistration>();
         builder.Services.AddScoped<BatchTracker>();

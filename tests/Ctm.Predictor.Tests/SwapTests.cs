@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.ServiceDefaults.Signing;
 using Ctm.Testing;
 using MassTransit;
 
@@ -159,17 +160,22 @@ public sealed class SwapTests(PredictorFixture system)
         Assert.Contains($"v{served} keeps serving", description.GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 
-    private static ModelPromoted Promotion(string dataset, int version, long generation, string location, string sha256) => new()
+    /// <summary>A promotion signed with the Registry's key, as the Registry would send it: what fails is the artifact, not the decision.</summary>
+    private static ModelPromoted Promotion(string dataset, int version, long generation, string location, string sha256)
     {
-        Dataset = dataset,
-        Version = version,
-        Generation = generation,
-        ArtifactLocation = location,
-        ArtifactSha256 = sha256,
-        Reason = "manual",
-        CorrelationId = Guid.NewGuid(),
-        PromotedAt = DateTimeOffset.UtcNow,
-    };
+        var promotion = new ModelPromoted
+        {
+            Dataset = dataset,
+            Version = version,
+            Generation = generation,
+            ArtifactLocation = location,
+            ArtifactSha256 = sha256,
+            Reason = "manual",
+            CorrelationId = Guid.NewGuid(),
+            PromotedAt = DateTimeOffset.UtcNow,
+        };
+        return promotion with { Signature = CtmSystem.RegistryKey.Sign(SignedPayload.Promotion(promotion)) };
+    }
 
     /// <summary>Serves fixed bytes on loopback, as a tampered artifact store would.</summary>
     private sealed class ArtifactServer : IDisposable

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Ctm.Trainer.Extensions;
+using Ctm.Trainer.Quality;
 using Ctm.Trainer.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -82,6 +83,8 @@ public sealed partial class TrainingWorker(
                 for (var run = 0; run < 100; run++)
                 {
                     await using var scope = services.CreateAsyncScope();
+                    // Before any run: a batch that arrived is scored by the version that served then (test-then-train).
+                    await scope.ServiceProvider.GetRequiredService<QualityScorer>().ScorePendingAsync(dataset, ct);
                     await WaitForPreviousPromotionAsync(scope.ServiceProvider.GetRequiredService<TrainerDbContext>(), dataset, ct);
                     if (!await scope.ServiceProvider.GetRequiredService<TrainingRunner>().RunAsync(dataset, ct))
                     {

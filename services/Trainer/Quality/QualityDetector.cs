@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ctm.Data.Drift;
+using Ctm.Ml;
 
 namespace Ctm.Trainer.Quality;
 
@@ -40,6 +41,65 @@ public static class QualityDetector
     {
         var i = key.IndexOf(KeySeparator, StringComparison.Ordinal);
         return i < 0 ? (key, null) : (key[..i], key[(i + 1)..] is { Length: > 0 } v ? v : null);
+    }
+
+    /// <summary>The metric judged: log loss for classification, RMSE for regression (higher is worse for both).</summary>
+    public static string MetricName(ModelTask task) => task == ModelTask.Regression ? "rmse" : "log_loss";
+
+    /// <summary>A batch's point from its metrics.</summary>
+    public static QualityPoint Point(int version, ModelMetrics metrics, IReadOnlyList<int> histogram)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var regression = metrics.Task == ModelTask.Regression;
+        return Point(version, metrics.Overall.Count, regression ? metrics.Overall.Rmse : metrics.Overall.LogLoss, regression, metrics.Slices, histogram);
+    }
+
+    /// <summary>A point from stored parts (a slice that appears twice keeps its first entry).</summary>
+    public static QualityPoint Point(int version, int rows, double? value, bool regression, IReadOnlyList<SliceMetrics> slices, IReadOnlyList<int> histogram)
+    {
+        ArgumentNullException.ThrowIfNull(slices);
+        var bySlice = new Dictionary<string, (int Rows, double Value)>(StringComparer.Ordinal);
+        foreach (var s in slices)
+        {
+            if ((regression ? s.Metrics.Rmse : s.Metrics.LogLoss) is { } v)
+            {
+                bySlice.TryAdd(SliceKey(s.Feature, s.Value), (s.Metrics.Count, v));
+            }
+        }
+
+        return new QualityPoint(version, rows, value, bySlice, histogram, null);
+    }
+
+    /// <summary>Counts of p(positive) (binary) or p(top class) (multiclass) in equal-width bins; regression is not binned.</summary>
+    public static (string Quantity, int[] Counts) Histogram(ModelPredictions predictions, int bins)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        if (predictions.Task == ModelTask.Regression)
+        {
+            return ("predicted value", []);
+        }
+
+        var counts = new int[bins];
+        for (var r = 0; r < predictions.Rows; r++)
+        {
+            var row = predictions.Values.AsSpan(r * predictions.Columns, predictions.Columns);
+            float x = row[0];
+            if (predictions.Task == ModelTask.BinaryClassification)
+            {
+                x = row[1];
+            }
+            else
+            {
+                foreach (var c in row)
+                {
+                    x = Math.Max(x, c);
+                }
+            }
+
+            counts[Math.Clamp((int)(x * bins), 0, bins - 1)]++;
+        }
+
+        return (predictions.Task == ModelTask.BinaryClassification ? "p(positive)" : "p(top class)", counts);
     }
 
     /// <param name="history">Earlier batches of the dataset, oldest first (the newest <see cref="QualitySettings.HistoryBatches"/>).</param>
@@ -154,7 +214,7 @@ public static class QualityDetector
         ArgumentNullException.ThrowIfNull(f);
         var (feature, value) = f.SliceKey is null ? ("", null) : SplitKey(f.SliceKey);
         var where = f.SliceKey is null ? "overall"
-            : feature == Ctm.Ml.Evaluator.ClassSlice ? $"on rows of class {value}"
+            : feature == Evaluator.ClassSlice ? $"on rows of class {value}"
             : $"on slice {feature} = {value ?? "(missing)"}";
         var also = f.Scope == "slice" ? " while the whole stayed normal" : "";
         return string.Create(CultureInfo.InvariantCulture,

@@ -5,7 +5,6 @@ using Ctm.ServiceDefaults.Storage;
 using Ctm.Trainer.Policies;
 using Ctm.Trainer.Storage;
 using Ctm.Trainer.Training;
-using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -89,19 +88,16 @@ public sealed partial class QualityScorer(
         var predictions = TrainedModel.FromState(state).Predict(data);
         var edges = await EdgesAsync(dataset, data, ct);
         var metrics = Evaluator.Evaluate(predictions, data, options.TopValuesPerFeature, edges, perClass: state.Task != ModelTask.Regression);
-        var metric = state.Task == ModelTask.Regression ? "rmse" : "log_loss";
-        var value = state.Task == ModelTask.Regression ? metrics.Overall.Rmse : metrics.Overall.LogLoss;
-        var slices = metrics.Slices
-            .Where(s => (state.Task == ModelTask.Regression ? s.Metrics.Rmse : s.Metrics.LogLoss) is not null)
-            .GroupBy(s => QualityDetector.SliceKey(s.Feature, s.Value))
-            .ToDictionary(g => g.Key, g => (g.First().Metrics.Count, (state.Task == ModelTask.Regression ? g.First().Metrics.Rmse : g.First().Metrics.LogLoss)!.Value));
-        var (quantity, histogram) = Histogram(predictions, options.PredictionBins);
+        var (quantity, histogram) = QualityDetector.Histogram(predictions, options.PredictionBins);
+        var point = QualityDetector.Point(p.Version, metrics, histogram);
+        var metric = QualityDetector.MetricName(state.Task);
+        var value = point.Value;
 
         var history = (await db.Quality.AsNoTracking()
             .Where(q => q.Dataset == dataset && q.Seq < batch.Seq)
             .OrderByDescending(q => q.Seq).ThenByDescending(q => q.ScoredAt).Take(options.HistoryBatches)
             .ToListAsync(ct)).AsEnumerable().Reverse().Select(ToPoint).ToList();
-        var verdict = QualityDetector.Judge(history, new QualityPoint(p.Version, metrics.Overall.Count, value, slices, histogram, null), options);
+        var verdict = QualityDetector.Judge(history, point, options);
 
         var now = clock.GetUtcNow();
         var policy = TrainingPolicy.From(await db.Policies.AsNoTracking().SingleOrDefaultAsync(x => x.Dataset == dataset, ct));
@@ -202,34 +198,9 @@ public sealed partial class QualityScorer(
         return edges;
     }
 
-    /// <summary>Counts of p(positive) (binary) or p(top class) (multiclass) in equal-width bins; regression is not binned.</summary>
-    private static (string Quantity, int[] Counts) Histogram(ModelPredictions p, int bins)
-    {
-        if (p.Task == ModelTask.Regression)
-        {
-            return ("predicted value", []);
-        }
-
-        var counts = new int[bins];
-        for (var r = 0; r < p.Rows; r++)
-        {
-            var row = p.Values.AsSpan(r * p.Columns, p.Columns);
-            var x = p.Task == ModelTask.BinaryClassification ? row[1] : row.ToArray().Max();
-            counts[Math.Clamp((int)(x * bins), 0, bins - 1)]++;
-        }
-
-        return (p.Task == ModelTask.BinaryClassification ? "p(positive)" : "p(top class)", counts);
-    }
-
-    private static QualityPoint ToPoint(QualityRecord q)
-    {
-        var slices = JsonSerializer.Deserialize<List<SliceMetrics>>(q.Slices, Json)!
-            .Select(s => (Key: QualityDetector.SliceKey(s.Feature, s.Value), s.Metrics.Count, Value: q.Metric == "rmse" ? s.Metrics.Rmse : s.Metrics.LogLoss))
-            .Where(s => s.Value is not null)
-            .GroupBy(s => s.Key)
-            .ToDictionary(g => g.Key, g => (g.First().Count, g.First().Value!.Value));
-        return new QualityPoint(q.Version, q.Rows, q.Value, slices, JsonSerializer.Deserialize<int[]>(q.Histogram, Json)!, q.Psi);
-    }
+    private static QualityPoint ToPoint(QualityRecord q) =>
+        QualityDetector.Point(q.Version, q.Rows, q.Value, q.Metric == "rmse", JsonSerializer.Deserialize<List<SliceMetrics>>(q.Slices, Json)!,
+            JsonSerializer.Deserialize<int[]>(q.Histogram, Json)!) with { Psi = q.Psi };
 
     private static Guid RequestId(Pending p)
     {

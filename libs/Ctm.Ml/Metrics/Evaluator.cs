@@ -15,6 +15,12 @@ public sealed record MetricValues(int Count, double? Accuracy, double? LogLoss, 
     /// probability) and accuracy over <see cref="Evaluator.CalibrationBins"/> equal-width confidence bins.
     /// </summary>
     public double? Ece { get; init; }
+
+    /// <summary>
+    /// Classification: the standard deviation of the per-row log loss, so that a consumer can tell the sampling noise
+    /// of <see cref="LogLoss"/> on these rows (its standard error is this over √<see cref="Count"/>).
+    /// </summary>
+    public double? LogLossSd { get; init; }
 }
 
 /// <summary>
@@ -270,7 +276,7 @@ public static class Evaluator
 
         var classes = p.Columns;
         int correct = 0;
-        double logLoss = 0;
+        double logLoss = 0, logLossSquares = 0;
         var tp = new int[classes];
         var fp = new int[classes];
         var fn = new int[classes];
@@ -289,7 +295,9 @@ public static class Evaluator
 
             var t = truth![r];
             calibration.Add((row[predicted], predicted == t));
-            logLoss -= Math.Log(Math.Clamp(t < 0 ? 0 : row[t], 1e-15, 1));
+            var loss = -Math.Log(Math.Clamp(t < 0 ? 0 : row[t], 1e-15, 1));
+            logLoss += loss;
+            logLossSquares += loss * loss;
             if (predicted == t)
             {
                 correct++;
@@ -322,6 +330,7 @@ public static class Evaluator
             : new MetricValues(rows.Length, (double)correct / rows.Length, logLoss / rows.Length, auc, present == 0 ? null : f1Sum / present, null, null)
             {
                 Ece = ExpectedCalibrationError(calibration),
+                LogLossSd = Math.Sqrt(Math.Max(0, (logLossSquares / rows.Length) - Math.Pow(logLoss / rows.Length, 2))),
             };
     }
 

@@ -8,10 +8,11 @@ namespace Ctm.Trainer.Quality;
 /// <param name="Version">The version that scored it.</param>
 /// <param name="Rows">Labeled rows.</param>
 /// <param name="Value">The primary metric on every row (log loss, or RMSE for regression); null when undefined.</param>
-/// <param name="Slices">Per slice key, its rows and value.</param>
+/// <param name="StdError">The value's sampling standard error on these rows (log loss only), or null.</param>
+/// <param name="Slices">Per slice key, its rows, value and standard error.</param>
 /// <param name="Histogram">Counts of predictions per bin (empty when not binned), for prediction drift.</param>
 /// <param name="Psi">The PSI this batch showed against its version's reference, when it had one.</param>
-public sealed record QualityPoint(int Version, int Rows, double? Value, IReadOnlyDictionary<string, (int Rows, double Value)> Slices, IReadOnlyList<int> Histogram, double? Psi);
+public sealed record QualityPoint(int Version, int Rows, double? Value, double? StdError, IReadOnlyDictionary<string, (int Rows, double Value, double? StdError)> Slices, IReadOnlyList<int> Histogram, double? Psi);
 
 /// <summary>A quality alarm: overall or one slice outside its norm.</summary>
 public sealed record QualityFinding(string Scope, string? SliceKey, double Value, EmpiricalNull Norm, double Deviations, double Limit, int Rows);
@@ -51,24 +52,27 @@ public static class QualityDetector
     {
         ArgumentNullException.ThrowIfNull(metrics);
         var regression = metrics.Task == ModelTask.Regression;
-        return Point(version, metrics.Overall.Count, regression ? metrics.Overall.Rmse : metrics.Overall.LogLoss, regression, metrics.Slices, histogram);
+        return Point(version, metrics.Overall, regression, metrics.Slices, histogram);
     }
 
     /// <summary>A point from stored parts (a slice that appears twice keeps its first entry).</summary>
-    public static QualityPoint Point(int version, int rows, double? value, bool regression, IReadOnlyList<SliceMetrics> slices, IReadOnlyList<int> histogram)
+    public static QualityPoint Point(int version, MetricValues overall, bool regression, IReadOnlyList<SliceMetrics> slices, IReadOnlyList<int> histogram)
     {
+        ArgumentNullException.ThrowIfNull(overall);
         ArgumentNullException.ThrowIfNull(slices);
-        var bySlice = new Dictionary<string, (int Rows, double Value)>(StringComparer.Ordinal);
+        var bySlice = new Dictionary<string, (int Rows, double Value, double? StdError)>(StringComparer.Ordinal);
         foreach (var s in slices)
         {
             if ((regression ? s.Metrics.Rmse : s.Metrics.LogLoss) is { } v)
             {
-                bySlice.TryAdd(SliceKey(s.Feature, s.Value), (s.Metrics.Count, v));
+                bySlice.TryAdd(SliceKey(s.Feature, s.Value), (s.Metrics.Count, v, StdError(s.Metrics)));
             }
         }
 
-        return new QualityPoint(version, rows, value, bySlice, histogram, null);
+        return new QualityPoint(version, overall.Count, regression ? overall.Rmse : overall.LogLoss, StdError(overall), bySlice, histogram, null);
     }
+
+    private static double? StdError(MetricValues m) => m.LogLossSd is { } sd && m.Count > 0 ? sd / Math.Sqrt(m.Count) : null;
 
     /// <summary>Counts of p(positive) (binary) or p(top class) (multiclass) in equal-width bins; regression is not binned.</summary>
     public static (string Quantity, int[] Counts) Histogram(ModelPredictions predictions, int bins)
@@ -112,7 +116,7 @@ public static class QualityDetector
         ArgumentNullException.ThrowIfNull(settings);
         var findings = new List<QualityFinding>();
         var overall = current.Rows >= settings.MinRows && current.Value is { } v
-            ? Check("overall", null, v, current.Rows, [.. history.Where(p => p.Rows >= settings.MinRows && p.Value is not null).Select(p => p.Value!.Value)], settings.Deviations, settings)
+            ? Check("overall", null, v, current.StdError, current.Rows, [.. history.Where(p => p.Rows >= settings.MinRows && p.Value is not null).Select(p => p.Value!.Value)], settings.Deviations, settings)
             : null;
         if (overall is not null)
         {
@@ -121,7 +125,7 @@ public static class QualityDetector
         else
         {
             var slices = new List<QualityFinding>();
-            foreach (var (key, (rows, value)) in current.Slices)
+            foreach (var (key, (rows, value, error)) in current.Slices)
             {
                 if (rows < settings.MinRows)
                 {
@@ -130,7 +134,7 @@ public static class QualityDetector
 
                 var past = history.Select(p => p.Slices.TryGetValue(key, out var s) && s.Rows >= settings.MinRows ? s.Value : (double?)null)
                     .Where(x => x is not null).Select(x => x!.Value).ToList();
-                if (Check("slice", key, value, rows, past, settings.SliceDeviations, settings) is { } f)
+                if (Check("slice", key, value, error, rows, past, settings.SliceDeviations, settings) is { } f)
                 {
                     slices.Add(f);
                 }
@@ -143,14 +147,23 @@ public static class QualityDetector
         return new QualityVerdict(findings, drift, psi);
     }
 
-    private static QualityFinding? Check(string scope, string? key, double value, int rows, IReadOnlyList<double> past, double deviations, QualitySettings settings)
+    /// <summary>
+    /// The value against the history's norm. The spread is the widened robust spread of the history combined with the
+    /// value's own sampling error: a short history's MAD can come out far too tight by chance, and a slice of few rows
+    /// is noisier than the history's typical batch; counting the noise twice only makes the alarm more cautious.
+    /// </summary>
+    private static QualityFinding? Check(string scope, string? key, double value, double? error, int rows, IReadOnlyList<double> past, double deviations, QualitySettings settings)
     {
         if (past.Count < settings.MinHistory)
         {
             return null;
         }
 
-        var norm = EmpiricalNull.Fit(past, settings.SpreadFloor);
+        var fitted = EmpiricalNull.Fit(past, settings.SpreadFloor);
+        var noise = error ?? 0;
+        var spread = Math.Sqrt((fitted.Widened * fitted.Widened) + (noise * noise));
+        // Stored as an EmpiricalNull whose widened spread is the combined one, so the alarm's numbers add up.
+        var norm = new EmpiricalNull(fitted.Median, spread / (1 + (3.0 / Math.Max(1, fitted.Count))), fitted.Count);
         var d = norm.Deviations(value);
         return d > deviations ? new QualityFinding(scope, key, value, norm, d, norm.Limit(deviations), rows) : null;
     }

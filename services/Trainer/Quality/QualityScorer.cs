@@ -199,7 +199,7 @@ public sealed partial class QualityScorer(
     }
 
     private static QualityPoint ToPoint(QualityRecord q) =>
-        QualityDetector.Point(q.Version, q.Rows, q.Value, q.Metric == "rmse", JsonSerializer.Deserialize<List<SliceMetrics>>(q.Slices, Json)!,
+        QualityDetector.Point(q.Version, JsonSerializer.Deserialize<MetricValues>(q.Overall, Json)!, q.Metric == "rmse", JsonSerializer.Deserialize<List<SliceMetrics>>(q.Slices, Json)!,
             JsonSerializer.Deserialize<int[]>(q.Histogram, Json)!) with { Psi = q.Psi };
 
     private static Guid RequestId(Pending p)

@@ -36,11 +36,12 @@ public sealed partial class QualityScorer(
             return;
         }
 
-        var pending = await db.Database.SqlQuery<Pending>($"""
-            SELECT p.batch_id AS "BatchId", p.version AS "Version", p.run_id AS "RunId", p.correlation_id AS "CorrelationId"
-            FROM trainer.quality_pending p JOIN trainer.batches b ON b.batch_id = p.batch_id
-            WHERE p.dataset = {dataset} AND p.attempts < {MaxAttempts} ORDER BY b.seq
-            """).ToListAsync(ct);
+        var pending = await db.QualityPending.AsNoTracking()
+            .Where(p => p.Dataset == dataset && p.Attempts < MaxAttempts)
+            .Join(db.Batches, p => p.BatchId, b => b.BatchId, (p, b) => new { p, b.Seq })
+            .OrderBy(x => x.Seq)
+            .Select(x => new Pending(x.p.BatchId, x.p.Version, x.p.RunId, x.p.CorrelationId))
+            .ToListAsync(ct);
         foreach (var p in pending)
         {
             try

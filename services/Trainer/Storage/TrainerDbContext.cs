@@ -13,6 +13,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
     public DbSet<TrainingPolicyRecord> Policies => Set<TrainingPolicyRecord>();
     public DbSet<QualityRecord> Quality => Set<QualityRecord>();
     public DbSet<QualityAlertRecord> QualityAlerts => Set<QualityAlertRecord>();
+    public DbSet<QualityPendingRecord> QualityPending => Set<QualityPendingRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -55,6 +56,11 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.Property(x => x.Overall).HasColumnType("jsonb");
             b.Property(x => x.Slices).HasColumnType("jsonb");
             b.Property(x => x.Histogram).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<QualityPendingRecord>(b =>
+        {
+            b.ToTable("quality_pending");
+            b.HasKey(x => x.BatchId);
         });
         modelBuilder.Entity<QualityAlertRecord>(b =>
         {
@@ -177,6 +183,19 @@ public sealed class QualityRecord
     public required string Slices { get; set; }
     public required string Histogram { get; set; }
     public double? Psi { get; set; }
+}
+
+/// <summary>A batch waiting to be scored by the version that served when it arrived.</summary>
+public sealed class QualityPendingRecord
+{
+    public Guid BatchId { get; set; }
+    public required string Dataset { get; set; }
+    public int Version { get; set; }
+    public Guid RunId { get; set; }
+    public Guid CorrelationId { get; set; }
+    public int Attempts { get; set; }
+    public string? Error { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
 }
 
 public sealed class QualityAlertRecord

@@ -96,6 +96,8 @@ public sealed partial class QualityScorer(
 
         var history = (await db.Quality.AsNoTracking()
             .Where(q => q.Dataset == dataset && q.Seq < batch.Seq)
+            // A batch excluded since (quarantined, discarded, declared corrupt) is no evidence of what is normal.
+            .Where(q => !db.Batches.Any(b => b.BatchId == q.BatchId && b.Excluded))
             .OrderByDescending(q => q.Seq).ThenByDescending(q => q.ScoredAt).Take(options.HistoryBatches)
             .ToListAsync(ct)).AsEnumerable().Reverse().Select(ToPoint).ToList();
         var verdict = QualityDetector.Judge(history, point, options);

@@ -51,11 +51,14 @@ export ConnectionStrings__Postgres="Host=127.0.0.1;Port=${CTM_PG_PORT};Username=
 export RabbitMq__Host=127.0.0.1 RabbitMq__Port="$CTM_RABBIT_PORT" RabbitMq__VirtualHost="$vhost" RabbitMq__Username=guest RabbitMq__Password=guest
 for s in "${services[@]}"; do export "Services__$s=$(url "$s")"; done
 export Ingest__RowEvents__MaxDelaySeconds=30 Ingest__RowEvents__MaxRows=400
+# Promotion signing keys (ECDSA P-256): the Registry signs with the private key, the Predictor verifies with the public one.
+keys=$("$root/scripts/keys.sh" "$root/.ctm/keys")
+declare -A signing=([Registry]="Signing__PrivateKeyPath=$keys/registry.pem" [Predictor]="Signing__PublicKeyPath=$keys/registry.pub.pem")
 for s in "${services[@]}"; do
   dll="services/$s/bin/$config/net10.0/Ctm.$s.dll"
   [ -f "$dll" ] || die "$dll was not built"
   # exec: the pid recorded is the service's own, and no shell is left holding this script's output open.
-  ( cd "$(dirname "$dll")" && ASPNETCORE_URLS="$(url "$s")" Urls="$(url "$s")" exec nohup dotnet "Ctm.$s.dll" >"$root/.ctm/logs/$s.log" 2>&1 </dev/null ) &
+  ( cd "$(dirname "$dll")" && ASPNETCORE_URLS="$(url "$s")" Urls="$(url "$s")" exec env ${signing[$s]:-} nohup dotnet "Ctm.$s.dll" >"$root/.ctm/logs/$s.log" 2>&1 </dev/null ) &
   echo $! >".ctm/run/$s.pid"
 done
 for s in "${services[@]}"; do

@@ -68,6 +68,8 @@ recorded_mode() {
 ensure_host_tools() {
   local pkgs=()
   command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+  # The console page's tests drive Debian's chromium through Playwright (no browser download).
+  [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   [ "${#pkgs[@]}" -eq 0 ] || apt_install "${pkgs[@]}"
   # ONNX Runtime's string operators fail at model load without this locale.
   if ! locale -a 2>/dev/null | grep -qix 'en_US\.utf-\?8'; then

@@ -14,7 +14,7 @@ public sealed record ModelLoadFailed
     public required long Generation { get; init; }
     /// <summary>The replica that failed to load it.</summary>
     public required string Replica { get; init; }
-    /// <summary><c>hash-mismatch</c>, <c>download-failed</c> or <c>invalid-model</c>.</summary>
+    /// <summary><c>hash-mismatch</c>, <c>download-failed</c>, <c>invalid-model</c>, or <c>forged</c> (a promotion without a valid Registry signature).</summary>
     public required string Kind { get; init; }
     /// <summary>What went wrong, for a human.</summary>
     public required string Reason { get; init; }

@@ -30,4 +30,10 @@ public sealed record ModelPromoted
     /// column order. Null when every input is named after its feature.
     /// </summary>
     public IReadOnlyDictionary<string, string>? InputMapping { get; init; }
+    /// <summary>
+    /// The Registry's ECDSA P-256 signature (SHA-256, IEEE P1363, base64) over dataset, version, generation, artifact
+    /// SHA-256 and input mapping (<c>Ctm.ServiceDefaults.Signing.SignedPayload.Promotion</c>). A Predictor loads only a
+    /// promotion whose signature verifies with the Registry's public key; null (from an older Registry) is refused.
+    /// </summary>
+    public string? Signature { get; init; }
 }

@@ -35,4 +35,10 @@ public sealed record RequestRollback
     public bool Retrain { get; init; }
     /// <summary>Correlation id.</summary>
     public required Guid CorrelationId { get; init; }
+    /// <summary>
+    /// An operator's ECDSA P-256 signature (SHA-256, IEEE P1363, base64) over every other field
+    /// (<c>Ctm.ServiceDefaults.Signing.SignedPayload.Rollback</c>). The Registry acts on a rollback from the bus only when
+    /// it verifies with the configured operator key (<c>Signing:OperatorPublicKeyPem</c>); otherwise it refuses and audits it.
+    /// </summary>
+    public string? Signature { get; init; }
 }

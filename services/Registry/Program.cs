@@ -1,4 +1,5 @@
 using Ctm.Registry.Apis;
+using Ctm.Registry.Console;
 using Ctm.Registry.Extensions;
 using Ctm.ServiceDefaults;
 
@@ -11,4 +12,5 @@ app.MapDefaultEndpoints();
 app.MapModelsApi();
 app.MapProvenanceApi();
 app.MapOperationsApi();
+app.MapConsole();
 app.Run();

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Testing;
 using MassTransit;
 
 namespace Ctm.Predictor.Tests;
@@ -55,7 +56,7 @@ public sealed class SwapTests(PredictorFixture system)
         await system.UploadAsync(dataset, Data.Churn(300, seed: 23));
         await system.WaitServedAsync(predictor, dataset, 3);
         var generationOfV3 = (await PredictorFixture.ModelAsync(predictor, dataset))!.Value.GetProperty("generation").GetInt64();
-        await bus.Publish(new RequestRollback
+        await bus.Publish(CtmSystem.SignedByOperator(new RequestRollback
         {
             RequestId = Guid.NewGuid(),
             Dataset = dataset,
@@ -63,7 +64,7 @@ public sealed class SwapTests(PredictorFixture system)
             Reason = "swap test",
             Operator = "predictor-tests",
             CorrelationId = Guid.NewGuid(),
-        });
+        }));
         await system.EventuallyAsync<int?>(async () =>
             await PredictorFixture.ModelAsync(predictor, dataset) is { } m && m.GetProperty("version").GetInt32() == 2 && m.GetProperty("generation").GetInt64() > generationOfV3 ? 2 : null,
             PredictorFixture.Patience, "v2 served again after the rollback");

@@ -111,11 +111,11 @@ public sealed class LastingCorruptionFlowTests(RegistryFixture system)
 
         // By upstream, over the bus, delivered twice: one effect.
         var bus = await system.BusAsync();
-        var request = new RequestRollback
+        var request = CtmSystem.SignedByOperator(new RequestRollback
         {
             RequestId = Guid.NewGuid(), Dataset = byUpstream, Upstream = FaultySource, Reason = "sensor-b reported Fahrenheit as Celsius", Operator = "carol",
             Retrain = true, CorrelationId = Guid.NewGuid(),
-        };
+        });
         await bus.Publish(request);
         await bus.Publish(request);
         var applied = await system.EventuallyAsync(async () =>

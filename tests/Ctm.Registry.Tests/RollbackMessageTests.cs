@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Testing;
 
 namespace Ctm.Registry.Tests;
 
@@ -33,10 +34,10 @@ public sealed class RollbackMessageTests(RegistryFixture system)
         await system.WaitServingAsync(dataset, 3);
 
         // The same rollback request delivered twice: one effect.
-        var rollback = new RequestRollback
+        var rollback = CtmSystem.SignedByOperator(new RequestRollback
         {
             RequestId = Guid.NewGuid(), Dataset = dataset, CorruptBatchId = b, Reason = "duplicated rows", Operator = "bob", CorrelationId = Guid.NewGuid(),
-        };
+        });
         await bus.Publish(rollback);
         await bus.Publish(rollback);
         var serving = await system.WaitServingAsync(dataset, 1);
@@ -113,7 +114,7 @@ public sealed class RollbackMessageTests(RegistryFixture system)
         var unknown = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchId = Guid.NewGuid(), reason = "typo", @operator = "dave" });
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
 
-        await bus.Publish(new RequestRollback { RequestId = Guid.NewGuid(), Dataset = dataset, CorruptBatchId = a, Reason = "bad sensor", Operator = "erin", CorrelationId = Guid.NewGuid() });
+        await bus.Publish(CtmSystem.SignedByOperator(new RequestRollback { RequestId = Guid.NewGuid(), Dataset = dataset, CorruptBatchId = a, Reason = "bad sensor", Operator = "erin", CorrelationId = Guid.NewGuid() }));
         var audit = await system.EventuallyAsync(async () =>
         {
             var list = await registry.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{dataset}/audit");

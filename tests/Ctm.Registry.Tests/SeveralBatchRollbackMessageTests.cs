@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Testing;
 
 namespace Ctm.Registry.Tests;
 
@@ -40,10 +41,10 @@ public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
         Assert.Equal([3, 4], first.GetProperty("taintedVersions").EnumerateArray().Select(v => v.GetInt32()));
 
         // Then b and c together over the bus, twice: b also taints v2 (and v3 again); v1 serves; one effect.
-        var rollback = new RequestRollback
+        var rollback = CtmSystem.SignedByOperator(new RequestRollback
         {
             RequestId = Guid.NewGuid(), Dataset = dataset, CorruptBatchIds = [b, c], Reason = "clock skew, wider than thought", Operator = "carol", CorrelationId = Guid.NewGuid(),
-        };
+        });
         await bus.Publish(rollback);
         await bus.Publish(rollback);
         var applied = await system.EventuallyAsync(async () =>
@@ -86,7 +87,7 @@ public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
         Assert.Contains("must be before ingestedTo", await backwards.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var both = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { targetVersion = 1, corruptBatchIds = new[] { a }, reason = "typo", @operator = "dave" });
         Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
-        await bus.Publish(new RequestRollback { RequestId = Guid.NewGuid(), Dataset = dataset, Upstream = "ghost", Reason = "typo", Operator = "erin", CorrelationId = Guid.NewGuid() });
+        await bus.Publish(CtmSystem.SignedByOperator(new RequestRollback { RequestId = Guid.NewGuid(), Dataset = dataset, Upstream = "ghost", Reason = "typo", Operator = "erin", CorrelationId = Guid.NewGuid() }));
         var audit = await system.EventuallyAsync(async () =>
         {
             var list = await registry.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{dataset}/audit");

@@ -1,3 +1,5 @@
+using Ctm.Contracts;
+using Ctm.ServiceDefaults.Signing;
 using MassTransit;
 
 namespace Ctm.Testing;
@@ -16,6 +18,15 @@ public class CtmSystem : IAsyncLifetimeFixture
     private IBusControl? _bus;
 
     public IsolatedInfrastructure Infrastructure { get; private set; } = null!;
+
+    /// <summary>The Registry's promotion key (Signing:PrivateKeyPem; the Predictors get its public half), made for this test run.</summary>
+    public static DecisionSigner RegistryKey { get; } = NewKey();
+
+    /// <summary>The operators' key: a <see cref="RequestRollback"/> on the bus acts only when signed with it (the Registry gets its public half).</summary>
+    public static DecisionSigner OperatorKey { get; } = NewKey();
+
+    /// <summary><paramref name="m"/> signed with <see cref="OperatorKey"/>, as an operator's tool sends it.</summary>
+    public static RequestRollback SignedByOperator(RequestRollback m) => m with { Signature = OperatorKey.Sign(SignedPayload.Rollback(m)) };
 
     /// <summary>Settings passed to every service, e.g. <c>Training__Epochs</c>; override in a subclass.</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
@@ -164,6 +175,17 @@ public class CtmSystem : IAsyncLifetimeFixture
             ["RabbitMq__Password"] = Uri.UnescapeDataString(user.ElementAtOrDefault(1) ?? "guest"),
             ["RabbitMq__ManagementUrl"] = TestEnvironment.RabbitMqManagement.GetLeftPart(UriPartial.Authority) + "/",
         };
+        // Each service gets only the key it needs: the Registry signs, the Predictors verify.
+        if (name == "Registry")
+        {
+            env["Signing__PrivateKeyPem"] = RegistryKey.PrivateKeyPem();
+            env["Signing__OperatorPublicKeyPem"] = OperatorKey.PublicKeyPem();
+        }
+        else if (name == "Predictor")
+        {
+            env["Signing__PublicKeyPem"] = RegistryKey.PublicKeyPem();
+        }
+
         foreach (var service in ServiceNames)
         {
             env[$"Services__{service}"] = $"http://127.0.0.1:{_ports[service]}";
@@ -175,6 +197,12 @@ public class CtmSystem : IAsyncLifetimeFixture
         }
 
         return env;
+    }
+
+    private static DecisionSigner NewKey()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        return DecisionSigner.FromPem(key.ExportPkcs8PrivateKeyPem(), "test key");
     }
 
     private static async Task WaitAllReadyAsync(IEnumerable<ServiceProcess> services) =>

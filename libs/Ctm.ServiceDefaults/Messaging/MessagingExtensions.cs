@@ -1,6 +1,7 @@
 using MassTransit;
 using Ctm.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -30,6 +31,8 @@ public static class MessagingExtensions
             .BindConfiguration(RabbitMqOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // The redelivery filter reads the clock; a host that registers none (a plain generic host) gets the system's.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BrokerChannel>();
         builder.Services.AddSingleton<DelayedRedeliveryFilter>();
         builder.Services.AddHttpClient(ErrorQueues.ManagementClient);

@@ -4,6 +4,7 @@ using Ctm.Predictor.Models;
 using Ctm.Predictor.Monitoring;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
+using Ctm.ServiceDefaults.Signing;
 
 namespace Ctm.Predictor.Extensions;
 
@@ -13,6 +14,7 @@ public static class Extensions
     {
         builder.Services.AddOptions<ServingOptions>().BindConfiguration(ServingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddCtmHttp();
+        builder.AddPromotionVerifier();
         var replica = new ReplicaIdentity();
         builder.Services.AddSingleton(replica);
         builder.Services.AddSingleton<ModelCatalog>();

@@ -4,6 +4,7 @@ using Ctm.Onnx.Model;
 using Ctm.Predictor.Extensions;
 using Ctm.Predictor.Inference;
 using Ctm.ServiceDefaults.Http;
+using Ctm.ServiceDefaults.Signing;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -18,8 +19,8 @@ public sealed class ModelLoadException(string kind, string message, Exception? i
 /// <summary>A model as the Registry lists it: its versions, the one the record says serves, one waiting for a replica, and whether a data stream feeds it.</summary>
 public sealed record RegisteredModel(string Name, IReadOnlyList<int> Versions, int? ServingVersion, int? PendingVersion, bool DataStream);
 
-/// <summary>A promotion to load.</summary>
-public sealed record PromotionToLoad(string Dataset, int Version, long Generation, string ArtifactLocation, string Sha256, Guid CorrelationId, IReadOnlyDictionary<string, string>? InputMapping = null);
+/// <summary>A promotion to load, with the Registry's signature over it (<see cref="SignedPayload.Promotion(string, int, long, string, IReadOnlyDictionary{string, string}?)"/>).</summary>
+public sealed record PromotionToLoad(string Dataset, int Version, long Generation, string ArtifactLocation, string Sha256, Guid CorrelationId, IReadOnlyDictionary<string, string>? InputMapping, string? Signature);
 
 /// <summary>
 /// Loads versions: download, verify the SHA-256, create the session, find the static path or start the micro-batcher,
@@ -32,6 +33,7 @@ public sealed partial class ModelLoader(
     IOptions<ServingOptions> options,
     IOptions<ServiceUrls> urls,
     ReplicaIdentity replica,
+    DecisionVerifier verifier,
     IServiceProvider services,
     ILogger<ModelLoader> logger)
 {
@@ -41,6 +43,15 @@ public sealed partial class ModelLoader(
     /// <exception cref="HttpRequestException">The artifact could not be downloaded (transient: the message is retried).</exception>
     public async Task<bool> LoadPromotedAsync(PromotionToLoad p, CancellationToken ct)
     {
+        // Before anything else, the generation check included: only the Registry's signed decisions may move the generation.
+        if (!verifier.Verify(SignedPayload.Promotion(p.Dataset, p.Version, p.Generation, p.Sha256, p.InputMapping), p.Signature))
+        {
+            LogForged(p.Dataset, p.Version, p.Generation, p.Signature is null ? "no signature" : "a signature that does not verify");
+            var why = $"{p.Dataset} v{p.Version} generation {p.Generation} carries {(p.Signature is null ? "no Registry signature" : "a signature the Registry's key does not verify")}; not loaded";
+            await FailAsync(p.Dataset, p.Version, p.Generation, p.CorrelationId, new ModelLoadException("forged", why), ct);
+            return false;
+        }
+
         await _loading.WaitAsync(ct);
         try
         {
@@ -120,14 +131,14 @@ public sealed partial class ModelLoader(
         var serving = await client.GetFromJsonAsync<List<ServingEntry>>(new Uri(Registry, "v1/serving"), ct) ?? [];
         foreach (var s in serving)
         {
-            await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid(), s.InputMapping), ct);
+            await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid(), s.InputMapping, s.Signature), ct);
         }
 
         // Then the promotions no replica has confirmed yet (newer generations): this replica's answer may be the first.
         var pending = await client.GetFromJsonAsync<List<ServingEntry>>(new Uri(Registry, "v1/serving/pending"), ct) ?? [];
         foreach (var s in pending.OrderBy(s => s.Generation))
         {
-            await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid(), s.InputMapping), ct);
+            await LoadPromotedAsync(new PromotionToLoad(s.Dataset, s.Version, s.Generation, s.ArtifactLocation, s.ArtifactSha256, Guid.NewGuid(), s.InputMapping, s.Signature), ct);
         }
 
         foreach (var (dataset, traffic) in options.Value.Traffic)
@@ -345,7 +356,7 @@ public sealed partial class ModelLoader(
         }
     }
 
-    private sealed record ServingEntry(string Dataset, int Version, long Generation, string ArtifactLocation, string ArtifactSha256, IReadOnlyDictionary<string, string>? InputMapping);
+    private sealed record ServingEntry(string Dataset, int Version, long Generation, string ArtifactLocation, string ArtifactSha256, IReadOnlyDictionary<string, string>? InputMapping, string? Signature);
 
     private sealed record VersionEntry(string Dataset, int Version, string Sha256, IReadOnlyDictionary<string, string>? InputMapping);
 
@@ -360,6 +371,9 @@ public sealed partial class ModelLoader(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Refused {Dataset} v{Version} ({Kind}): {Reason}; the version serving ({Serving}) keeps serving")]
     private partial void LogLoadFailed(string dataset, int version, string kind, string reason, int? serving);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forged promotion of {Dataset} v{Version} (generation {Generation}) refused: it carries {Problem}")]
+    private partial void LogForged(string dataset, int version, long generation, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Unloaded {Dataset} v{Version} before loading its successor (resource-preserving swap)")]
     private partial void LogUnloaded(string dataset, int version);

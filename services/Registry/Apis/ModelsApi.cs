@@ -55,9 +55,14 @@ public static class ModelsApi
             .Join(db.Versions, r => new { r.Dataset, r.Version }, v => new { v.Dataset, v.Version }, (r, v) => new { r, v.Sha256, v.InputMapping })
             .ToListAsync(ct);
         return TypedResults.Ok(rows.GroupBy(x => x.r.Dataset).Select(g => g.MaxBy(x => x.r.Generation)!).OrderBy(x => x.r.Dataset, StringComparer.Ordinal)
-            .Select(x => new ServingDto(x.r.Dataset, x.r.Version, x.r.Generation, x.r.Reason, x.r.Actor, x.r.RequestedAt, registration.ArtifactLocation(x.r.Dataset, x.r.Version), x.Sha256)
+            .Select(x =>
             {
-                InputMapping = ModelRegistration.ParseMapping(x.InputMapping),
+                var mapping = ModelRegistration.ParseMapping(x.InputMapping);
+                return new ServingDto(x.r.Dataset, x.r.Version, x.r.Generation, x.r.Reason, x.r.Actor, x.r.RequestedAt, registration.ArtifactLocation(x.r.Dataset, x.r.Version), x.Sha256)
+                {
+                    InputMapping = mapping,
+                    Signature = registration.Sign(x.r.Dataset, x.r.Version, x.r.Generation, x.Sha256, mapping),
+                };
             }).ToList());
     }
 
@@ -151,12 +156,16 @@ public static class ModelsApi
         })];
     }
 
-    private static ServingDto ToServing(Promotion p, string sha256, string? inputMapping, ModelRegistration registration) =>
-        new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256)
+    private static ServingDto ToServing(Promotion p, string sha256, string? inputMapping, ModelRegistration registration)
+    {
+        var mapping = ModelRegistration.ParseMapping(inputMapping);
+        return new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256)
         {
             EndedAt = p.EndedAt,
-            InputMapping = ModelRegistration.ParseMapping(inputMapping),
+            InputMapping = mapping,
+            Signature = registration.Sign(p.Dataset, p.Version, p.Generation, sha256, mapping),
         };
+    }
 }
 
 public sealed record ServingDto(string Dataset, int Version, long Generation, string Reason, string Actor, DateTimeOffset PromotedAt, string ArtifactLocation, string ArtifactSha256)
@@ -171,6 +180,9 @@ public sealed record ServingDto(string Dataset, int Version, long Generation, st
 
     /// <summary>A newer promotion no replica has confirmed yet, if any.</summary>
     public PendingDto? Pending { get; init; }
+
+    /// <summary>The Registry's signature of this decision, as on <c>ModelPromoted</c>: a replica that starts verifies it before loading.</summary>
+    public string? Signature { get; init; }
 }
 
 /// <summary>A registered model name: <paramref name="DataStream"/> is false for a model uploaded with no dataset behind it; <paramref name="Origin"/> trained, external or mixed.</summary>

@@ -1,3 +1,4 @@
+using Ctm.Registry.Console;
 using Ctm.Registry.Consumers;
 using Ctm.Registry.External;
 using Ctm.Registry.Lineage;
@@ -8,6 +9,7 @@ using Ctm.Registry.Serving;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
+using Ctm.ServiceDefaults.Signing;
 using Ctm.ServiceDefaults.Storage;
 
 namespace Ctm.Registry.Extensions;
@@ -17,6 +19,8 @@ public static class Extensions
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
         builder.AddCtmHttp();
+        builder.AddRegistryConsole();
+        builder.AddPromotionSigner();
         builder.AddCtmDatabase<RegistryDbContext>();
         builder.Services.AddScoped<ModelRegistration>();
         builder.Services.AddScoped<BatchTracker>();

@@ -3,6 +3,7 @@ using Ctm.Contracts;
 using Ctm.Registry.Policies;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
+using Ctm.ServiceDefaults.Signing;
 using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ public sealed partial class ModelRegistration(
     IOptions<ServiceUrls> urls,
     OutboxSignal signal,
     TimeProvider clock,
+    DecisionSigner signer,
     ILogger<ModelRegistration> logger)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -152,7 +154,7 @@ public sealed partial class ModelRegistration(
             State = ServingRequest.Pending,
         });
         await db.SaveChangesAsync(ct);
-        var mapping = await db.Versions.Where(v => v.Dataset == dataset && v.Version == version).Select(v => v.InputMapping).SingleAsync(ct);
+        var mapping = ParseMapping(await db.Versions.Where(v => v.Dataset == dataset && v.Version == version).Select(v => v.InputMapping).SingleAsync(ct));
         await db.EnqueueAsync(new ModelPromoted
         {
             Dataset = dataset,
@@ -164,7 +166,8 @@ public sealed partial class ModelRegistration(
             RunId = runId,
             Reason = reason,
             PromotedAt = now,
-            InputMapping = ParseMapping(mapping),
+            InputMapping = mapping,
+            Signature = Sign(dataset, version, generation, sha256, mapping),
         }, correlationId, ct);
         LogPromoted(dataset, version, generation, reason);
         RegistryMetrics.RecordPromotion(dataset, reason);
@@ -192,6 +195,10 @@ public sealed partial class ModelRegistration(
 
     public async Task<int> NextVersionAsync(string dataset, CancellationToken ct) =>
         (await db.Versions.Where(v => v.Dataset == dataset).MaxAsync(v => (int?)v.Version, ct) ?? 0) + 1;
+
+    /// <summary>The Registry's signature of a promotion: replicas load only what it signed, so generations come from the Registry alone.</summary>
+    public string Sign(string dataset, int version, long generation, string sha256, IReadOnlyDictionary<string, string>? inputMapping) =>
+        signer.Sign(SignedPayload.Promotion(dataset, version, generation, sha256, inputMapping));
 
     public string ArtifactLocation(string dataset, int version) =>
         new Uri(ServiceUrls.Require(urls.Value.Registry, "Registry"), $"v1/datasets/{Uri.EscapeDataString(dataset)}/versions/{version}/artifact").ToString();

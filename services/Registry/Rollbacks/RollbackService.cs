@@ -46,6 +46,8 @@ public sealed record RollbackOutcome(
     public const string Invalid = "invalid";
     /// <summary>A batch filter (time range, upstream) that matches no batch of the dataset.</summary>
     public const string NoMatch = "no-match";
+    /// <summary>A command from the bus without a valid operator signature.</summary>
+    public const string Unauthenticated = "unauthenticated";
 }
 
 /// <summary>
@@ -309,6 +311,25 @@ public sealed partial class RollbackService(
             plan.Batches.Count > 0 ? plan.Batches : null, plan.Batches.Count > 0 ? plan.Influence : null, c.Batches.IsEmpty ? null : c.Batches);
     }
 
+    /// <summary>
+    /// A rollback from the bus that no configured operator key signed: nothing changes; it is logged and audited as
+    /// refused under the actor <see cref="Unauthenticated"/> (the operator it names is a claim, kept in the details).
+    /// </summary>
+    public async Task RefuseUnauthenticatedAsync(RollbackCommand c, string why, CancellationToken ct)
+    {
+        db.Record(clock.GetUtcNow(), Unauthenticated, "rollback-refused", c.Dataset, new
+        {
+            status = RollbackOutcome.Unauthenticated, message = why, c.RequestId, claimedOperator = c.Operator, c.Reason, c.TargetVersion,
+            batches = c.Batches.IsEmpty ? null : c.Batches, c.Force, c.Retrain, c.CorrelationId,
+        });
+        await db.SaveChangesAsync(ct);
+        RegistryMetrics.RecordRollback(c.Dataset, RollbackOutcome.Unauthenticated);
+        LogUnauthenticated(c.Dataset, c.RequestId, c.Operator, why);
+    }
+
+    /// <summary>The audit actor of a command that carried no valid operator signature.</summary>
+    public const string Unauthenticated = "bus (unauthenticated)";
+
     private async Task<RollbackOutcome> RefuseAsync(RollbackCommand c, string status, string message, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
@@ -341,6 +362,9 @@ public sealed partial class RollbackService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rolled back {Dataset} from v{Previous} to v{Serving}, asked by {Operator}: {Message}")]
     private partial void LogRolledBack(string dataset, int? previous, int? serving, string @operator, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused rollback {RequestId} for {Dataset} from the bus, claiming operator {ClaimedOperator}: {Why}")]
+    private partial void LogUnauthenticated(string dataset, Guid requestId, string claimedOperator, string why);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused rollback {RequestId} for {Dataset}: {Message}")]
     private partial void LogRefused(string dataset, Guid requestId, string message);

@@ -84,7 +84,9 @@ public sealed partial class ServingRecord(
         LogRefused(m.Dataset, m.Version, m.Generation, m.Replica, m.Reason);
         await db.SaveChangesAsync(ct);
 
-        var request = await db.ServingRequests.SingleOrDefaultAsync(r => r.Dataset == m.Dataset && r.Generation == m.Generation && r.Version == m.Version, ct);
+        // A forged promotion may copy a real pending one's generation and version: its refusal says nothing about the real request.
+        var request = m.Kind == "forged" ? null
+            : await db.ServingRequests.SingleOrDefaultAsync(r => r.Dataset == m.Dataset && r.Generation == m.Generation && r.Version == m.Version, ct);
         if (request is { State: ServingRequest.Pending })
         {
             var answers = await AnswersAsync(m.Dataset, m.Generation, now, ct);

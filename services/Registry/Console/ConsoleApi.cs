@@ -1,0 +1,113 @@
+using System.Reflection;
+using System.Text.Json;
+using Ctm.Registry.Storage;
+using Ctm.ServiceDefaults.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Ctm.Registry.Console;
+
+/// <summary>
+/// The operators' console: one page (static HTML, CSS and plain JavaScript embedded in the assembly) that reads the
+/// Registry's own APIs, and a few proxy endpoints so the browser talks to one origin when it needs the Validator
+/// (quarantine, drift pictures) or the Trainer (runs, loss curves). Live updates come over server-sent events.
+/// </summary>
+public static class ConsoleApi
+{
+    /// <summary>The named client for the proxy: no retries, because a release or discard must not be sent twice.</summary>
+    public const string ClientName = "ctm-console";
+
+    private static readonly Dictionary<string, string> Assets = new(StringComparer.Ordinal)
+    {
+        ["index.html"] = "text/html; charset=utf-8",
+        ["console.js"] = "text/javascript; charset=utf-8",
+        ["console.css"] = "text/css; charset=utf-8",
+    };
+
+    public static IHostApplicationBuilder AddRegistryConsole(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHttpClient(ClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/console", () => Asset("index.html"));
+        app.MapGet("/console/{asset}", (string asset) => Asset(asset));
+        var api = app.MapGroup("/console/api");
+        api.MapGet("/datasets", ListDatasetsAsync);
+        api.MapGet("/datasets/{dataset}/quarantine", (string dataset, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
+            ProxyAsync(http, urls.Value.Validator, "Validator", HttpMethod.Get, $"v1/datasets/{Uri.EscapeDataString(dataset)}/batches?status=quarantined", null, ct));
+        api.MapGet("/batches/{id:guid}/drift.svg", (Guid id, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
+            ProxyAsync(http, urls.Value.Validator, "Validator", HttpMethod.Get, $"v1/batches/{id}/drift.svg", null, ct));
+        api.MapPost("/batches/{id:guid}/{action:regex(^(release|discard)$)}", ActAsync);
+        api.MapGet("/datasets/{dataset}/runs", (string dataset, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
+            ProxyAsync(http, urls.Value.Trainer, "Trainer", HttpMethod.Get, $"v1/datasets/{Uri.EscapeDataString(dataset)}/runs", null, ct));
+        api.MapGet("/runs/{id:guid}/loss.svg", (Guid id, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
+            ProxyAsync(http, urls.Value.Trainer, "Trainer", HttpMethod.Get, $"v1/runs/{id}/loss.svg", null, ct));
+        api.MapGet("/events", ConsoleEvents.StreamAsync);
+        return app;
+    }
+
+    /// <summary>Every dataset the Registry knows: from its versions and from the batches it has tracked (a dataset whose batches are all in quarantine has no version yet).</summary>
+    public static async Task<Ok<List<string>>> ListDatasetsAsync(RegistryDbContext db, CancellationToken ct)
+    {
+        var fromVersions = await db.Versions.AsNoTracking().Select(v => v.Dataset).Distinct().ToListAsync(ct);
+        var fromBatches = await db.Batches.AsNoTracking().Select(b => b.Dataset).Distinct().ToListAsync(ct);
+        return TypedResults.Ok(fromVersions.Union(fromBatches).Order(StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>Release or discard a quarantined batch through the Validator's API; an operator and a reason are required, as there.</summary>
+    public static async Task<IResult> ActAsync(Guid id, string action, OperatorAction body, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(body.Operator) || string.IsNullOrWhiteSpace(body.Reason))
+        {
+            return TypedResults.Problem(detail: $"a {action} needs an operator and a reason", statusCode: StatusCodes.Status400BadRequest, title: "Missing operator or reason");
+        }
+
+        return await ProxyAsync(http, urls.Value.Validator, "Validator", HttpMethod.Post, $"v1/batches/{id}/{action}", JsonSerializer.Serialize(new { body.Operator, body.Reason }, JsonSerializerOptions.Web), ct);
+    }
+
+    private static async Task<IResult> ProxyAsync(IHttpClientFactory http, Uri? baseUrl, string service, HttpMethod method, string path, string? json, CancellationToken ct)
+    {
+        if (baseUrl is null)
+        {
+            return TypedResults.Problem(detail: $"The setting Services:{service} (env Services__{service}) is missing: the console cannot reach the {service}.", statusCode: StatusCodes.Status503ServiceUnavailable, title: $"{service} not configured");
+        }
+
+        using var client = http.CreateClient(ClientName);
+        using var request = new HttpRequestMessage(method, new Uri(baseUrl, path));
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        try
+        {
+            using var response = await client.SendAsync(request, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            return Results.Text(text, response.Content.Headers.ContentType?.MediaType ?? "text/plain", System.Text.Encoding.UTF8, (int)response.StatusCode);
+        }
+        catch (HttpRequestException e)
+        {
+            return TypedResults.Problem(detail: $"The {service} at {baseUrl} did not answer: {e.Message}", statusCode: StatusCodes.Status502BadGateway, title: $"{service} unreachable");
+        }
+    }
+
+    private static IResult Asset(string name)
+    {
+        if (!Assets.TryGetValue(name, out var type))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"Ctm.Registry.Console.wwwroot.{name}")
+            ?? throw new InvalidOperationException($"The console asset {name} is not embedded in the Registry assembly.");
+        return TypedResults.Stream(stream, type);
+    }
+}
+
+/// <summary>An operator's release or discard from the page.</summary>
+public sealed record OperatorAction(string? Operator, string? Reason);

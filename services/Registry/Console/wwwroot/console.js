@@ -1,0 +1,176 @@
+// The Ctm console: reads the Registry's APIs (and, through /console/api, the Validator's and the Trainer's),
+// and reloads what it shows when the Registry's event stream says its record changed.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const enc = encodeURIComponent;
+const state = { dataset: null, version: null, loading: null, again: false };
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') node.className = v; else if (k.startsWith('data-')) node.setAttribute(k, v); else node[k] = v;
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+  return node;
+}
+
+async function get(url, accept) {
+  const r = await fetch(url, { headers: { Accept: accept || 'application/json' } });
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+  return accept && accept.includes('svg') ? r.text() : r.json();
+}
+
+const time = (t) => t ? new Date(t).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '';
+// Ids are time-ordered (their heads repeat), so the tail tells batches apart, as in the lineage picture.
+const short = (id) => String(id).slice(-8);
+function say(text) { $('status').textContent = text; if (text) setTimeout(() => { if ($('status').textContent === text) $('status').textContent = ''; }, 6000); }
+
+async function loadDatasets() {
+  const names = await get('/console/api/datasets');
+  const select = $('dataset');
+  const wanted = new URLSearchParams(location.search).get('dataset') || state.dataset || names[0] || null;
+  select.replaceChildren(...names.map((n) => el('option', { value: n, selected: n === wanted }, n)));
+  if (wanted && wanted !== state.dataset) { state.dataset = wanted; state.version = null; }
+}
+
+// One refresh at a time; an event during a refresh asks for one more afterwards.
+async function refresh() {
+  if (state.loading) { state.again = true; return state.loading; }
+  state.loading = (async () => {
+    try {
+      await loadDatasets();
+      if (state.dataset) await Promise.all([timeline(), lineage(), quarantine(), serving(), runs()]);
+      document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+    } catch (e) { say(e.message); }
+  })();
+  await state.loading;
+  state.loading = null;
+  if (state.again) { state.again = false; await refresh(); }
+}
+
+async function timeline() {
+  const d = enc(state.dataset);
+  const [history, audit] = await Promise.all([get(`/v1/datasets/${d}/serving/history`), get(`/v1/datasets/${d}/audit`)]);
+  const items = (history || []).map((p) => ({
+    at: p.promotedAt, kind: p.reason && p.reason.startsWith('rollback') ? 'rollback' : 'promotion', cls: 'promotion',
+    title: `v${p.version} serving (generation ${p.generation})${p.endedAt ? `, until ${time(p.endedAt)}` : ', now'}`, who: p.actor, why: p.reason,
+  }));
+  const shown = { rollback: 'rollback', 'rollback-refused': 'refused', approve: 'approve', reject: 'reject', 'upload-model': 'upload', 'upload-refused': 'refused',
+    'promotion-refused': 'refused', 'replica-refused': 'refused', 'set-policy': 'policy' };
+  for (const a of audit || []) {
+    if (!(a.action in shown)) continue;
+    const x = a.details || {};
+    const o = x.outcome || x;
+    const title = a.action === 'rollback'
+      ? `rollback v${o.previousVersion ?? '?'} → v${o.servingVersion ?? '?'}${o.taintedVersions && o.taintedVersions.length ? `; tainted v${o.taintedVersions.join(', v')}` : ''}`
+      : a.action === 'approve' || a.action === 'reject' ? `${a.action} v${x.version}`
+        : a.action === 'upload-model' ? `uploaded v${x.version}` : a.action === 'set-policy' ? 'promotion policy changed' : `${a.action}${x.version ? ` v${x.version}` : ''}`;
+    items.push({ at: a.at, kind: shown[a.action], cls: a.action === 'rollback' ? 'rollback' : shown[a.action] === 'refused' ? 'refused' : 'action', title, who: a.actor, why: o.reason || x.reason || o.message || '' });
+  }
+  items.sort((a, b) => new Date(b.at) - new Date(a.at));
+  $('timeline').replaceChildren(...(items.length ? items.map((i) => el('li', { class: i.cls, 'data-kind': i.kind },
+    el('span', { class: 'when' }, time(i.at)), el('span', { class: 'kind' }, i.kind),
+    el('span', {}, i.title, el('br'), el('span', { class: 'who' }, `${i.who || 'unknown'}: `), el('span', { class: 'why' }, i.why || '')))) : [el('li', { class: 'muted' }, 'no promotion yet')]));
+}
+
+async function lineage() {
+  const d = enc(state.dataset);
+  const versions = (await get(`/v1/datasets/${d}/versions`)) || [];
+  const select = $('version');
+  if (!versions.some((v) => v.version === state.version)) state.version = versions.length ? versions[versions.length - 1].version : null;
+  select.replaceChildren(...versions.map((v) => el('option', { value: v.version, selected: v.version === state.version }, `v${v.version}${v.tainted ? ' (tainted)' : ''}`)));
+  $('lineage-svg').innerHTML = versions.length ? await get(`/v1/datasets/${d}/lineage.svg`, 'image/svg+xml') : '';
+  if (state.version === null) { $('lineage-detail').replaceChildren(el('span', { class: 'muted' }, 'no version registered yet')); return; }
+  const l = await get(`/v1/datasets/${d}/versions/${state.version}/lineage`);
+  if (!l) return;
+  $('lineage-detail').replaceChildren(
+    el('div', {}, `v${l.version} · ${l.origin} · ${l.task} · schema ${l.schemaVersion ?? '?'} · parent chain: `,
+      l.parentChain.length ? l.parentChain.map((p, i) => el('span', { class: p.tainted ? 'tainted' : '' }, `${i ? ' ← ' : ''}v${p.version}`)) : 'none',
+      l.tainted ? el('span', { class: 'tainted' }, ` · tainted: ${l.taintReason || ''}`) : ''),
+    el('div', { class: 'muted' }, `batches: ${l.batches.map((b) => `${short(b.batchId)} (${b.status})`).join(', ') || 'none'}`));
+}
+
+async function quarantine() {
+  const list = (await get(`/console/api/datasets/${enc(state.dataset)}/quarantine`)) || [];
+  $('quarantine').replaceChildren(...(list.length ? list.map((b) => el('div', { class: 'batch', 'data-batch': b.batchId },
+    el('div', {}, el('strong', {}, short(b.batchId)), ` · ${b.rowCount} rows · schema ${b.schemaVersion} · ${time(b.decidedAt)}`),
+    el('ul', { class: 'reasons' }, (b.reasons || []).map((r) => el('li', {}, `${r.kind}${r.feature ? ` (${r.feature})` : ''}: ${r.description}`))),
+    el('div', { class: 'actions' },
+      el('button', { class: 'release', type: 'button', onclick: () => act(b, 'release') }, 'Release…'),
+      el('button', { class: 'discard', type: 'button', onclick: () => act(b, 'discard') }, 'Discard…'),
+      el('a', { href: `/console/api/batches/${b.batchId}/drift.svg`, target: '_blank' }, 'drift')))) : [el('p', { class: 'muted' }, 'nothing in quarantine')]));
+}
+
+// Release or discard: the dialog wants an operator, a reason and an explicit confirmation before it sends anything.
+function act(batch, action) {
+  const dialog = $('confirm');
+  $('confirm-title').textContent = `${action === 'release' ? 'Release' : 'Discard'} batch ${batch.batchId}?`;
+  $('confirm-check-text').textContent = action === 'release'
+    ? 'I confirm: this batch goes on to training despite its anomalies.' : 'I confirm: this batch is dropped for good.';
+  $('confirm-reason').value = '';
+  $('confirm-check').checked = false;
+  $('confirm-error').textContent = '';
+  $('confirm-operator').value = localStorage.getItem('ctm-operator') || '';
+  const ok = $('confirm-ok');
+  const update = () => { ok.disabled = !($('confirm-check').checked && $('confirm-reason').value.trim() && $('confirm-operator').value.trim()); };
+  for (const id of ['confirm-check', 'confirm-reason', 'confirm-operator']) $(id).oninput = update;
+  update();
+  $('confirm-cancel').onclick = () => dialog.close();
+  $('confirm-form').onsubmit = async (e) => {
+    e.preventDefault();
+    ok.disabled = true;
+    const operator = $('confirm-operator').value.trim();
+    localStorage.setItem('ctm-operator', operator);
+    const r = await fetch(`/console/api/batches/${batch.batchId}/${action}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ operator, reason: $('confirm-reason').value.trim() }),
+    });
+    if (!r.ok) {
+      const p = await r.json().catch(() => ({}));
+      $('confirm-error').textContent = p.detail || p.title || `failed: ${r.status}`;
+      update();
+      return;
+    }
+    const done = await r.json();
+    dialog.close();
+    say(`batch ${short(batch.batchId)} ${done.status}`);
+    await refresh();
+  };
+  dialog.showModal();
+}
+
+async function serving() {
+  const r = await fetch(`/v1/datasets/${enc(state.dataset)}/serving`);
+  const s = r.ok || r.status === 404 ? await r.json() : {};
+  $('serving-now').textContent = r.ok ? `serving v${s.version}` : (s.pending ? `waiting for v${s.pending.version}` : 'not serving');
+  const replicas = s.replicas || [];
+  $('replicas').tBodies[0].replaceChildren(...(replicas.length ? replicas.map((x) => el('tr', { 'data-replica': x.replica },
+    el('td', {}, x.replica), el('td', { class: x.live ? '' : 'tainted' }, x.live ? 'yes' : 'no'), el('td', {}, x.version ? `v${x.version}` : '—'),
+    el('td', {}, time(x.since)), el('td', {}, x.lastRefusal ? `v${x.lastRefusal.version}: ${x.lastRefusal.kind} ${x.lastRefusal.reason}` : '')))
+    : [el('tr', {}, el('td', { colSpan: 5, class: 'muted' }, 'no replica has reported'))]));
+}
+
+async function runs() {
+  const list = (await get(`/console/api/datasets/${enc(state.dataset)}/runs`)) || [];
+  $('runs').replaceChildren(...(list.length ? list.slice().reverse().map((r) => el('div', { class: 'run', 'data-run': r.id },
+    el('div', {}, el('strong', {}, short(r.id)), ` · ${time(r.finishedAt)} · ${r.engine}/${r.device} · ${r.mode}`),
+    el('div', { class: 'muted' }, Object.entries(r.metrics || {}).filter(([k, v]) => typeof v === 'number' && k !== 'task').slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' · ')),
+    el('img', { src: `/console/api/runs/${r.id}/loss.svg`, alt: `loss curve of run ${r.id}`, loading: 'lazy' }))) : [el('p', { class: 'muted' }, 'no training run yet')]));
+}
+
+function listen() {
+  const source = new EventSource('/console/api/events');
+  source.onopen = () => { $('live').className = 'live on'; $('live').textContent = 'live'; };
+  source.onerror = () => { $('live').className = 'live off'; $('live').textContent = 'reconnecting'; };
+  source.addEventListener('change', () => { refresh(); });
+}
+
+$('dataset').onchange = (e) => {
+  state.dataset = e.target.value;
+  state.version = null;
+  history.replaceState(null, '', `?dataset=${enc(state.dataset)}`);
+  refresh();
+};
+$('version').onchange = (e) => { state.version = Number(e.target.value); lineage().catch((x) => say(x.message)); };
+refresh().then(listen);

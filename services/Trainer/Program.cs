@@ -10,4 +10,5 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapRunsApi();
 app.MapDatasetsApi();
+app.MapQualityApi();
 app.Run();

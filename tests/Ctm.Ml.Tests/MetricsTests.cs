@@ -61,4 +61,49 @@ public sealed class MetricsTests
         Assert.Null(m.Slices[0].Value);
         Assert.Equal(2, m.Slices[0].Metrics.Count);
     }
+
+    [Fact]
+    public void Evaluate_Binary_ComputesExpectedCalibrationError()
+    {
+        var data = TabularDataset.CreateBuilder().AddNumeric("x", [0, 0, 0, 0]).WithLabel("y", ["0", "1", "1", "0"]).Build();
+        var predictions = new ModelPredictions(ModelTask.BinaryClassification, ["0", "1"], 2, [0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f, 0.5f, 0.5f], null);
+
+        var m = Evaluator.Evaluate(predictions, data);
+
+        // Confidence 0.9 right, 0.8 right, 0.6 wrong, 0.5 right: gaps 0.1, 0.2, 0.6, 0.5, a quarter of the rows each.
+        Assert.Equal(0.35, m.Overall.Ece!.Value, 6);
+    }
+
+    [Fact]
+    public void ExpectedCalibrationError_PerfectlyCalibratedBins_IsZero_AndOverconfidenceShows()
+    {
+        // In the 0.75 bin three of four right; in the 0.25-confidence bin (impossible for a top class, but allowed) one of four.
+        var calibrated = new[] { (0.75, true), (0.75, true), (0.75, true), (0.75, false) };
+        Assert.Equal(0.0, Evaluator.ExpectedCalibrationError(calibrated)!.Value, 9);
+
+        var overconfident = new[] { (0.95, true), (0.95, false), (0.95, true), (0.95, false) };
+        Assert.Equal(0.45, Evaluator.ExpectedCalibrationError(overconfident)!.Value, 9);
+        Assert.Null(Evaluator.ExpectedCalibrationError([]));
+    }
+
+    [Fact]
+    public void Evaluate_NumericBucketsAndClasses_AreSlices()
+    {
+        var x = new double[] { 1, 2, 3, 4, 5, 6, 7, 8 };
+        var data = TabularDataset.CreateBuilder().AddNumeric("x", x).WithLabel("y", ["0", "0", "0", "0", "1", "1", "1", "1"]).Build();
+        // Right on the low half, wrong on the high half.
+        var predictions = new ModelPredictions(ModelTask.BinaryClassification, ["0", "1"], 2,
+            [.. x.SelectMany(_ => new[] { 0.8f, 0.2f })], null);
+
+        var edges = Evaluator.QuantileEdges(data, 4);
+        var m = Evaluator.Evaluate(predictions, data, 5, edges, perClass: true);
+
+        Assert.Equal([3.0, 5.0, 7.0], edges["x"]);
+        var buckets = m.Slices.Where(s => s.Feature == "x").ToList();
+        Assert.Equal(["q1 [-inf, 3)", "q2 [3, 5)", "q3 [5, 7)", "q4 [7, inf)"], buckets.Select(s => s.Value));
+        Assert.Equal([1.0, 1.0, 0.0, 0.0], buckets.Select(s => s.Metrics.Accuracy!.Value));
+        var classes = m.Slices.Where(s => s.Feature == Evaluator.ClassSlice).ToList();
+        Assert.Equal(["0", "1"], classes.Select(s => s.Value));
+        Assert.Equal([1.0, 0.0], classes.Select(s => s.Metrics.Accuracy!.Value));
+    }
 }

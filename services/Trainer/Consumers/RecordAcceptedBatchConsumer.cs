@@ -68,6 +68,16 @@ public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSig
             TraceParent = CtmTelemetry.CurrentTraceParent(),
         });
         await db.SaveChangesAsync(ct);
+        if (finalExclusion is null && (batch is null || requeue))
+        {
+            // Test-then-train: the version serving now never saw this batch; it scores it before any run trains on it.
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO trainer.quality_pending (batch_id, dataset, version, run_id, correlation_id)
+                SELECT {m.BatchId}, dataset, version, run_id, {m.CorrelationId} FROM trainer.serving WHERE dataset = {m.Dataset} AND run_id IS NOT NULL
+                ON CONFLICT (batch_id) DO NOTHING
+                """, ct);
+        }
+
         if (requeue)
         {
             // A released batch re-enters the order at the end: it counts toward the next threshold like a new one.

@@ -2,6 +2,7 @@ using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Messaging;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Trainer.Consumers;
+using Ctm.Trainer.Quality;
 using Ctm.Trainer.Storage;
 using Ctm.Trainer.Training;
 
@@ -12,6 +13,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddTrainer(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<TrainingSettings>().BindConfiguration(TrainingSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<QualitySettings>().BindConfiguration(QualitySettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddCtmHttp();
         builder.AddCtmDatabase<TrainerDbContext>();
         // Engines are chosen per run from the dataset's policy (engine, device) or Training:Engine / Training:Device.
@@ -20,6 +22,7 @@ public static class Extensions
         builder.Services.AddSingleton<BatchRowsCache>();
         builder.Services.AddScoped<TrainingDataLoader>();
         builder.Services.AddScoped<TrainingRunner>();
+        builder.Services.AddScoped<QualityScorer>();
         builder.Services.AddHostedService<TrainingWorker>();
         builder.AddCtmMessaging(x =>
         {

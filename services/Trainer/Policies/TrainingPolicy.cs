@@ -46,6 +46,12 @@ public sealed record TrainingPolicy
     public string? Device { get; init; }
 
     /// <summary>
+    /// Retrain at once (warm-started from the serving version, on the policy's window) when the serving version's live
+    /// quality degrades overall or on a slice (<c>ModelQualityDegraded</c>), whatever the trigger says.
+    /// </summary>
+    public bool RetrainOnQualityAlert { get; init; }
+
+    /// <summary>
     /// Without a stored policy: a run as soon as batches wait, answering all of them (the freshest model, no
     /// intermediate versions when training fell behind).
     /// </summary>
@@ -133,6 +139,7 @@ public sealed record TrainingPolicy
         BatchSize = r.BatchSize,
         Engine = r.Engine,
         Device = r.Device,
+        RetrainOnQualityAlert = r.RetrainOnQualityAlert,
     };
 
     public void CopyTo(TrainingPolicyRecord r)
@@ -150,5 +157,6 @@ public sealed record TrainingPolicy
         r.BatchSize = BatchSize;
         r.Engine = Engine;
         r.Device = Device;
+        r.RetrainOnQualityAlert = RetrainOnQualityAlert;
     }
 }

@@ -11,6 +11,9 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
     public DbSet<TrainingRunRecord> Runs => Set<TrainingRunRecord>();
     public DbSet<ServingVersion> Serving => Set<ServingVersion>();
     public DbSet<TrainingPolicyRecord> Policies => Set<TrainingPolicyRecord>();
+    public DbSet<QualityRecord> Quality => Set<QualityRecord>();
+    public DbSet<QualityAlertRecord> QualityAlerts => Set<QualityAlertRecord>();
+    public DbSet<QualityPendingRecord> QualityPending => Set<QualityPendingRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -45,6 +48,25 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
         {
             b.ToTable("policies");
             b.HasKey(x => x.Dataset);
+        });
+        modelBuilder.Entity<QualityRecord>(b =>
+        {
+            b.ToTable("quality");
+            b.HasKey(x => new { x.BatchId, x.Version });
+            b.Property(x => x.Overall).HasColumnType("jsonb");
+            b.Property(x => x.Slices).HasColumnType("jsonb");
+            b.Property(x => x.Histogram).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<QualityPendingRecord>(b =>
+        {
+            b.ToTable("quality_pending");
+            b.HasKey(x => x.BatchId);
+        });
+        modelBuilder.Entity<QualityAlertRecord>(b =>
+        {
+            b.ToTable("quality_alerts");
+            b.HasKey(x => x.Id);
+            b.Property(x => x.Numbers).HasColumnType("jsonb");
         });
     }
 }
@@ -141,4 +163,50 @@ public sealed class TrainingPolicyRecord
     public int? BatchSize { get; set; }
     public string? Engine { get; set; }
     public string? Device { get; set; }
+    public bool RetrainOnQualityAlert { get; set; }
+}
+
+/// <summary>One labeled batch scored by the version that served when it arrived (test-then-train).</summary>
+public sealed class QualityRecord
+{
+    public Guid BatchId { get; set; }
+    public int Version { get; set; }
+    public required string Dataset { get; set; }
+    public Guid RunId { get; set; }
+    public long Seq { get; set; }
+    public DateTimeOffset AcceptedAt { get; set; }
+    public DateTimeOffset ScoredAt { get; set; }
+    public int Rows { get; set; }
+    public required string Metric { get; set; }
+    public double? Value { get; set; }
+    public required string Overall { get; set; }
+    public required string Slices { get; set; }
+    public required string Histogram { get; set; }
+    public double? Psi { get; set; }
+}
+
+/// <summary>A batch waiting to be scored by the version that served when it arrived.</summary>
+public sealed class QualityPendingRecord
+{
+    public Guid BatchId { get; set; }
+    public required string Dataset { get; set; }
+    public int Version { get; set; }
+    public Guid RunId { get; set; }
+    public Guid CorrelationId { get; set; }
+    public int Attempts { get; set; }
+    public string? Error { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class QualityAlertRecord
+{
+    public long Id { get; set; }
+    public required string Dataset { get; set; }
+    public Guid BatchId { get; set; }
+    public int Version { get; set; }
+    public required string Kind { get; set; }
+    public string? Slice { get; set; }
+    public required string Sentence { get; set; }
+    public required string Numbers { get; set; }
+    public DateTimeOffset RaisedAt { get; set; }
 }

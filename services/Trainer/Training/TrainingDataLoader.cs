@@ -55,7 +55,8 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
         return new TrainingSet(window, schemaVersion, features, newest.LabelColumn, task, newest.Task, parts, weights, description);
     }
 
-    private async Task<TabularDataset> LoadBatchAsync(AcceptedBatch batch, List<FeatureSpec> features, string label, ModelTask task, CancellationToken ct)
+    /// <summary>One batch's rows with the given features and label (cached); a batch whose rows cannot be read as such throws <see cref="UnusableBatchException"/>.</summary>
+    public async Task<TabularDataset> LoadBatchAsync(AcceptedBatch batch, IReadOnlyList<FeatureSpec> features, string label, ModelTask task, CancellationToken ct)
     {
         var key = $"{batch.BatchId}|{batch.Sha256}|{label}|{task}|{string.Join(",", features.Select(f => $"{f.Name}:{f.Kind}"))}";
         if (cache.TryGet(key, out var cached))

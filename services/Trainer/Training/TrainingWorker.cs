@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Ctm.Trainer.Extensions;
+using Ctm.Trainer.Quality;
 using Ctm.Trainer.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -82,6 +83,17 @@ public sealed partial class TrainingWorker(
                 for (var run = 0; run < 100; run++)
                 {
                     await using var scope = services.CreateAsyncScope();
+                    // Before any run: a batch that arrived is scored by the version that served then (test-then-train).
+                    // Scoring is an observation: its failure must never hold training back.
+                    try
+                    {
+                        await scope.ServiceProvider.GetRequiredService<QualityScorer>().ScorePendingAsync(dataset, ct);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        LogScoringFailed(e, dataset);
+                    }
+
                     await WaitForPreviousPromotionAsync(scope.ServiceProvider.GetRequiredService<TrainerDbContext>(), dataset, ct);
                     if (!await scope.ServiceProvider.GetRequiredService<TrainingRunner>().RunAsync(dataset, ct))
                     {
@@ -132,6 +144,9 @@ public sealed partial class TrainingWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Dataset}: run {RunId} was not seen promoted within {Seconds} s; the next run warm-starts from the serving version")]
     private partial void LogPromotionNotSeen(string dataset, Guid runId, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scoring {Dataset}'s waiting batches failed; training goes on, scoring is retried at the next poll")]
+    private partial void LogScoringFailed(Exception error, string dataset);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Training poll failed; retrying")]
     private partial void LogPollFailed(Exception error);

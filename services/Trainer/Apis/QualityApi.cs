@@ -1,0 +1,114 @@
+using System.Text.Json;
+using Ctm.Trainer.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ctm.Trainer.Apis;
+
+/// <summary>
+/// The live (test-then-train) quality series of a dataset: every labeled batch scored by the version serving when it
+/// arrived, overall and per slice, with the alarms raised; and a picture of one metric over time.
+/// </summary>
+public static class QualityApi
+{
+    /// <summary>Metric names accepted by <c>metric=</c>, and the property of the stored metric values each reads.</summary>
+    private static readonly Dictionary<string, string> Metrics = new(StringComparer.Ordinal)
+    {
+        ["log_loss"] = "logLoss", ["accuracy"] = "accuracy", ["roc_auc"] = "rocAuc", ["ece"] = "ece",
+        ["macro_f1"] = "macroF1", ["rmse"] = "rmse", ["mae"] = "mae",
+    };
+
+    public static IEndpointRouteBuilder MapQualityApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/datasets/{dataset}");
+        api.MapGet("/quality", GetQualityAsync);
+        api.MapGet("/quality.svg", GetQualityChartAsync);
+        return app;
+    }
+
+    /// <summary>One scored batch; <see cref="Slices"/> holds the slices the filter kept.</summary>
+    public sealed record QualityPointView(
+        Guid BatchId, int Version, long Seq, DateTimeOffset AcceptedAt, DateTimeOffset ScoredAt, int Rows, string Metric, double? Value,
+        double? Psi, JsonElement Overall, List<JsonElement> Slices);
+
+    public sealed record QualityAlertView(long Id, Guid BatchId, int Version, string Kind, string? Slice, string Sentence, JsonElement Numbers, DateTimeOffset RaisedAt);
+
+    public sealed record QualitySeries(string Dataset, List<QualityPointView> Points, List<QualityAlertView> Alerts);
+
+    /// <param name="dataset">The dataset.</param>
+    /// <param name="version">Only batches scored by this version.</param>
+    /// <param name="feature">Only slices of this feature (<c>@class</c> for per-class); <c>none</c> drops the slices.</param>
+    /// <param name="value">With <paramref name="feature"/>: only this value or bucket.</param>
+    /// <param name="db">The Trainer's database.</param>
+    /// <param name="ct">Cancellation.</param>
+    public static async Task<Ok<QualitySeries>> GetQualityAsync(
+        string dataset, int? version, string? feature, string? value, TrainerDbContext db, CancellationToken ct)
+    {
+        var query = db.Quality.AsNoTracking().Where(q => q.Dataset == dataset);
+        if (version is { } v)
+        {
+            query = query.Where(q => q.Version == v);
+        }
+
+        var rows = await query.OrderBy(q => q.Seq).ThenBy(q => q.ScoredAt).ToListAsync(ct);
+        var points = rows.Select(q =>
+        {
+            var slices = JsonSerializer.Deserialize<List<JsonElement>>(q.Slices)!
+                .Where(s => feature is null || (feature != "none" && s.GetProperty("feature").GetString() == feature
+                    && (value is null || s.GetProperty("value").ValueKind == JsonValueKind.String && s.GetProperty("value").GetString() == value)))
+                .ToList();
+            return new QualityPointView(q.BatchId, q.Version, q.Seq, q.AcceptedAt, q.ScoredAt, q.Rows, q.Metric, q.Value, q.Psi,
+                JsonSerializer.Deserialize<JsonElement>(q.Overall), slices);
+        }).ToList();
+        var alertQuery = db.QualityAlerts.AsNoTracking().Where(a => a.Dataset == dataset);
+        if (version is { } av)
+        {
+            alertQuery = alertQuery.Where(a => a.Version == av);
+        }
+
+        var alerts = (await alertQuery.OrderBy(a => a.Id).ToListAsync(ct))
+            .Select(a => new QualityAlertView(a.Id, a.BatchId, a.Version, a.Kind, a.Slice, a.Sentence, JsonSerializer.Deserialize<JsonElement>(a.Numbers), a.RaisedAt))
+            .ToList();
+        return TypedResults.Ok(new QualitySeries(dataset, points, alerts));
+    }
+
+    /// <summary>One metric over the batches (overall, or one slice with <paramref name="feature"/> and <paramref name="value"/>), versions and alarms marked.</summary>
+    public static async Task<Results<ContentHttpResult, ValidationProblem>> GetQualityChartAsync(
+        string dataset, string? metric, string? feature, string? value, TrainerDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Quality.AsNoTracking().Where(q => q.Dataset == dataset).OrderBy(q => q.Seq).ThenBy(q => q.ScoredAt).ToListAsync(ct);
+        metric ??= rows.LastOrDefault()?.Metric ?? "log_loss";
+        if (!Metrics.TryGetValue(metric, out var property))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["metric"] = [$"must be one of {string.Join(", ", Metrics.Keys)}"] });
+        }
+
+        var alerted = (await db.QualityAlerts.AsNoTracking().Where(a => a.Dataset == dataset).Select(a => new { a.BatchId, a.Version, a.Kind, a.Slice }).ToListAsync(ct))
+            .Where(a => feature is null ? a.Kind != "quality-slice" : a.Slice == $"{feature}={value}")
+            .Select(a => (a.BatchId, a.Version)).ToHashSet();
+        var points = new List<QualityChartPoint>();
+        foreach (var q in rows)
+        {
+            JsonElement source = JsonSerializer.Deserialize<JsonElement>(q.Overall);
+            if (feature is not null)
+            {
+                var slice = JsonSerializer.Deserialize<List<JsonElement>>(q.Slices)!.FirstOrDefault(s => s.GetProperty("feature").GetString() == feature
+                    && (s.GetProperty("value").ValueKind == JsonValueKind.Null ? value is null : s.GetProperty("value").GetString() == value));
+                if (slice.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                source = slice.GetProperty("metrics");
+            }
+
+            if (source.TryGetProperty(property, out var x) && x.ValueKind == JsonValueKind.Number)
+            {
+                points.Add(new QualityChartPoint(q.Seq, q.Version, x.GetDouble(), alerted.Contains((q.BatchId, q.Version))));
+            }
+        }
+
+        var title = feature is null ? $"{dataset} - live {metric}" : $"{dataset} - live {metric} on {feature} = {value ?? "(missing)"}";
+        return TypedResults.Content(QualitySvg.Render(points, title, metric), "image/svg+xml");
+    }
+}

@@ -108,7 +108,7 @@ public sealed class SigningTests : IDisposable
         var garbage = Assert.Throws<ArgumentException>(() => DecisionVerifier.FromPem("hello", "Signing:PublicKey"));
         Assert.Contains("Signing:PublicKey", garbage.Message, StringComparison.Ordinal);
 
-        var both = Assert.Throws<InvalidOperationException>(() => SigningKeys.ReadPem("pem", "/tmp/key.pem", "Signing:PublicKeyPem", "Signing:PublicKeyPath"));
+        var both = Assert.Throws<InvalidOperationException>(() => SigningKeys.ReadPem("pem", "keys/registry.pub.pem", "Signing:PublicKeyPem", "Signing:PublicKeyPath"));
         Assert.Contains("Signing:PublicKeyPath", both.Message, StringComparison.Ordinal);
     }
 

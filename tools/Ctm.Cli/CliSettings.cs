@@ -54,7 +54,8 @@ public sealed record CliSettings(
         }
 
         var management = ParseUrl(Setting("CTM_RABBITMQ_MANAGEMENT_URL", "rabbitmqManagement") ?? "http://guest:guest@127.0.0.1:15672/", "CTM_RABBITMQ_MANAGEMENT_URL");
-        var vhost = Setting("CTM_RABBITMQ_VHOST", "virtualHost") ?? "/";
+        // The defaults are the demo's: its services run on the virtual host 'ctm-demo' (scripts/demo.sh).
+        var vhost = Setting("CTM_RABBITMQ_VHOST", "virtualHost") ?? "ctm-demo";
         var @operator = Setting("CTM_OPERATOR", "operator") ?? environment("USER") ?? "operator";
         return new CliSettings(services, management, vhost, @operator, source);
     }

@@ -81,20 +81,25 @@ public sealed partial class DelayedRedeliveryFilter(BrokerChannel broker, IOptio
             headers[RedeliveriesHeader] = redeliveries;
             headers[FirstFailureHeader] = firstFailure;
             headers[ReasonHeader] = reason.Length > 1000 ? reason[..1000] : reason;
-            var properties = new BasicProperties
-            {
-                Persistent = true,
-                ContentType = source.ContentType,
-                ContentEncoding = source.ContentEncoding,
-                MessageId = source.MessageId,
-                CorrelationId = source.CorrelationId,
-                Type = source.Type,
-                AppId = source.AppId,
-                Headers = headers,
-            };
-            await channel.BasicPublishAsync(string.Empty, delayQueue, mandatory: true, properties, body, ct);
+            await channel.BasicPublishAsync(string.Empty, delayQueue, mandatory: true, Republished(source, headers), body, ct);
             return true;
         }, ct);
+
+    /// <summary>
+    /// Persistent properties for publishing a received message again (to a delay queue, or back from its error queue):
+    /// its content type and encoding, ids, type and app id, with <paramref name="headers"/>.
+    /// </summary>
+    internal static BasicProperties Republished(IReadOnlyBasicProperties source, IDictionary<string, object?> headers) => new()
+    {
+        Persistent = true,
+        ContentType = source.ContentType,
+        ContentEncoding = source.ContentEncoding,
+        MessageId = source.MessageId,
+        CorrelationId = source.CorrelationId,
+        Type = source.Type,
+        AppId = source.AppId,
+        Headers = headers,
+    };
 
     /// <summary>The headers to carry on: RabbitMQ's own dead-letter history is dropped so it does not grow with every round.</summary>
     internal static Dictionary<string, object?> Copy(IDictionary<string, object?>? headers)

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
 namespace Ctm.ServiceDefaults.Messaging;
@@ -73,18 +72,7 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
                         headers.Remove(key);
                     }
 
-                    var properties = new BasicProperties
-                    {
-                        Persistent = true,
-                        ContentType = source.ContentType,
-                        ContentEncoding = source.ContentEncoding,
-                        MessageId = source.MessageId,
-                        CorrelationId = source.CorrelationId,
-                        Type = source.Type,
-                        AppId = source.AppId,
-                        Headers = headers,
-                    };
-                    await channel.BasicPublishAsync(string.Empty, workQueue, mandatory: true, properties, message.Body.ToArray(), ct);
+                    await channel.BasicPublishAsync(string.Empty, workQueue, mandatory: true, DelayedRedeliveryFilter.Republished(source, headers), message.Body.ToArray(), ct);
                     await channel.BasicAckAsync(message.DeliveryTag, multiple: false, ct);
                     moved++;
                 }

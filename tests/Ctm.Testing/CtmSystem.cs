@@ -14,6 +14,7 @@ public class CtmSystem : IAsyncLifetimeFixture
 
     private readonly Dictionary<string, ServiceProcess> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BrokerCredentials> _brokerUsers = new(StringComparer.Ordinal);
     private readonly List<ServiceProcess> _extraPredictors = [];
     private IBusControl? _bus;
 
@@ -43,6 +44,9 @@ public class CtmSystem : IAsyncLifetimeFixture
 
     public ServiceProcess this[string name] => _services[name];
 
+    /// <summary>The broker user <paramref name="service"/> runs as on this system's virtual host.</summary>
+    public BrokerCredentials BrokerUser(string service) => _brokerUsers[service];
+
     public IReadOnlyList<ServiceProcess> Predictors => [_services["Predictor"], .. _extraPredictors];
 
     public HttpClient Client(string service) => new() { BaseAddress = _services[service].BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
@@ -53,6 +57,8 @@ public class CtmSystem : IAsyncLifetimeFixture
         foreach (var name in ServiceNames)
         {
             _ports[name] = TestEnvironment.FreePort();
+            // Each service connects as its own broker user, with only the permissions a deployment gives it.
+            _brokerUsers[name] = await Infrastructure.BrokerUserAsync(BrokerPermissions.ForService(name).Name);
         }
 
         foreach (var name in StartedServices)
@@ -164,15 +170,14 @@ public class CtmSystem : IAsyncLifetimeFixture
     private Dictionary<string, string> Environment(string name)
     {
         var rabbit = TestEnvironment.RabbitMq;
-        var user = rabbit.UserInfo.Split(':');
         var env = new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = Infrastructure.ConnectionString,
             ["RabbitMq__Host"] = rabbit.Host,
             ["RabbitMq__Port"] = rabbit.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RabbitMq__VirtualHost"] = Infrastructure.VirtualHost,
-            ["RabbitMq__Username"] = Uri.UnescapeDataString(user[0]),
-            ["RabbitMq__Password"] = Uri.UnescapeDataString(user.ElementAtOrDefault(1) ?? "guest"),
+            ["RabbitMq__Username"] = _brokerUsers[name].Username,
+            ["RabbitMq__Password"] = _brokerUsers[name].Password,
             ["RabbitMq__ManagementUrl"] = TestEnvironment.RabbitMqManagement.GetLeftPart(UriPartial.Authority) + "/",
         };
         // Each service gets only the key it needs: the Registry signs, the Predictors verify.

@@ -8,6 +8,7 @@ namespace Ctm.Testing;
 public sealed class IsolatedInfrastructure : IAsyncDisposable
 {
     private readonly string _postgresAdmin;
+    private readonly Dictionary<string, BrokerCredentials> _brokerUsers = new(StringComparer.Ordinal);
 
     private IsolatedInfrastructure(string database, string virtualHost, string postgresAdmin)
     {
@@ -47,11 +48,43 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
         return new IsolatedInfrastructure(database, vhost, postgresAdmin);
     }
 
+    /// <summary>
+    /// A broker user of its own for <paramref name="role"/> (<see cref="BrokerPermissions"/>) on this virtual host only,
+    /// with a random password; made on first use and deleted with the virtual host.
+    /// </summary>
+    public async Task<BrokerCredentials> BrokerUserAsync(string role)
+    {
+        if (_brokerUsers.TryGetValue(role, out var existing))
+        {
+            return existing;
+        }
+
+        var permissions = BrokerPermissions.Roles.TryGetValue(role, out var r)
+            ? r
+            : throw new ArgumentException($"no role '{role}' in {BrokerPermissions.FilePath}", nameof(role));
+        var credentials = new BrokerCredentials($"{VirtualHost}.{role}", Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+        using var http = Management();
+        var name = Uri.EscapeDataString(credentials.Username);
+        var response = await http.PutAsync($"api/users/{name}", Json(new { password = credentials.Password, tags = permissions.Tags }));
+        response.EnsureSuccessStatusCode();
+        response = await http.PutAsync(
+            $"api/permissions/{Uri.EscapeDataString(VirtualHost)}/{name}",
+            Json(new { configure = permissions.Configure, write = permissions.Write, read = permissions.Read }));
+        response.EnsureSuccessStatusCode();
+        _brokerUsers[role] = credentials;
+        return credentials;
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
         {
             using var http = Management();
+            foreach (var user in _brokerUsers.Values)
+            {
+                await http.DeleteAsync($"api/users/{Uri.EscapeDataString(user.Username)}");
+            }
+
             await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(VirtualHost)}");
             await using var connection = new NpgsqlConnection(_postgresAdmin);
             await connection.OpenAsync();
@@ -63,6 +96,8 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
             // Cleanup is best effort: names are unique, so leftovers never affect another run.
         }
     }
+
+    private static StringContent Json<T>(T value) => new(System.Text.Json.JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
 
     private static HttpClient Management()
     {

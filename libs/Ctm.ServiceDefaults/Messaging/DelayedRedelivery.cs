@@ -10,11 +10,12 @@ namespace Ctm.ServiceDefaults.Messaging;
 /// <summary>
 /// Redelivery that outlasts an outage and a restart, without RabbitMQ's delayed-message plugin (not installed here) or
 /// a scheduler: when the in-process retries are spent on a failure that may pass, the message is parked, as received,
-/// in a durable delay queue of its own queue (<c>{queue}_delay_{n}s</c>, <c>x-message-ttl</c> n seconds) that
-/// dead-letters it back to the work queue when the time is up. Each redelivery waits the next of
-/// <see cref="RabbitMqOptions.RedeliveryDelaysSeconds"/>; after <see cref="RabbitMqOptions.RedeliveryWindowMinutes"/>
-/// from the first failure the message goes to the error queue. Permanent failures (<see cref="Failures"/>) are never
-/// parked. The copy is confirmed by the broker before the original is acknowledged, so nothing is lost in between.
+/// in a durable delay queue of its own queue (<c>{queue}_delay_{n}s</c>, <c>x-message-ttl</c> n seconds, reached through
+/// a fanout exchange of the same name) that dead-letters it back to the work queue's endpoint exchange when the time is
+/// up. Each redelivery waits the next of <see cref="RabbitMqOptions.RedeliveryDelaysSeconds"/>; after
+/// <see cref="RabbitMqOptions.RedeliveryWindowMinutes"/> from the first failure the message goes to the error queue.
+/// Permanent failures (<see cref="Failures"/>) are never parked. The copy is confirmed by the broker before the original
+/// is acknowledged, so nothing is lost in between.
 /// </summary>
 public sealed partial class DelayedRedeliveryFilter(BrokerChannel broker, IOptions<RabbitMqOptions> options, TimeProvider clock, ILogger<DelayedRedeliveryFilter> logger)
     : IFilter<ConsumeContext>
@@ -70,18 +71,22 @@ public sealed partial class DelayedRedeliveryFilter(BrokerChannel broker, IOptio
         broker.RunAsync(async channel =>
         {
             var delayQueue = DelayQueue(queue, seconds);
+            // Through exchanges of the queue's own, never the default exchange: a service's broker user may write only
+            // to its own names, and write on the default exchange would let it put anything on any queue. The delay
+            // queue dead-letters to the work queue's endpoint exchange (MassTransit binds it to the queue of that name).
             await channel.QueueDeclareAsync(delayQueue, durable: true, exclusive: false, autoDelete: false, arguments: new Dictionary<string, object?>
             {
                 ["x-message-ttl"] = seconds * 1000,
-                ["x-dead-letter-exchange"] = string.Empty,
-                ["x-dead-letter-routing-key"] = queue,
+                ["x-dead-letter-exchange"] = queue,
             }, cancellationToken: ct);
+            await channel.ExchangeDeclareAsync(delayQueue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: ct);
+            await channel.QueueBindAsync(delayQueue, delayQueue, string.Empty, cancellationToken: ct);
             var source = rabbit.Properties;
             var headers = Copy(source.Headers);
             headers[RedeliveriesHeader] = redeliveries;
             headers[FirstFailureHeader] = firstFailure;
             headers[ReasonHeader] = reason.Length > 1000 ? reason[..1000] : reason;
-            await channel.BasicPublishAsync(string.Empty, delayQueue, mandatory: true, Republished(source, headers), body, ct);
+            await channel.BasicPublishAsync(delayQueue, string.Empty, mandatory: true, Republished(source, headers), body, ct);
             return true;
         }, ct);
 

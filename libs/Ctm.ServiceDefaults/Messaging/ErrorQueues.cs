@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -20,7 +21,10 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
 
     private const string ErrorSuffix = "_error";
 
-    /// <summary>Every error queue and delay queue of the virtual host; <paramref name="samples"/> reasons per error queue.</summary>
+    /// <summary>
+    /// Every error queue and delay queue of the virtual host; <paramref name="samples"/> reasons per error queue, for the
+    /// error queues this service's broker user may read (its own; another service's shows its depth only).
+    /// </summary>
     public async Task<ErrorQueueReport> ListAsync(int samples, CancellationToken ct)
     {
         using var client = Management();
@@ -72,7 +76,9 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
                         headers.Remove(key);
                     }
 
-                    await channel.BasicPublishAsync(string.Empty, workQueue, mandatory: true, DelayedRedeliveryFilter.Republished(source, headers), message.Body.ToArray(), ct);
+                    // To the work queue's endpoint exchange (bound to the queue of that name), not the default exchange, which a
+                    // service's broker user may not write to.
+                    await channel.BasicPublishAsync(workQueue, string.Empty, mandatory: true, DelayedRedeliveryFilter.Republished(source, headers), message.Body.ToArray(), ct);
                     await channel.BasicAckAsync(message.DeliveryTag, multiple: false, ct);
                     moved++;
                 }
@@ -84,6 +90,11 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
         {
             return null;
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 403)
+        {
+            throw new BrokerAccessRefusedException(
+                $"this service's broker user ({options.Value.Username}) may not move messages of '{errorQueue}': re-drive it on the service that consumes '{workQueue}'", e);
         }
     }
 
@@ -100,6 +111,13 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
             $"api/queues/{vhost}/{Uri.EscapeDataString(queue)}/get",
             new { count, ackmode = "ack_requeue_true", encoding = "auto", truncate = 2000 },
             ct);
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+            || (response.StatusCode == HttpStatusCode.BadRequest && (await response.Content.ReadAsStringAsync(ct)).Contains("ACCESS_REFUSED", StringComparison.Ordinal)))
+        {
+            // Another service's error queue: this service's broker user may not read it (its depth is still shown).
+            return [];
+        }
+
         response.EnsureSuccessStatusCode();
         var messages = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
         return [.. messages.EnumerateArray().Select(message =>
@@ -133,6 +151,9 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
     [GeneratedRegex("^[A-Za-z0-9_.:-]{1,255}$")]
     private static partial Regex QueueName();
 }
+
+/// <summary>The broker refused this service's user an operation on a queue that belongs to another service.</summary>
+public sealed class BrokerAccessRefusedException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>The error queues and the messages waiting to be redelivered.</summary>
 public sealed record ErrorQueueReport(IReadOnlyList<ErrorQueueView> ErrorQueues, IReadOnlyList<DelayQueueView> Waiting);

@@ -36,7 +36,16 @@ public static class ErrorQueuesApi
             return TypedResults.Problem(detail: problem, statusCode: StatusCodes.Status400BadRequest, title: "Not an error queue");
         }
 
-        var result = await queues.RedriveAsync(queue, Math.Clamp(max ?? 10_000, 1, 1_000_000), ct);
+        RedriveResult? result;
+        try
+        {
+            result = await queues.RedriveAsync(queue, Math.Clamp(max ?? 10_000, 1, 1_000_000), ct);
+        }
+        catch (BrokerAccessRefusedException e)
+        {
+            return TypedResults.Problem(detail: e.Message, statusCode: StatusCodes.Status403Forbidden, title: "Not this service's queue");
+        }
+
         return result is null
             ? TypedResults.Problem(detail: $"'{queue}' or its work queue does not exist on this virtual host", statusCode: StatusCodes.Status404NotFound, title: "No such queue")
             : TypedResults.Ok(result);

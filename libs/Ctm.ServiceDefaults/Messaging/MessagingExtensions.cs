@@ -29,7 +29,14 @@ public static class MessagingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<RabbitMqOptions>()
             .BindConfiguration(RabbitMqOptions.Section)
+            .PostConfigure(ReadPasswordFile)
             .ValidateDataAnnotations()
+            .Validate(
+                o => o.PasswordFile is not { Length: > 0 } file || File.Exists(file),
+                "RabbitMq:PasswordFile names a file that does not exist: mount the secret there, or set RabbitMq:Password")
+            .Validate(
+                o => o.Password.Length > 0,
+                "RabbitMq:Password (or RabbitMq:PasswordFile) is required: the password of RabbitMq:Username (scripts/infra.sh keeps the generated ones in .ctm/rabbitmq/passwords/)")
             .ValidateOnStart();
         // The redelivery filter reads the clock; a host that registers none (a plain generic host) gets the system's.
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -73,5 +80,14 @@ public static class MessagingExtensions
             o.StopTimeout = TimeSpan.FromSeconds(30);
         });
         return builder;
+    }
+
+    // A secret mounted as a file (compose, Kubernetes) keeps the password out of the environment and the process list.
+    private static void ReadPasswordFile(RabbitMqOptions options)
+    {
+        if (options.PasswordFile is { Length: > 0 } file && File.Exists(file))
+        {
+            options.Password = File.ReadAllText(file).TrimEnd('\r', '\n');
+        }
     }
 }

@@ -21,13 +21,18 @@ public sealed class RabbitMqOptions
     [Required]
     public string VirtualHost { get; set; } = "/";
 
-    /// <summary>User name.</summary>
-    [Required]
-    public string Username { get; set; } = "guest";
+    /// <summary>
+    /// The service's own broker user (one per service: <c>scripts/rabbitmq/permissions.txt</c> says what each may do).
+    /// No default: a service never falls back to <c>guest</c>.
+    /// </summary>
+    [Required(ErrorMessage = "RabbitMq:Username is required: the service's own broker user (e.g. ctm-ingest; scripts/infra.sh creates them)")]
+    public string Username { get; set; } = "";
 
-    /// <summary>Password.</summary>
-    [Required]
-    public string Password { get; set; } = "guest";
+    /// <summary>The user's password; or set <see cref="PasswordFile"/>. Never logged.</summary>
+    public string Password { get; set; } = "";
+
+    /// <summary>A file holding the password (e.g. a mounted secret, <c>/run/secrets/...</c>); wins over <see cref="Password"/>.</summary>
+    public string? PasswordFile { get; set; }
 
     /// <summary>
     /// How many times a failing message is retried in process (short back-off) before it is parked for a delayed

@@ -6,6 +6,8 @@
 # loopback, installed if missing, every byte of state under .ctm/ (git-ignored).
 # Ports: CTM_PG_PORT (55432), CTM_RABBIT_PORT (5672), CTM_RABBIT_MGMT_PORT (15672).
 # CTM_INFRA=docker|local forces a mode.
+# RabbitMQ has no guest: a user per service and producer class (ctm-<role>, scripts/rabbitmq/permissions.txt) and
+# ctm-admin (administrator: this script and the tests only), with generated passwords in .ctm/broker/passwords/.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,11 +22,14 @@ rbin="/usr/lib/rabbitmq/bin"
 
 usage() {
   cat >&2 <<EOF
-usage: scripts/infra.sh up|down|status|env
-  up      start PostgreSQL (127.0.0.1:$pg_port) and RabbitMQ (127.0.0.1:$rabbit_port, management $mgmt_port)
-  down    stop what 'up' started
+usage: scripts/infra.sh up|down|status|env|grant VHOST|secrets
+  up      start PostgreSQL (127.0.0.1:$pg_port) and RabbitMQ (127.0.0.1:$rabbit_port, management $mgmt_port);
+          'up rabbitmq' only RabbitMQ, local mode (a throwaway node: CTM_STATE_DIR, CTM_RABBIT_NODE and the ports)
+  down    stop what 'up' started ('down rabbitmq': only RabbitMQ)
   status  report both
   env     print export lines for the connection settings: eval "\$(./ctm infra env)"
+  grant   create a RabbitMQ virtual host and give every broker user its permissions there (the demo's, a deployment's)
+  secrets only write the broker users' passwords and the compose definitions (.ctm/broker/)
 EOF
   exit 2
 }
@@ -229,6 +234,75 @@ pg_status() {
   fi
 }
 
+# ---------------------------------------------------------------- broker identities
+
+broker_dir="$state/broker"
+perm_file="$root/scripts/rabbitmq/permissions.txt"
+
+# The roles of permissions.txt, in file order.
+broker_roles() { awk '!/^#/ && NF == 3 && !seen[$1]++ { print $1 }' "$perm_file"; }
+
+# broker_perm ROLE tags|configure|write|read: the value; '-' is none ('' for tags, '^$' for a permission).
+broker_perm() {
+  awk -v r="$1" -v k="$2" '!/^#/ && NF == 3 && $1 == r && $2 == k { print ($3 != "-" ? $3 : (k == "tags" ? "" : "^$")) }' "$perm_file"
+}
+
+# The role's password, generated once. The folder is private; the files are readable so that docker compose can
+# mount them into containers whose process runs as another user.
+broker_password() {
+  local f="$broker_dir/passwords/$1"
+  if [ ! -s "$f" ]; then
+    mkdir -p "$broker_dir/passwords"
+    chmod 700 "$broker_dir" "$broker_dir/passwords"
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f.tmp"
+    mv -f "$f.tmp" "$f"
+  fi
+  chmod 644 "$f"
+  cat "$f"
+}
+
+json_string() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"; }
+
+# RabbitMQ's password_hash: base64(salt + sha256(salt + password)), salt 4 random bytes.
+rabbit_hash() {
+  local salt
+  salt="$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  { printf '%s' "$salt" | xxd -r -p
+    { printf '%s' "$salt" | xxd -r -p; printf '%s' "$1"; } | sha256sum | cut -d' ' -f1 | xxd -r -p
+  } | base64 -w0
+}
+
+# The definitions docker compose's RabbitMQ loads at its first boot (load_definitions: no guest is created then): the
+# users with their passwords' salted hashes (never the passwords) and their permissions on '/'.
+broker_definitions() {
+  local role out="$broker_dir/definitions.json" users="" perms="" sep=""
+  for role in admin $(broker_roles); do
+    local tags="administrator" c=".*" w=".*" r=".*"
+    if [ "$role" != admin ]; then
+      tags="$(broker_perm "$role" tags)" c="$(broker_perm "$role" configure)" w="$(broker_perm "$role" write)" r="$(broker_perm "$role" read)"
+    fi
+    users+="$sep{\"name\":$(json_string "ctm-$role"),\"password_hash\":\"$(rabbit_hash "$(broker_password "$role")")\",\"hashing_algorithm\":\"rabbit_password_hashing_sha256\",\"tags\":$(json_string "$tags")}"
+    perms+="$sep{\"user\":$(json_string "ctm-$role"),\"vhost\":\"/\",\"configure\":$(json_string "$c"),\"write\":$(json_string "$w"),\"read\":$(json_string "$r")}"
+    sep=","
+  done
+  printf '{"users":[%s],"vhosts":[{"name":"/"}],"permissions":[%s]}\n' "$users" "$perms" >"$out.tmp"
+  chmod 644 "$out.tmp"
+  mv -f "$out.tmp" "$out"
+}
+
+cmd_secrets() {
+  command -v xxd >/dev/null 2>&1 || apt_install xxd
+  local role
+  for role in admin $(broker_roles); do broker_password "$role" >/dev/null; done
+  broker_definitions
+  say "broker passwords in $broker_dir/passwords/, compose definitions in $broker_dir/definitions.json"
+}
+
+# The administrator's credentials; guest's only while a node made by an older infra.sh has no users yet.
+admin_auth() {
+  if [ -s "$broker_dir/passwords/admin" ]; then echo "ctm-admin:$(cat "$broker_dir/passwords/admin")"; else echo "guest:guest"; fi
+}
+
 # ---------------------------------------------------------------- local RabbitMQ
 
 # The Debian wrapper (/usr/sbin/rabbitmq-server) su's to the rabbitmq user, which then needs to
@@ -256,7 +330,11 @@ rabbit() {
 rabbit_ping() {
   pid_alive "$rdir/rabbitmq.pid" && rabbit rabbitmqctl -q -n "$rabbit_node" status >/dev/null 2>&1
 }
-mgmt_ready() { curl -sf -m 5 -u guest:guest "http://127.0.0.1:$mgmt_port/api/overview" >/dev/null 2>&1; }
+# On a node's first start only guest answers (the users come after); afterwards only ctm-admin does.
+mgmt_ready() {
+  curl -sf -m 5 -u "$(admin_auth)" "http://127.0.0.1:$mgmt_port/api/overview" >/dev/null 2>&1 ||
+    curl -sf -m 5 -u guest:guest "http://127.0.0.1:$mgmt_port/api/overview" >/dev/null 2>&1
+}
 rabbit_ready() { rabbit_ping && mgmt_ready; }
 
 rabbit_write_config() {
@@ -286,6 +364,7 @@ rabbit_up() {
   if rabbit_ping; then
     wait_for 60 mgmt_ready || die "RabbitMQ node $rabbit_node runs but its management API does not answer on 127.0.0.1:$mgmt_port: run './ctm infra down' then './ctm infra up'"
     say "RabbitMQ already running on 127.0.0.1:$rabbit_port (management $mgmt_port)"
+    rabbit_users
     return
   fi
   # A node killed with -9 leaves its pid file; a live one that lost its cookie would still hold it.
@@ -310,6 +389,47 @@ rabbit_up() {
       die "RabbitMQ did not come up within 180 s: see $rdir/log/"
     fi
     sleep 2
+  done
+  rabbit_users
+}
+
+rabbit_ctl() { rabbit rabbitmqctl -q -n "$rabbit_node" "$@" </dev/null; }
+
+# The users of permissions.txt and ctm-admin, with their passwords (on stdin, never on a command line), tags and
+# permissions on '/'; then guest is deleted. Safe to repeat.
+rabbit_users() {
+  local role user existing
+  existing="$(rabbit_ctl list_users --no-table-headers | cut -f1)"
+  for role in admin $(broker_roles); do
+    user="ctm-$role"
+    if grep -qxF "$user" <<<"$existing"; then
+      broker_password "$role" | rabbit rabbitmqctl -q -n "$rabbit_node" change_password "$user" >/dev/null || die "could not set the password of $user"
+    else
+      broker_password "$role" | rabbit rabbitmqctl -q -n "$rabbit_node" add_user "$user" >/dev/null || die "could not create the RabbitMQ user $user"
+    fi
+    if [ "$role" = admin ]; then
+      rabbit_ctl set_user_tags "$user" administrator >/dev/null
+    else
+      # shellcheck disable=SC2046 # none or one word
+      rabbit_ctl set_user_tags "$user" $(broker_perm "$role" tags) >/dev/null
+    fi
+  done
+  rabbit_grant /
+  if grep -qx guest <<<"$existing"; then
+    say "Deleting RabbitMQ's default user guest"
+    rabbit_ctl delete_user guest >/dev/null
+  fi
+}
+
+# rabbit_grant VHOST: creates it if missing; every role its permissions there, ctm-admin all.
+rabbit_grant() {
+  local vhost="$1" role
+  rabbit_ctl list_vhosts --no-table-headers | grep -qxF "$vhost" || rabbit_ctl add_vhost "$vhost" >/dev/null
+  rabbit_ctl set_permissions -p "$vhost" ctm-admin '.*' '.*' '.*' >/dev/null
+  for role in $(broker_roles); do
+    rabbit_ctl set_permissions -p "$vhost" "ctm-$role" \
+      "$(broker_perm "$role" configure)" "$(broker_perm "$role" write)" "$(broker_perm "$role" read)" >/dev/null ||
+      die "could not set the permissions of ctm-$role on $vhost"
   done
 }
 
@@ -353,6 +473,7 @@ docker_health() {
 }
 
 docker_up() {
+  cmd_secrets
   say "Starting postgres and rabbitmq with docker compose..."
   compose up -d postgres rabbitmq </dev/null >&2
   local s
@@ -384,7 +505,10 @@ cmd_up() {
     CTM_INFRA="$(cat "$mode_file")" cmd_down
   fi
   echo "$mode" >"$mode_file"
-  if [ "$mode" = docker ]; then docker_up; else pg_up; rabbit_up; fi
+  if [ "$mode" = docker ]; then docker_up
+  elif [ "${1:-}" = rabbitmq ]; then rabbit_up; rabbit_status; return
+  else pg_up; rabbit_up
+  fi
   cmd_status
 }
 
@@ -393,6 +517,8 @@ cmd_down() {
   mode="$(recorded_mode)"
   if [ "$mode" = docker ]; then
     docker_engine && docker_down
+  elif [ "${1:-}" = rabbitmq ]; then
+    rabbit_down; return
   else
     rabbit_down
     pg_down
@@ -413,20 +539,54 @@ cmd_status() {
 }
 
 cmd_env() {
+  local admin operator
+  admin="$(admin_auth)"
+  [ "$admin" != guest:guest ] ||
+    say "note: no broker users in $broker_dir yet (a node started by an older infra.sh): './ctm infra up' creates them; guest meanwhile"
+  operator="$admin"
+  [ -s "$broker_dir/passwords/operator" ] && operator="ctm-operator:$(cat "$broker_dir/passwords/operator")"
   cat <<EOF
 export CTM_PG_PORT=$pg_port
 export CTM_RABBIT_PORT=$rabbit_port
 export CTM_RABBIT_MGMT_PORT=$mgmt_port
 export CTM_TEST_POSTGRES='Host=127.0.0.1;Port=$pg_port;Username=ctm;Password=ctm;Database=postgres'
-export CTM_TEST_RABBITMQ='amqp://guest:guest@127.0.0.1:$rabbit_port/'
-export CTM_TEST_RABBITMQ_MANAGEMENT='http://guest:guest@127.0.0.1:$mgmt_port/'
+export CTM_TEST_RABBITMQ='amqp://$admin@127.0.0.1:$rabbit_port/'
+export CTM_TEST_RABBITMQ_MANAGEMENT='http://$admin@127.0.0.1:$mgmt_port/'
+export CTM_RABBITMQ_MANAGEMENT_URL='http://$operator@127.0.0.1:$mgmt_port/'
+export CTM_BROKER_PASSWORDS='$broker_dir/passwords'
 EOF
 }
 
+cmd_grant() {
+  local vhost="${1:-}"
+  [ -n "$vhost" ] || die "usage: scripts/infra.sh grant VHOST"
+  if [ "$(recorded_mode)" = docker ]; then
+    command -v jq >/dev/null 2>&1 || apt_install jq
+    local auth api="http://127.0.0.1:$mgmt_port/api" role enc
+    auth="$(admin_auth)"
+    enc="$(printf '%s' "$vhost" | jq -sRr @uri)"
+    curl -sf -u "$auth" -X PUT "$api/vhosts/$enc" >/dev/null || die "could not create the virtual host $vhost"
+    for role in admin $(broker_roles); do
+      if [ "$role" = admin ]; then
+        echo '{"configure":".*","write":".*","read":".*"}'
+      else
+        jq -nc --arg c "$(broker_perm "$role" configure)" --arg w "$(broker_perm "$role" write)" --arg r "$(broker_perm "$role" read)" \
+          '{configure:$c, write:$w, read:$r}'
+      fi | curl -sf -u "$auth" -X PUT -H 'content-type: application/json' -d @- "$api/permissions/$enc/ctm-$role" >/dev/null ||
+        die "could not set the permissions of ctm-$role on $vhost"
+    done
+  else
+    rabbit_ping || die "RabbitMQ is not running: ./ctm infra up"
+    rabbit_grant "$vhost"
+  fi
+}
+
 case "${1:-}" in
-  up) cmd_up ;;
-  down) cmd_down ;;
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  grant) shift; cmd_grant "$@" ;;
+  secrets) cmd_secrets ;;
   *) usage ;;
 esac

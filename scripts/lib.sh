@@ -2,8 +2,8 @@
 # shellcheck shell=bash
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck disable=SC2034 # used by the scripts that source this file
-state="$root/.ctm"
+# shellcheck disable=SC2034 # used by the scripts that source this file; CTM_STATE_DIR: another folder (a throwaway node in a test)
+state="${CTM_STATE_DIR:-$root/.ctm}"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

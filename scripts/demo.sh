@@ -42,13 +42,14 @@ mgmt="http://127.0.0.1:${CTM_RABBIT_MGMT_PORT}"
 psql_admin() { PGPASSWORD=ctm psql -h 127.0.0.1 -p "$CTM_PG_PORT" -U ctm -d postgres -v ON_ERROR_STOP=1 -qtAc "$1"; }
 psql_admin "DROP DATABASE IF EXISTS ${database} WITH (FORCE)" >/dev/null
 psql_admin "CREATE DATABASE ${database}" >/dev/null
-curl -sf -u guest:guest -X DELETE "$mgmt/api/vhosts/$vhost" >/dev/null 2>&1 || true
-curl -sf -u guest:guest -X PUT "$mgmt/api/vhosts/$vhost" >/dev/null
-curl -sf -u guest:guest -X PUT -H 'content-type: application/json' -d '{"configure":".*","write":".*","read":".*"}' "$mgmt/api/permissions/$vhost/guest" >/dev/null
+# The broker users and their passwords come from infra.sh (.ctm/broker/passwords/; scripts/rabbitmq/permissions.txt).
+broker="$root/.ctm/broker/passwords"
+curl -sf -u "ctm-admin:$(cat "$broker/admin")" -X DELETE "$mgmt/api/vhosts/$vhost" >/dev/null 2>&1 || true
+"$root/scripts/infra.sh" grant "$vhost"
 
 say "==> Starting the five services"
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=${CTM_PG_PORT};Username=ctm;Password=ctm;Database=${database}"
-export RabbitMq__Host=127.0.0.1 RabbitMq__Port="$CTM_RABBIT_PORT" RabbitMq__VirtualHost="$vhost" RabbitMq__Username=guest RabbitMq__Password=guest
+export RabbitMq__Host=127.0.0.1 RabbitMq__Port="$CTM_RABBIT_PORT" RabbitMq__VirtualHost="$vhost"
 for s in "${services[@]}"; do export "Services__$s=$(url "$s")"; done
 export Ingest__RowEvents__MaxDelaySeconds=30 Ingest__RowEvents__MaxRows=400
 # Promotion signing keys (ECDSA P-256): the Registry signs with the private key, the Predictor verifies with the public one.
@@ -58,7 +59,7 @@ for s in "${services[@]}"; do
   dll="services/$s/bin/$config/net10.0/Ctm.$s.dll"
   [ -f "$dll" ] || die "$dll was not built"
   # exec: the pid recorded is the service's own, and no shell is left holding this script's output open.
-  ( cd "$(dirname "$dll")" && ASPNETCORE_URLS="$(url "$s")" Urls="$(url "$s")" exec env ${signing[$s]:-} nohup dotnet "Ctm.$s.dll" >"$root/.ctm/logs/$s.log" 2>&1 </dev/null ) &
+  ( cd "$(dirname "$dll")" && ASPNETCORE_URLS="$(url "$s")" Urls="$(url "$s")" exec env ${signing[$s]:-} RabbitMq__Username="ctm-${s,,}" RabbitMq__PasswordFile="$broker/${s,,}" nohup dotnet "Ctm.$s.dll" >"$root/.ctm/logs/$s.log" 2>&1 </dev/null ) &
   echo $! >".ctm/run/$s.pid"
 done
 for s in "${services[@]}"; do
@@ -92,7 +93,7 @@ for chunk in $(seq 0 7); do
     | jq -Rnc --arg d "$dataset" --arg id "demo-events-$chunk" '{dataset:$d, eventId:$id, rows:[inputs | split(",") |
         {tenure:(.[0]|tonumber), plan:.[1], region:.[2], monthly_fee:(.[3]|tonumber), support_calls:(.[4]|tonumber), churned:.[5]}]}')
   jq -nc --arg payload "$body" '{properties:{content_type:"application/json"}, routing_key:"", payload:$payload, payload_encoding:"string"}' \
-    | curl -sf -u guest:guest -H 'content-type: application/json' -d @- "$mgmt/api/exchanges/$vhost/ctm.rows/publish" >/dev/null \
+    | curl -sf -u "ctm-rows:$(cat "$broker/rows")" -H 'content-type: application/json' -d @- "$mgmt/api/exchanges/$vhost/ctm.rows/publish" >/dev/null \
     || die "publishing row events through the management API failed"
 done
 

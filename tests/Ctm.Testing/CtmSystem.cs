@@ -42,6 +42,9 @@ public class CtmSystem : IAsyncLifetimeFixture
     /// <summary>The PostgreSQL server the system's database is created on; override to use a server of the test's own.</summary>
     protected virtual string? PostgresAdmin => null;
 
+    /// <summary>The RabbitMQ node (AMQP and management URIs with an administrator's credentials); override to use a node of the test's own.</summary>
+    protected virtual (Uri Amqp, Uri Management)? RabbitMqAdmin => null;
+
     public ServiceProcess this[string name] => _services[name];
 
     /// <summary>The broker user <paramref name="service"/> runs as on this system's virtual host.</summary>
@@ -53,7 +56,7 @@ public class CtmSystem : IAsyncLifetimeFixture
 
     public async ValueTask InitializeAsync()
     {
-        Infrastructure = await IsolatedInfrastructure.CreateAsync("ctm_e2e", PostgresAdmin);
+        Infrastructure = await IsolatedInfrastructure.CreateAsync("ctm_e2e", PostgresAdmin, RabbitMqAdmin?.Amqp, RabbitMqAdmin?.Management);
         foreach (var name in ServiceNames)
         {
             _ports[name] = TestEnvironment.FreePort();
@@ -106,7 +109,7 @@ public class CtmSystem : IAsyncLifetimeFixture
     {
         if (_bus is null)
         {
-            var rabbit = TestEnvironment.RabbitMq;
+            var rabbit = Infrastructure.RabbitMq;
             var user = rabbit.UserInfo.Split(':');
             _bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
             {
@@ -169,7 +172,7 @@ public class CtmSystem : IAsyncLifetimeFixture
 
     private Dictionary<string, string> Environment(string name)
     {
-        var rabbit = TestEnvironment.RabbitMq;
+        var rabbit = Infrastructure.RabbitMq;
         var env = new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = Infrastructure.ConnectionString,
@@ -178,7 +181,7 @@ public class CtmSystem : IAsyncLifetimeFixture
             ["RabbitMq__VirtualHost"] = Infrastructure.VirtualHost,
             ["RabbitMq__Username"] = _brokerUsers[name].Username,
             ["RabbitMq__Password"] = _brokerUsers[name].Password,
-            ["RabbitMq__ManagementUrl"] = TestEnvironment.RabbitMqManagement.GetLeftPart(UriPartial.Authority) + "/",
+            ["RabbitMq__ManagementUrl"] = Infrastructure.RabbitMqManagement.GetLeftPart(UriPartial.Authority) + "/",
         };
         // Each service gets only the key it needs: the Registry signs, the Predictors verify.
         if (name == "Registry")

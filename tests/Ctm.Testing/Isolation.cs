@@ -10,23 +10,36 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
     private readonly string _postgresAdmin;
     private readonly Dictionary<string, BrokerCredentials> _brokerUsers = new(StringComparer.Ordinal);
 
-    private IsolatedInfrastructure(string database, string virtualHost, string postgresAdmin)
+    private IsolatedInfrastructure(string database, string virtualHost, string postgresAdmin, Uri rabbitMq, Uri rabbitMqManagement)
     {
         Database = database;
         VirtualHost = virtualHost;
         _postgresAdmin = postgresAdmin;
+        RabbitMq = rabbitMq;
+        RabbitMqManagement = rabbitMqManagement;
     }
+
+    /// <summary>The broker (AMQP, administrator's credentials) the virtual host is on.</summary>
+    public Uri RabbitMq { get; }
+
+    /// <summary>Its management API, administrator's credentials.</summary>
+    public Uri RabbitMqManagement { get; }
 
     public string Database { get; }
     public string VirtualHost { get; }
 
     public string ConnectionString => new NpgsqlConnectionStringBuilder(_postgresAdmin) { Database = Database, MaxPoolSize = 20 }.ConnectionString;
 
-    /// <summary>Creates the database on <paramref name="postgresAdmin"/> (default: the shared server) and the virtual host.</summary>
-    public static async Task<IsolatedInfrastructure> CreateAsync(string prefix, string? postgresAdmin = null)
+    /// <summary>
+    /// Creates the database on <paramref name="postgresAdmin"/> and the virtual host on <paramref name="rabbitMq"/>
+    /// (management API <paramref name="rabbitMqManagement"/>; both with an administrator's credentials); by default the shared servers.
+    /// </summary>
+    public static async Task<IsolatedInfrastructure> CreateAsync(string prefix, string? postgresAdmin = null, Uri? rabbitMq = null, Uri? rabbitMqManagement = null)
     {
         await TestEnvironment.RequireInfrastructureAsync();
         postgresAdmin ??= TestEnvironment.PostgresAdmin;
+        rabbitMq ??= TestEnvironment.RabbitMq;
+        rabbitMqManagement ??= TestEnvironment.RabbitMqManagement;
         var suffix = Guid.NewGuid().ToString("N")[..10];
         var database = $"{prefix}_{suffix}".ToLowerInvariant();
         await using (var connection = new NpgsqlConnection(postgresAdmin))
@@ -37,15 +50,15 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
         }
 
         var vhost = $"{prefix}-{suffix}";
-        using var http = Management();
+        using var http = Management(rabbitMqManagement);
         var response = await http.PutAsync($"api/vhosts/{Uri.EscapeDataString(vhost)}", new StringContent("{}", Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
-        var user = Uri.UnescapeDataString(TestEnvironment.RabbitMq.UserInfo.Split(':')[0]);
+        var user = Uri.UnescapeDataString(rabbitMq.UserInfo.Split(':')[0]);
         response = await http.PutAsync(
             $"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}",
             new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
-        return new IsolatedInfrastructure(database, vhost, postgresAdmin);
+        return new IsolatedInfrastructure(database, vhost, postgresAdmin, rabbitMq, rabbitMqManagement);
     }
 
     /// <summary>
@@ -63,7 +76,7 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
             ? r
             : throw new ArgumentException($"no role '{role}' in {BrokerPermissions.FilePath}", nameof(role));
         var credentials = new BrokerCredentials($"{VirtualHost}.{role}", Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
-        using var http = Management();
+        using var http = Management(RabbitMqManagement);
         var name = Uri.EscapeDataString(credentials.Username);
         var response = await http.PutAsync($"api/users/{name}", Json(new { password = credentials.Password, tags = permissions.Tags }));
         response.EnsureSuccessStatusCode();
@@ -79,7 +92,7 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
     {
         try
         {
-            using var http = Management();
+            using var http = Management(RabbitMqManagement);
             foreach (var user in _brokerUsers.Values)
             {
                 await http.DeleteAsync($"api/users/{Uri.EscapeDataString(user.Username)}");
@@ -99,9 +112,8 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
 
     private static StringContent Json<T>(T value) => new(System.Text.Json.JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
 
-    private static HttpClient Management()
+    private static HttpClient Management(Uri uri)
     {
-        var uri = TestEnvironment.RabbitMqManagement;
         var client = new HttpClient { BaseAddress = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/") };
         var credentials = Uri.UnescapeDataString(uri.UserInfo is { Length: > 0 } u ? u : "guest:guest");
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));

@@ -3,11 +3,13 @@ using Ctm.Testing;
 namespace Ctm.EndToEnd.Tests.Faults;
 
 /// <summary>Ingest and the Validator only (what a batch needs to be decided), with short redelivery waits so outages are tested in seconds.</summary>
-public class FaultSystem(IReadOnlyDictionary<string, string>? extra = null, string? postgresAdmin = null) : CtmSystem
+public class FaultSystem(IReadOnlyDictionary<string, string>? extra = null, string? postgresAdmin = null, (Uri Amqp, Uri Management)? rabbitMqAdmin = null) : CtmSystem
 {
     protected override IReadOnlyList<string> StartedServices => ["Ingest", "Validator"];
 
     protected override string? PostgresAdmin => postgresAdmin;
+
+    protected override (Uri Amqp, Uri Management)? RabbitMqAdmin => rabbitMqAdmin;
 
     protected override IReadOnlyDictionary<string, string> Settings
     {
@@ -28,9 +30,9 @@ public class FaultSystem(IReadOnlyDictionary<string, string>? extra = null, stri
         }
     }
 
-    public static async Task<FaultSystem> StartAsync(IReadOnlyDictionary<string, string>? extra = null, string? postgresAdmin = null)
+    public static async Task<FaultSystem> StartAsync(IReadOnlyDictionary<string, string>? extra = null, string? postgresAdmin = null, (Uri Amqp, Uri Management)? rabbitMqAdmin = null)
     {
-        var system = new FaultSystem(extra, postgresAdmin);
+        var system = new FaultSystem(extra, postgresAdmin, rabbitMqAdmin);
         try
         {
             await system.InitializeAsync();

@@ -28,6 +28,24 @@ public sealed class ThrowawayBroker : IAsyncDisposable
     /// <summary>What <c>infra.sh env</c> prints for this node, as name → value.</summary>
     public IReadOnlyDictionary<string, string> Env { get; private set; } = new Dictionary<string, string>();
 
+    /// <summary>The node's AMQP and management URIs with the administrator's credentials (for <c>CtmSystem</c>).</summary>
+    public (Uri Amqp, Uri Management) Admin => (new Uri(Env["CTM_TEST_RABBITMQ"]), new Uri(Env["CTM_TEST_RABBITMQ_MANAGEMENT"]));
+
+    /// <summary>The node's Erlang VM (what <c>rabbitmq-server</c> runs as).</summary>
+    public int ProcessId => int.Parse(File.ReadAllText(Path.Combine(Directory, "rabbitmq", "rabbitmq.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Kills the node at once (SIGKILL), as a crash would.</summary>
+    public void Kill() => Signal("KILL");
+
+    /// <summary>Freezes the node (SIGSTOP): connections stay open and nothing answers.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Lets a paused node go on (SIGCONT).</summary>
+    public void Resume() => Signal("CONT");
+
+    /// <summary>Starts the node again on its data (after <see cref="Kill"/>), as <c>./ctm infra up</c> would.</summary>
+    public Task RestartAsync() => InfraAsync("up", "rabbitmq");
+
     /// <summary>The generated password of <paramref name="role"/> (<c>admin</c> or a role of permissions.txt).</summary>
     public string Password(string role) => File.ReadAllText(Path.Combine(Directory, "broker", "passwords", role)).Trim();
 
@@ -91,6 +109,16 @@ public sealed class ThrowawayBroker : IAsyncDisposable
         return process.ExitCode == 0
             ? await stdout
             : throw new InvalidOperationException($"infra.sh {string.Join(' ', args)} exited {process.ExitCode}:\n{await stdout}\n{await stderr}");
+    }
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {ProcessId} exited {kill.ExitCode}");
+        }
     }
 
     private static int FreePortBelow(int limit)

@@ -15,10 +15,16 @@ public static class TestEnvironment
         Environment.GetEnvironmentVariable("CTM_TEST_POSTGRES") is { Length: > 0 } s ? s : "Host=127.0.0.1;Port=55432;Username=ctm;Password=ctm;Database=postgres";
 
     public static Uri RabbitMq =>
-        new(Environment.GetEnvironmentVariable("CTM_TEST_RABBITMQ") is { Length: > 0 } s ? s : "amqp://guest:guest@127.0.0.1:5672/");
+        new(Environment.GetEnvironmentVariable("CTM_TEST_RABBITMQ") is { Length: > 0 } s ? s : $"amqp://{DefaultBrokerAdmin}@127.0.0.1:5672/");
 
     public static Uri RabbitMqManagement =>
-        new(Environment.GetEnvironmentVariable("CTM_TEST_RABBITMQ_MANAGEMENT") is { Length: > 0 } s ? s : "http://guest:guest@127.0.0.1:15672/");
+        new(Environment.GetEnvironmentVariable("CTM_TEST_RABBITMQ_MANAGEMENT") is { Length: > 0 } s ? s : $"http://{DefaultBrokerAdmin}@127.0.0.1:15672/");
+
+    // The administrator './ctm infra up' made (its password in .ctm/broker/); guest only on a node made before there were users.
+    private static string DefaultBrokerAdmin =>
+        Path.Combine(RepositoryRoot, ".ctm", "broker", "passwords", "admin") is var file && File.Exists(file)
+            ? $"ctm-admin:{Uri.EscapeDataString(File.ReadAllText(file).Trim())}"
+            : "guest:guest";
 
     /// <summary>Fails (never skips) with instructions when a server is unreachable.</summary>
     public static async Task RequireInfrastructureAsync()

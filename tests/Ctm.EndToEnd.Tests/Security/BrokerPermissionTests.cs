@@ -142,6 +142,22 @@ public sealed class BrokerPermissionTests(SystemFixture system) : IClassFixture<
         var stored = string.Join("\n", messages.Select(m => m.ToString()));
         Assert.Contains("MT-Fault-Message", stored, StringComparison.Ordinal);
 
+        // Another service's error queue: the Validator shows its depth, but may neither read its messages nor move them.
+        using (var validator = system.Client("Validator"))
+        {
+            // The management API's depths lag a few seconds behind the queue.
+            var queue = await system.EventuallyAsync(async () =>
+            {
+                var view = await validator.GetFromJsonAsync<JsonElement>("v1/operations/error-queues");
+                var q = view.GetProperty("errorQueues").EnumerateArray().SingleOrDefault(q => q.GetProperty("queue").GetString() == "ingest-row-events_error");
+                return q.ValueKind == JsonValueKind.Object && q.GetProperty("messages").GetInt64() >= 1 ? (JsonElement?)q : null;
+            }, Patience, "the depth of ingest-row-events_error in the Validator's view");
+            Assert.Empty(queue!.Value.GetProperty("samples").EnumerateArray());
+            var redrive = await validator.PostAsync("v1/operations/error-queues/ingest-row-events_error/redrive", null);
+            Assert.Equal(HttpStatusCode.Forbidden, redrive.StatusCode);
+            Assert.Contains("re-drive it on the service that consumes 'ingest-row-events'", await redrive.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         foreach (var service in CtmSystem.ServiceNames)
         {
             var password = system.BrokerUser(service).Password;

@@ -65,7 +65,7 @@ public sealed class FuzzRun
                     FailureCount++;
                     if (_failures.Count < 20)
                     {
-                        _failures.Add($"input {i} (base64 {Convert.ToBase64String(input)}): {e.GetType().Name}: {e.Message}");
+                        _failures.Add($"input {i} (base64 {Convert.ToBase64String(input)}): {e.GetType().Name}: {e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}");
                     }
                 }
             }

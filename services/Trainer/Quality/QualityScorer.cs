@@ -95,7 +95,7 @@ public sealed partial class QualityScorer(
         var value = point.Value;
 
         var history = (await db.Quality.AsNoTracking()
-            .Where(q => q.Dataset == dataset && q.Seq < batch.Seq)
+            .Where(q => q.Dataset == dataset && q.Seq < batch.Seq && q.Source == QualitySources.TestThenTrain)
             // A batch excluded since (quarantined, discarded, declared corrupt) is no evidence of what is normal.
             .Where(q => !db.Batches.Any(b => b.BatchId == q.BatchId && b.Excluded))
             .OrderByDescending(q => q.Seq).ThenByDescending(q => q.ScoredAt).Take(options.HistoryBatches)

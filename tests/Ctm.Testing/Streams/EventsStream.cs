@@ -227,6 +227,12 @@ internal static class EventsStream
                 + (device == "web" ? WebEffect : 0)
                 + (UnusualAmountEffect * Math.Max(0, logAmount - typical))
                 + (AmountEffect * (logAmount - MerchantLogAmountMean));
+            if (options.ConceptChangeBatch is { } change && batch >= change)
+            {
+                // Concept drift at a known batch: every effect turns around, the inputs are drawn exactly as before.
+                logit = offset - (logit - offset);
+            }
+
             var positive = random.NextDouble() < 1 / (1 + Math.Exp(-logit));
             var deviceMissing = random.Chance(DeviceMissingShare);
 

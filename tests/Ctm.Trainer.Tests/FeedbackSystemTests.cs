@@ -152,6 +152,56 @@ public sealed class FeedbackSystemTests(FeedbackSystem system) : IClassFixture<F
         Assert.Equal(150, f.Stored.LabelsWaiting);
     }
 
+    [Fact]
+    public async Task LabeledBatch_WithTheDatasetsKeyColumn_GivesLabelsByKey_ReadOnceEvenWhenRedelivered()
+    {
+        const string dataset = "feedback-batch";
+        using var trainer = system.Client("Trainer");
+        var bus = await system.BusAsync();
+        (await trainer.PutAsJsonAsync($"v1/datasets/{dataset}/policy", new { trigger = "manual" })).EnsureSuccessStatusCode();
+
+        var refused = await trainer.PutAsJsonAsync($"v1/datasets/{dataset}/quality/settings", new { keyColumn = "order_id", slices = new object[] { new { name = "big", feature = "x", min = 5, max = 1 } } });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("'big' has min 5 not below max 1", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        (await trainer.PutAsJsonAsync($"v1/datasets/{dataset}/quality/settings", new { keyColumn = "order_id", slices = new object[] { new { name = "big", feature = "x", min = 1 } } })).EnsureSuccessStatusCode();
+        var settings = await trainer.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/quality/settings");
+        Assert.Equal("order_id", settings.GetProperty("keyColumn").GetString());
+        Assert.Equal("big", Assert.Single(settings.GetProperty("slices").EnumerateArray()).GetProperty("name").GetString());
+
+        // Twenty keys served; the batch labels thirty, ten of which were never served.
+        await bus.Publish(new PredictionsServed
+        {
+            Dataset = dataset, Replica = "test-replica", CorrelationId = Guid.NewGuid(),
+            Predictions = [.. Enumerable.Range(0, 20).Select(i => Prediction($"o{i}", 1, "serving", "yes", 0.6))],
+        });
+        await WaitForAsync(trainer, dataset, f => f.Counters.PredictionsReceived == 20, "20 predictions stored");
+        var csv = new StringBuilder("x,order_id,label\n");
+        for (var i = 0; i < 30; i++)
+        {
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i % 7},o{i},{(i % 2 == 0 ? "yes" : "no")}\n");
+        }
+
+        using var host = new CsvHost(Encoding.UTF8.GetBytes(csv.ToString()));
+        var accepted = new BatchAccepted
+        {
+            BatchId = Guid.NewGuid(), Dataset = dataset, CorrelationId = Guid.NewGuid(), RowCount = 30, Sha256 = host.Sha256, Location = host.Url,
+            SchemaVersion = 1, Features = [new ColumnSpec { Name = "x", Kind = "numeric" }, new ColumnSpec { Name = "order_id", Kind = "categorical" }],
+            LabelColumn = "label", Task = "binary", AcceptedAt = DateTimeOffset.UtcNow,
+        };
+        await bus.Publish(accepted);
+        var joined = await WaitForAsync(trainer, dataset, f => f.Counters.LabelsReceived == 30 && f.Stored.PredictionsAwaitingScore == 0, "the batch's 30 labels read");
+        Assert.Equal(20, joined.Counters.LabelsJoined);
+        Assert.Equal(20, joined.Counters.PredictionsJoined);
+        Assert.Equal(10, joined.Stored.LabelsWaiting);
+        Assert.Equal(1, host.Requests);
+
+        await bus.Publish(accepted); // redelivered: the batch is not read again
+        await bus.Publish(new PredictionsServed { Dataset = dataset, Replica = "test-replica", CorrelationId = Guid.NewGuid(), Predictions = [Prediction("marker", 1, "serving", "yes", 0.6)] });
+        var after = await WaitForAsync(trainer, dataset, f => f.Counters.PredictionsReceived == 21, "a later report stored");
+        Assert.Equal((30L, 0L, 20L), (after.Counters.LabelsReceived, after.Counters.LabelsDuplicate, after.Counters.LabelsJoined));
+        Assert.Equal(1, host.Requests);
+    }
+
     private static IEnumerable<JsonElement> Live(List<JsonElement> versions, int version) =>
         versions.Where(v => v.GetProperty("version").GetInt32() == version).SelectMany(v => v.GetProperty("live").EnumerateArray());
 
@@ -173,6 +223,52 @@ public sealed class FeedbackSystemTests(FeedbackSystem system) : IClassFixture<F
         long PredictionsEvictedUnlabeled, long LabelsReceived, long LabelsDuplicate, long LabelsJoined, long LabelsWithoutPrediction);
 
     private sealed record Stored(long Predictions, long PredictionsUnlabeled, long PredictionsAwaitingScore, long LabelsWaiting);
+
+    /// <summary>Serves one CSV as Ingest's claim check would.</summary>
+    private sealed class CsvHost : IDisposable
+    {
+        private readonly System.Net.HttpListener _listener = new();
+        private readonly byte[] _bytes;
+        private int _requests;
+
+        public CsvHost(byte[] bytes)
+        {
+            _bytes = bytes;
+            Url = $"http://127.0.0.1:{TestEnvironment.FreePort()}/batch.csv";
+            _listener.Prefixes.Add(Url[..(Url.LastIndexOf('/') + 1)]);
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public string Url { get; }
+
+        public string Sha256 => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(_bytes));
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public void Dispose() => _listener.Close();
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception) when (!_listener.IsListening)
+                {
+                    return;
+                }
+
+                Interlocked.Increment(ref _requests);
+                context.Response.ContentType = "text/csv";
+                await context.Response.OutputStream.WriteAsync(_bytes);
+                context.Response.Close();
+            }
+        }
+    }
 
     /// <summary>Publishes label events as any AMQP client would: plain JSON on the label exchange, no MassTransit envelope.</summary>
     private sealed class LabelPublisher(IConnection connection, IChannel channel) : IAsyncDisposable

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Ctm.Trainer.Apis;
 
 /// <summary>
-/// Label feedback of a dataset: what was joined, what storage let go unjoined (counted, never silent), what waits now,
-/// and the dataset's key column (the column of labeled batches that carries the example key).
+/// Label feedback of a dataset: what was joined, what storage let go unjoined (counted, never silent), what waits now;
+/// and the dataset's quality settings: the key column of its labeled batches, and the slices an operator named.
 /// </summary>
 public static class FeedbackApi
 {
@@ -16,12 +16,14 @@ public static class FeedbackApi
     {
         var api = app.MapGroup("/v1/datasets/{dataset}");
         api.MapGet("/feedback", GetFeedbackAsync);
-        api.MapPut("/feedback", PutFeedbackAsync);
+        api.MapGet("/quality/settings", GetSettingsAsync);
+        api.MapPut("/quality/settings", PutSettingsAsync);
         return app;
     }
 
     /// <param name="KeyColumn">The column of this dataset's labeled batches that carries the example key, or null (labels then come only as events).</param>
-    public sealed record FeedbackSettingsDto(string? KeyColumn);
+    /// <param name="Slices">Slices scored on every labeled batch beside the automatic ones (feature = value, or a numeric range [min, max)).</param>
+    public sealed record QualitySettingsDto(string? KeyColumn, IReadOnlyList<NamedSlice>? Slices);
 
     /// <summary>Counters since the dataset's first prediction or label.</summary>
     /// <param name="PredictionsReceived">Keyed predictions stored (one per key, version and role).</param>
@@ -49,7 +51,7 @@ public static class FeedbackApi
     public static async Task<Ok<FeedbackView>> GetFeedbackAsync(string dataset, TrainerDbContext db, IOptions<FeedbackSettings> settings, CancellationToken ct)
     {
         var c = await db.FeedbackCounters.AsNoTracking().SingleOrDefaultAsync(x => x.Dataset == dataset, ct) ?? new FeedbackCountersRecord { Dataset = dataset };
-        var keyColumn = await db.FeedbackSettings.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.KeyColumn).SingleOrDefaultAsync(ct);
+        var keyColumn = await db.QualityDatasets.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.KeyColumn).SingleOrDefaultAsync(ct);
         var stored = await db.ServedPredictions.AsNoTracking().Where(p => p.Dataset == dataset).GroupBy(_ => 1)
             .Select(g => new { All = g.LongCount(), Unlabeled = g.LongCount(p => p.Truth == null), Awaiting = g.LongCount(p => p.Truth != null && !p.Scored) })
             .SingleOrDefaultAsync(ct);
@@ -60,24 +62,37 @@ public static class FeedbackApi
             new FeedbackStoredView(stored?.All ?? 0, stored?.Unlabeled ?? 0, stored?.Awaiting ?? 0, waiting)));
     }
 
-    public static async Task<Results<Ok<FeedbackSettingsDto>, ValidationProblem>> PutFeedbackAsync(
-        string dataset, FeedbackSettingsDto body, TrainerDbContext db, TimeProvider clock, CancellationToken ct)
+    public static async Task<Ok<QualitySettingsDto>> GetSettingsAsync(string dataset, TrainerDbContext db, CancellationToken ct)
+    {
+        var record = await db.QualityDatasets.AsNoTracking().SingleOrDefaultAsync(s => s.Dataset == dataset, ct);
+        return TypedResults.Ok(new QualitySettingsDto(record?.KeyColumn, NamedSlices.FromJson(record?.Slices)));
+    }
+
+    public static async Task<Results<Ok<QualitySettingsDto>, ValidationProblem>> PutSettingsAsync(
+        string dataset, QualitySettingsDto body, TrainerDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var keyColumn = string.IsNullOrWhiteSpace(body.KeyColumn) ? null : body.KeyColumn.Trim();
+        var errors = NamedSlices.Validate(body.Slices);
         if (keyColumn is { Length: > 256 })
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["keyColumn"] = ["must be at most 256 characters"] });
+            errors["keyColumn"] = ["must be at most 256 characters"];
         }
 
-        var record = await db.FeedbackSettings.SingleOrDefaultAsync(s => s.Dataset == dataset, ct);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The quality settings are not usable");
+        }
+
+        var record = await db.QualityDatasets.SingleOrDefaultAsync(s => s.Dataset == dataset, ct);
         if (record is null)
         {
-            db.FeedbackSettings.Add(record = new FeedbackSettingsRecord { Dataset = dataset });
+            db.QualityDatasets.Add(record = new QualityDatasetRecord { Dataset = dataset });
         }
 
         record.KeyColumn = keyColumn;
+        record.Slices = NamedSlices.ToJson(body.Slices);
         record.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(new FeedbackSettingsDto(keyColumn));
+        return TypedResults.Ok(new QualitySettingsDto(keyColumn, NamedSlices.FromJson(record.Slices)));
     }
 }

@@ -38,7 +38,7 @@ public sealed partial class FeedbackMaintenance(
     /// <summary>Labels from the key column of batches accepted within the window (older ones could join nothing).</summary>
     private async Task ReadBatchLabelsAsync(string dataset, CancellationToken ct)
     {
-        var keyColumn = await db.FeedbackSettings.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.KeyColumn).SingleOrDefaultAsync(ct);
+        var keyColumn = await db.QualityDatasets.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.KeyColumn).SingleOrDefaultAsync(ct);
         if (keyColumn is null)
         {
             return;

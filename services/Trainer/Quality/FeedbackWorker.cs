@@ -19,7 +19,7 @@ public sealed partial class FeedbackWorker(IServiceScopeFactory services, IOptio
                 var db = scope.ServiceProvider.GetRequiredService<TrainerDbContext>();
                 // Every dataset that received a prediction or a label has counters; a key column alone waits for its first batch.
                 datasets = await db.FeedbackCounters.AsNoTracking().Select(c => c.Dataset)
-                    .Union(db.FeedbackSettings.AsNoTracking().Where(s => s.KeyColumn != null).Select(s => s.Dataset)).ToListAsync(stoppingToken);
+                    .Union(db.QualityDatasets.AsNoTracking().Where(s => s.KeyColumn != null).Select(s => s.Dataset)).ToListAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -17,7 +17,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
     public DbSet<ServedPredictionRecord> ServedPredictions => Set<ServedPredictionRecord>();
     public DbSet<FeedbackLabelRecord> FeedbackLabels => Set<FeedbackLabelRecord>();
     public DbSet<FeedbackCountersRecord> FeedbackCounters => Set<FeedbackCountersRecord>();
-    public DbSet<FeedbackSettingsRecord> FeedbackSettings => Set<FeedbackSettingsRecord>();
+    public DbSet<QualityDatasetRecord> QualityDatasets => Set<QualityDatasetRecord>();
     public DbSet<FeedbackBatchRecord> FeedbackBatches => Set<FeedbackBatchRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -89,10 +89,11 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.ToTable("feedback_counters");
             b.HasKey(x => x.Dataset);
         });
-        modelBuilder.Entity<FeedbackSettingsRecord>(b =>
+        modelBuilder.Entity<QualityDatasetRecord>(b =>
         {
-            b.ToTable("feedback_settings");
+            b.ToTable("quality_datasets");
             b.HasKey(x => x.Dataset);
+            b.Property(x => x.Slices).HasColumnType("jsonb");
         });
         modelBuilder.Entity<FeedbackBatchRecord>(b =>
         {
@@ -291,10 +292,12 @@ public sealed class FeedbackCountersRecord
     public long LabelsExpired { get; set; }
 }
 
-public sealed class FeedbackSettingsRecord
+/// <summary>A dataset's quality settings: the key column of its labeled batches, and the slices an operator named (JSON list of <see cref="Quality.NamedSlice"/>).</summary>
+public sealed class QualityDatasetRecord
 {
     public required string Dataset { get; set; }
     public string? KeyColumn { get; set; }
+    public string? Slices { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
 

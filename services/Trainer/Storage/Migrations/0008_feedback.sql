@@ -45,10 +45,12 @@ CREATE TABLE {schema}.feedback_counters (
     labels_joined bigint NOT NULL DEFAULT 0,
     labels_expired bigint NOT NULL DEFAULT 0
 );
--- Per dataset: the column of labeled batches that carries the example key.
-CREATE TABLE {schema}.feedback_settings (
+-- Per dataset quality settings: the column of labeled batches that carries the example key, and the slices an
+-- operator named (feature = value, or a numeric range), scored like the automatic ones.
+CREATE TABLE {schema}.quality_datasets (
     dataset text PRIMARY KEY,
     key_column text NULL,
+    slices jsonb NULL,
     updated_at timestamptz NOT NULL
 );
 -- Labeled batches whose key column has been read (once each).

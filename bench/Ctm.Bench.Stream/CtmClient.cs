@@ -15,6 +15,9 @@ public sealed record BatchOutcome(
     int Batch, Guid BatchId, string Decision, string Reasons, string? JobStatus, string? JobError, Guid? RunId, int? Version, string? Promotion,
     int? ServingAfter, double? FreshnessSeconds, double? PromotedAfterSeconds, string? Note);
 
+/// <summary>An alarm the Trainer raised on a batch: <c>quality-overall</c>, <c>quality-slice</c> (with the slice) or <c>prediction-drift</c>.</summary>
+public sealed record QualityAlarm(int Batch, int Version, string Kind, string? Slice);
+
 /// <summary>Ctm's training compute: the sum over the Trainer's runs of rows × epochs processed.</summary>
 public sealed record CtmCompute(long TrainedSamples, int Runs, bool FromTrainedSamples, string Modes);
 
@@ -236,6 +239,17 @@ public sealed class CtmClient(CtmSystem system, string dataset, string labelColu
         var modes = string.Join(", ", runs.GroupBy(r => Text(r, "mode") ?? (Text(r.GetProperty("parameters"), "warmStart") == "True" ? "warm" : "full"))
             .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"));
         return new CtmCompute(samples, runs.Count, recorded && runs.Count > 0, modes);
+    }
+
+    /// <summary>The Trainer's live-quality alarms on this dataset (each event it put on the bus has its row there), by batch.</summary>
+    public async Task<List<QualityAlarm>> QualityAlarmsAsync(IReadOnlyList<BatchOutcome> outcomes)
+    {
+        var series = await _trainer.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/quality?feature=none");
+        var index = outcomes.ToDictionary(o => o.BatchId, o => o.Batch);
+        return [.. series.GetProperty("alerts").EnumerateArray()
+            .Where(a => index.ContainsKey(a.GetProperty("batchId").GetGuid()))
+            .Select(a => new QualityAlarm(index[a.GetProperty("batchId").GetGuid()], a.GetProperty("version").GetInt32(), Text(a, "kind")!, Text(a, "slice")))
+            .OrderBy(a => a.Batch)];
     }
 
     public void Dispose()

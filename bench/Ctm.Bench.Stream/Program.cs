@@ -5,7 +5,7 @@ using Ctm.Testing.Streams;
 
 // Test-then-train over realistic streams through the five services as real processes, with their default settings,
 // against a static model and a retrain-everything oracle computed in the same run (see README.md beside this file).
-// Usage: dotnet run -c Release --project bench/Ctm.Bench.Stream -- [--stream events|weather|both] [--batches N] [--seed S] [--oracle logistic|mlp32|both] [--check]
+// Usage: dotnet run -c Release --project bench/Ctm.Bench.Stream -- [--stream events|weather|both|concept|all] [--batches N] [--seed S] [--oracle logistic|mlp32|both] [--check]
 var failures = MetricsCheck.Failures();
 if (failures.Count > 0)
 {
@@ -26,8 +26,9 @@ var oracle = OptionText(args, "--oracle", "both");
 string[] names = which switch
 {
     "both" => ["events", "weather"],
-    "events" or "weather" => [which],
-    _ => throw new ArgumentException($"--stream must be events, weather or both (was '{which}')"),
+    "all" => ["events", "weather", "concept"],
+    "events" or "weather" or "concept" => [which],
+    _ => throw new ArgumentException($"--stream must be events, weather, both, concept or all (was '{which}')"),
 };
 Recipe[] oracleRecipes = oracle == "both" ? Recipe.Plain : Recipe.Plain.Where(r => r.Name == oracle).ToArray() is { Length: 1 } one
     ? one
@@ -47,7 +48,7 @@ try
 {
     foreach (var name in names)
     {
-        var options = name == "events" ? StreamOptions.EventsBenchmark : StreamOptions.WeatherBenchmark;
+        var options = name switch { "events" => StreamOptions.EventsBenchmark, "weather" => StreamOptions.WeatherBenchmark, _ => StreamOptions.ConceptBenchmark };
         if (batches is not null)
         {
             // A shorter stream keeps the corruptions that start inside it, cut at its end.
@@ -56,6 +57,7 @@ try
             {
                 Batches = n,
                 Corruptions = [.. options.Corruptions.Where(c => c.FirstBatch < n).Select(c => c with { Batches = Math.Min(c.Batches, n - c.FirstBatch) })],
+                ConceptChangeBatch = options.ConceptChangeBatch < n ? options.ConceptChangeBatch : null,
             };
         }
 

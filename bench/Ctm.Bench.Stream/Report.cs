@@ -18,6 +18,7 @@ public static class Report
     public const int CleanBatchesPerFalseQuarantine = 35;
     public const int NeighbourBatches = 2;
     public const int NewClassBatches = 2;
+    public const int ConceptChangeBatches = 2;
 
     private static readonly string[] AcceptedStatuses = ["accepted", "released"];
 
@@ -54,6 +55,15 @@ public static class Report
                 $"{span.Kind} (batches {span.First}–{span.Last}) quarantined from its first batch, clean batches within {NeighbourBatches} of it accepted",
                 F($"first batch {(firstQuarantined ? "quarantined" : "accepted")}, {inSpan.Count(o => !IsAccepted(o))} of {inSpan.Count} quarantined, {neighbours.Count(IsAccepted)} of {neighbours.Count} neighbours accepted"),
                 firstQuarantined && allQuarantined && neighboursPass));
+        }
+
+        if (r.Stream.Options.ConceptChangeBatch is { } change)
+        {
+            var (delay, falseAlarms) = QualityDetection(r, change);
+            goals.Add(new Goal(
+                $"P(y|x) change at batch {change}: ModelQualityDegraded within {ConceptChangeBatches} batches, none before it",
+                (delay is { } d ? F($"first at batch {change + d} ({d} batch(es) after the change)") : "none after the change") + F($"; {falseAlarms} before it"),
+                delay is { } x && x <= ConceptChangeBatches && falseAlarms == 0));
         }
 
         if (r.Static.Count == 0 || r.Oracle.Count == 0)
@@ -149,7 +159,33 @@ public static class Report
                 + F($"; Ctm's serving model has the class among its outputs after {(r.LateClassLag.GetValueOrDefault("Ctm (known)") is { } k ? $"{k} batch(es)" : "never")}");
         }
 
+        yield return QualityLine(r);
         yield return F($"took {r.Elapsed.TotalMinutes:0.0} min");
+    }
+
+    private static bool IsQuality(QualityAlarm a) => a.Kind.StartsWith("quality-", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Batches from the P(y|x) change to the first batch with a ModelQualityDegraded (null: none), and the quality alarms
+    /// before the change (false: nothing changed yet). Alarms after the change on other batches are not counted either way.
+    /// </summary>
+    public static (int? Delay, int FalseAlarms) QualityDetection(StreamResult r, int change) =>
+        (r.Alarms.Where(a => IsQuality(a) && a.Batch >= change).Select(a => (int?)(a.Batch - change)).Min(), r.Alarms.Count(a => IsQuality(a) && a.Batch < change));
+
+    /// <summary>The quality detector's alarms: on a stream without a P(y|x) change point every quality alarm is a false one.</summary>
+    public static string QualityLine(StreamResult r)
+    {
+        var quality = r.Alarms.Where(IsQuality).ToList();
+        var drift = r.Alarms.Count(a => a.Kind == "prediction-drift");
+        var where = quality.Count == 0 ? "" : " at batches " + string.Join(", ", quality.GroupBy(a => a.Batch).Select(g => F($"{g.Key} ({string.Join("; ", g.Select(a => a.Slice ?? "overall"))})")));
+        var head = F($"quality alarms (Trainer, test-then-train, default settings): {quality.Count} ModelQualityDegraded ({quality.Count(a => a.Kind == "quality-overall")} overall, {quality.Count(a => a.Kind == "quality-slice")} slice){where}; {drift} PredictionDriftDetected");
+        if (r.Stream.Options.ConceptChangeBatch is { } change)
+        {
+            var (delay, falseAlarms) = QualityDetection(r, change);
+            return head + F($"; P(y|x) changes at batch {change}: detection delay {(delay is { } d ? $"{d} batch(es)" : "never detected")}, {falseAlarms} false alarm(s) before it");
+        }
+
+        return head + F($"; no P(y|x) change point in this stream: {quality.Count} false alarm(s) over {r.Outcomes.Count(o => IsAccepted(o))} accepted batches");
     }
 
     public static string Markdown(StreamResult r, string command, string svgFile)
@@ -240,7 +276,8 @@ public static class Report
 
     public static string Describe(StreamOptions options) =>
         F($"{options.Kind}, {options.Batches} batches × {options.RowsPerBatch} rows, seed {options.Seed}, corruptions: ")
-        + (options.Corruptions.Count == 0 ? "none" : string.Join(", ", options.Corruptions.Select(c => F($"{c.Kind} over batches {c.FirstBatch}–{c.EndBatch - 1}"))));
+        + (options.Corruptions.Count == 0 ? "none" : string.Join(", ", options.Corruptions.Select(c => F($"{c.Kind} over batches {c.FirstBatch}–{c.EndBatch - 1}"))))
+        + (options.ConceptChangeBatch is { } change ? F($"; P(label | inputs) turns around at batch {change}") : "");
 
     private static string Commit()
     {

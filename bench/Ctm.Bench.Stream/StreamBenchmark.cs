@@ -12,6 +12,9 @@ public sealed record StreamResult(
     Evaluation Ctm, IReadOnlyList<(Evaluation Evaluation, LocalResult Result)> Static, IReadOnlyList<(Evaluation Evaluation, LocalResult Result)> Oracle,
     CtmCompute Compute, IReadOnlyList<ShadedSpan> Spans, IReadOnlyDictionary<string, int?> LateClassLag, TimeSpan Elapsed)
 {
+    /// <summary>The Trainer's live-quality alarms (ModelQualityDegraded, PredictionDriftDetected), by batch.</summary>
+    public IReadOnlyList<QualityAlarm> Alarms { get; init; } = [];
+
     public (Evaluation Evaluation, LocalResult Result) BestStatic => Static.MaxBy(s => s.Evaluation.Primary);
 
     public (Evaluation Evaluation, LocalResult Result) BestOracle => Oracle.MaxBy(s => s.Evaluation.Primary);
@@ -66,6 +69,7 @@ public static class StreamBenchmark
         }
 
         var compute = await client.ComputeAsync();
+        var alarms = await client.QualityAlarmsAsync(outcomes);
 
         // In-process references on the same batches.
         var local = new LocalModels(stream, task);
@@ -100,7 +104,10 @@ public static class StreamBenchmark
             }
         }
 
-        return new StreamResult(name, stream, binary, positive, evaluated, outcomes, servingBefore, errors, ctm, statics, oracles, compute, Spans(stream), lag, DateTime.UtcNow - started);
+        return new StreamResult(name, stream, binary, positive, evaluated, outcomes, servingBefore, errors, ctm, statics, oracles, compute, Spans(stream), lag, DateTime.UtcNow - started)
+        {
+            Alarms = alarms,
+        };
     }
 
     /// <summary>

@@ -11,4 +11,5 @@ app.MapDefaultEndpoints();
 app.MapRunsApi();
 app.MapDatasetsApi();
 app.MapQualityApi();
+app.MapFeedbackApi();
 app.Run();

@@ -94,6 +94,11 @@ public sealed class CliTests(CliSystem system) : IClassFixture<CliSystem>
         Assert.True(versions.ExitCode == 0, versions.ToString());
         Assert.NotEmpty(versions.Json.GetProperty("versions").EnumerateArray());
         Assert.True(versions.Json.GetProperty("servingVersion").GetInt32() >= 1, versions.ToString());
+        // Live quality beside the training-time metrics: the Registry asked the Trainer (an array, empty until a batch is scored).
+        Assert.All(versions.Json.GetProperty("versions").EnumerateArray(), v => Assert.Equal(JsonValueKind.Array, v.GetProperty("liveQuality").ValueKind));
+        var table = await CliRunner.RunAsync(system, "versions", Dataset);
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("live", table.Stdout, StringComparison.Ordinal);
 
         var lineage = await CliRunner.RunAsync(system, "lineage", Dataset, "1", "--json");
         Assert.True(lineage.ExitCode == 0, lineage.ToString());

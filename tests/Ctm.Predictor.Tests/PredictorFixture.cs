@@ -21,6 +21,7 @@ public sealed class PredictorFixture : CtmSystem, IAsyncLifetime
         ["Ingest__RowEvents__MaxDelaySeconds"] = "1",
         ["Serving__StatisticsIntervalSeconds"] = "2",
         ["Serving__StatisticsSampleRate"] = "1",
+        ["Quality__Feedback__MinRows"] = "1", // every joined prediction scored at once (ServedPredictionTests)
     };
 
     /// <summary>Dataset <c>churn</c> (numeric and categorical features: the dynamic path) with one version served; trained once per fixture.</summary>

@@ -369,7 +369,7 @@ public static class TfServingApi
 }
 
 /// <summary>What every protocol shares: choosing the model (pinned, canary or primary) and predicting, with statistics and shadow copies.</summary>
-public sealed class Predictions(ModelCatalog catalog, IOptions<ServingOptions> options, ServingStatistics statistics, ShadowRecorder shadow, PredictorMetrics metrics)
+public sealed class Predictions(ModelCatalog catalog, IOptions<ServingOptions> options, ServingStatistics statistics, ShadowRecorder shadow, PredictorMetrics metrics, ServedPredictionRecorder served)
 {
     public ServingOptions Options => options.Value;
 
@@ -384,6 +384,7 @@ public sealed class Predictions(ModelCatalog catalog, IOptions<ServingOptions> o
         metrics.RecordPrediction(model, started);
         statistics.Observe(model, block);
         shadow.Offer(model, block, answers);
+        served.Offer(model, block, answers);
         return answers;
     }
 

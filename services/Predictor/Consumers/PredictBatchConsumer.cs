@@ -67,6 +67,7 @@ public sealed class PredictBatchConsumer(Predictions predictions, ReplicaIdentit
                     using var json = JsonDocument.Parse(instances[i].Json);
                     block.AddInstance(json.RootElement, i);
                     rowOf[i] = block.Count - 1;
+                    block.SetKey(rowOf[i], JsonSerializer.Serialize(instances[i].Key)); // kept for label feedback (ServedPredictionRecorder)
                 }
                 catch (Exception e) when (e is JsonException or PredictionInputException)
                 {

@@ -21,6 +21,8 @@ public static class Extensions
         builder.Services.AddSingleton<ModelLoader>();
         builder.Services.AddSingleton<ServingStatistics>();
         builder.Services.AddSingleton<ShadowRecorder>();
+        builder.Services.AddOptions<ServedPredictionOptions>().BindConfiguration(ServedPredictionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ServedPredictionRecorder>();
         builder.Services.AddSingleton<PredictorMetrics>();
         builder.Services.AddSingleton<Predictions>();
         builder.Services.AddHealthChecks().AddCheck<ModelsLoadedCheck>("models", tags: [ServiceDefaults.Extensions.ReadyTag]);
@@ -39,6 +41,7 @@ public static class Extensions
         builder.Services.AddHostedService<InitialModelLoad>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ShadowRecorder>());
         builder.Services.AddHostedService<ServingStatisticsReporter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ServedPredictionRecorder>());
         builder.Services.AddHostedService<ReplicaReporter>();
         return builder;
     }

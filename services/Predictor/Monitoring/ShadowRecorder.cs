@@ -51,7 +51,7 @@ public sealed class ShadowComparison(string dataset, int liveVersion, int shadow
 /// Sends a copy of live traffic to the shadow version off the request path (a bounded queue: when full, the copy is
 /// dropped and counted, the live answer is never delayed) and records how its answers compare; they are never returned.
 /// </summary>
-public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<ServingOptions> options, ILogger<ShadowRecorder> logger) : BackgroundService
+public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<ServingOptions> options, ServedPredictionRecorder served, ILogger<ShadowRecorder> logger) : BackgroundService
 {
     private static readonly Meter Meter = new("Ctm.Predictor");
     private static readonly Counter<long> ShadowRows = Meter.CreateCounter<long>("ctm.predictor.shadow.rows");
@@ -102,6 +102,7 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
                 }
 
                 var shadowAnswers = await shadow.PredictAsync(block);
+                served.Offer(shadow, block, shadowAnswers, ServingRole.Shadow);
                 var comparison = _comparisons.GetOrAdd((live.Dataset, live.Version, shadow.Version), k => new ShadowComparison(k.Item1, k.Item2, k.Item3));
                 var disagreements = 0;
                 for (var r = 0; r < answers.Length; r++)

@@ -92,13 +92,27 @@ public static class ModelsApi
             : TypedResults.Ok(ToServing(row.p, row.Sha256, row.InputMapping, registration) with { Replicas = replicas, Pending = pending });
     }
 
-    public static async Task<Ok<List<VersionDto>>> ListVersionsAsync(string dataset, RegistryDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(await LoadVersionsAsync(dataset, null, db, ct));
+    /// <summary>Every version with its training-time metrics and, from the Trainer, its live quality (unknown, with the reason, when the Trainer does not answer).</summary>
+    public static async Task<Ok<List<VersionDto>>> ListVersionsAsync(string dataset, RegistryDbContext db, LiveQuality live, CancellationToken ct) =>
+        TypedResults.Ok(await WithLiveQualityAsync(dataset, await LoadVersionsAsync(dataset, null, db, ct), live, ct));
 
-    public static async Task<Results<Ok<VersionDto>, NotFound>> GetVersionAsync(string dataset, int version, RegistryDbContext db, CancellationToken ct)
+    public static async Task<Results<Ok<VersionDto>, NotFound>> GetVersionAsync(string dataset, int version, RegistryDbContext db, LiveQuality live, CancellationToken ct)
     {
         var found = (await LoadVersionsAsync(dataset, version, db, ct)).SingleOrDefault();
-        return found is null ? TypedResults.NotFound() : TypedResults.Ok(found);
+        return found is null ? TypedResults.NotFound() : TypedResults.Ok((await WithLiveQualityAsync(dataset, [found], live, ct))[0]);
+    }
+
+    private static async Task<List<VersionDto>> WithLiveQualityAsync(string dataset, List<VersionDto> versions, LiveQuality live, CancellationToken ct)
+    {
+        if (versions.Count == 0)
+        {
+            return versions;
+        }
+
+        var (byVersion, problem) = await live.GetAsync(dataset, ct);
+        return [.. versions.Select(v => byVersion is null
+            ? v with { LiveQualityProblem = problem }
+            : v with { LiveQuality = byVersion.TryGetValue(v.Version, out var l) ? l : [] })];
     }
 
     public static async Task<Results<FileContentHttpResult, NotFound>> GetArtifactAsync(string dataset, int version, RegistryDbContext db, HttpResponse response, CancellationToken ct)
@@ -210,4 +224,10 @@ public sealed record VersionDto(
     public string? UploadedBy { get; init; }
     public string? ExternalSource { get; init; }
     public IReadOnlyDictionary<string, string>? InputMapping { get; init; }
+
+    /// <summary>Live quality beside the training-time <see cref="Metrics"/>: per source and role, from the Trainer; empty when nothing was scored yet, null when unknown.</summary>
+    public IReadOnlyList<LiveQualityDto>? LiveQuality { get; init; }
+
+    /// <summary>Why <see cref="LiveQuality"/> is unknown (the Trainer did not answer), or null.</summary>
+    public string? LiveQualityProblem { get; init; }
 }

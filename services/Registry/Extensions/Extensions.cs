@@ -23,6 +23,7 @@ public static class Extensions
         builder.AddPromotionSigner();
         builder.AddCtmDatabase<RegistryDbContext>();
         builder.Services.AddScoped<ModelRegistration>();
+        builder.Services.AddSingleton<LiveQuality>();
         builder.Services.AddScoped<BatchTracker>();
         builder.Services.AddScoped<RollbackService>();
         builder.Services.AddScoped<PromotionService>();

@@ -228,6 +228,7 @@ public static class QualityDetector
         var (feature, value) = f.SliceKey is null ? ("", null) : SplitKey(f.SliceKey);
         var where = f.SliceKey is null ? "overall"
             : feature == Evaluator.ClassSlice ? $"on rows of class {value}"
+            : feature == NamedSlices.Feature ? $"on the named slice '{value}'"
             : $"on slice {feature} = {value ?? "(missing)"}";
         var also = f.Scope == "slice" ? " while the whole stayed normal" : "";
         return string.Create(CultureInfo.InvariantCulture,

@@ -89,13 +89,19 @@ public sealed partial class QualityScorer(
         var predictions = TrainedModel.FromState(state).Predict(data);
         var edges = await EdgesAsync(dataset, data, ct);
         var metrics = Evaluator.Evaluate(predictions, data, options.TopValuesPerFeature, edges, perClass: state.Task != ModelTask.Regression);
+        var named = NamedSlices.FromJson(await db.QualityDatasets.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.Slices).SingleOrDefaultAsync(ct));
+        if (named.Count > 0)
+        {
+            metrics = metrics with { Slices = [.. metrics.Slices, .. NamedSlices.Measure(predictions, data, named)] };
+        }
+
         var (quantity, histogram) = QualityDetector.Histogram(predictions, options.PredictionBins);
         var point = QualityDetector.Point(p.Version, metrics, histogram);
         var metric = QualityDetector.MetricName(state.Task);
         var value = point.Value;
 
         var history = (await db.Quality.AsNoTracking()
-            .Where(q => q.Dataset == dataset && q.Seq < batch.Seq)
+            .Where(q => q.Dataset == dataset && q.Seq < batch.Seq && q.Source == QualitySources.TestThenTrain)
             // A batch excluded since (quarantined, discarded, declared corrupt) is no evidence of what is normal.
             .Where(q => !db.Batches.Any(b => b.BatchId == q.BatchId && b.Excluded))
             .OrderByDescending(q => q.Seq).ThenByDescending(q => q.ScoredAt).Take(options.HistoryBatches)

@@ -14,6 +14,11 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
     public DbSet<QualityRecord> Quality => Set<QualityRecord>();
     public DbSet<QualityAlertRecord> QualityAlerts => Set<QualityAlertRecord>();
     public DbSet<QualityPendingRecord> QualityPending => Set<QualityPendingRecord>();
+    public DbSet<ServedPredictionRecord> ServedPredictions => Set<ServedPredictionRecord>();
+    public DbSet<FeedbackLabelRecord> FeedbackLabels => Set<FeedbackLabelRecord>();
+    public DbSet<FeedbackCountersRecord> FeedbackCounters => Set<FeedbackCountersRecord>();
+    public DbSet<QualityDatasetRecord> QualityDatasets => Set<QualityDatasetRecord>();
+    public DbSet<FeedbackBatchRecord> FeedbackBatches => Set<FeedbackBatchRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -67,6 +72,33 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.ToTable("quality_alerts");
             b.HasKey(x => x.Id);
             b.Property(x => x.Numbers).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<ServedPredictionRecord>(b =>
+        {
+            b.ToTable("served_predictions");
+            b.HasKey(x => new { x.Dataset, x.Key, x.Version, x.Role });
+            b.Property(x => x.Probabilities).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<FeedbackLabelRecord>(b =>
+        {
+            b.ToTable("feedback_labels");
+            b.HasKey(x => new { x.Dataset, x.Key });
+        });
+        modelBuilder.Entity<FeedbackCountersRecord>(b =>
+        {
+            b.ToTable("feedback_counters");
+            b.HasKey(x => x.Dataset);
+        });
+        modelBuilder.Entity<QualityDatasetRecord>(b =>
+        {
+            b.ToTable("quality_datasets");
+            b.HasKey(x => x.Dataset);
+            b.Property(x => x.Slices).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<FeedbackBatchRecord>(b =>
+        {
+            b.ToTable("feedback_batches");
+            b.HasKey(x => x.BatchId);
         });
     }
 }
@@ -172,7 +204,7 @@ public sealed class QualityRecord
     public Guid BatchId { get; set; }
     public int Version { get; set; }
     public required string Dataset { get; set; }
-    public Guid RunId { get; set; }
+    public Guid? RunId { get; set; }
     public long Seq { get; set; }
     public DateTimeOffset AcceptedAt { get; set; }
     public DateTimeOffset ScoredAt { get; set; }
@@ -183,6 +215,12 @@ public sealed class QualityRecord
     public required string Slices { get; set; }
     public required string Histogram { get; set; }
     public double? Psi { get; set; }
+
+    /// <summary><see cref="Quality.QualitySources.TestThenTrain"/> or <see cref="Quality.QualitySources.Served"/>.</summary>
+    public string Source { get; set; } = Quality.QualitySources.TestThenTrain;
+
+    /// <summary>For served points: <c>serving</c>, <c>canary</c> or <c>shadow</c>; null for test-then-train.</summary>
+    public string? Role { get; set; }
 }
 
 /// <summary>A batch waiting to be scored by the version that served when it arrived.</summary>
@@ -209,4 +247,64 @@ public sealed class QualityAlertRecord
     public required string Sentence { get; set; }
     public required string Numbers { get; set; }
     public DateTimeOffset RaisedAt { get; set; }
+}
+
+/// <summary>A keyed prediction a Predictor served, waiting for (or joined to) its label.</summary>
+public sealed class ServedPredictionRecord
+{
+    public required string Dataset { get; set; }
+    public required string Key { get; set; }
+    public int Version { get; set; }
+    public required string Role { get; set; }
+    public string? Label { get; set; }
+    public string? Probabilities { get; set; }
+    public double? Value { get; set; }
+    public DateTimeOffset ServedAt { get; set; }
+    public string? Truth { get; set; }
+    public DateTimeOffset? JoinedAt { get; set; }
+    public bool Scored { get; set; }
+}
+
+/// <summary>A label by example key (the first one for the key), joined or waiting for its prediction.</summary>
+public sealed class FeedbackLabelRecord
+{
+    public required string Dataset { get; set; }
+    public required string Key { get; set; }
+    public required string Truth { get; set; }
+    public required string Source { get; set; }
+    public DateTimeOffset LabeledAt { get; set; }
+    public DateTimeOffset ArrivedAt { get; set; }
+    public DateTimeOffset? JoinedAt { get; set; }
+}
+
+public sealed class FeedbackCountersRecord
+{
+    public required string Dataset { get; set; }
+    public long PredictionsReceived { get; set; }
+    public long PredictionsDuplicate { get; set; }
+    public long PredictionsDropped { get; set; }
+    public long PredictionsJoined { get; set; }
+    public long PredictionsExpired { get; set; }
+    public long PredictionsEvicted { get; set; }
+    public long LabelsReceived { get; set; }
+    public long LabelsDuplicate { get; set; }
+    public long LabelsJoined { get; set; }
+    public long LabelsExpired { get; set; }
+}
+
+/// <summary>A dataset's quality settings: the key column of its labeled batches, and the slices an operator named (JSON list of <see cref="Quality.NamedSlice"/>).</summary>
+public sealed class QualityDatasetRecord
+{
+    public required string Dataset { get; set; }
+    public string? KeyColumn { get; set; }
+    public string? Slices { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public sealed class FeedbackBatchRecord
+{
+    public Guid BatchId { get; set; }
+    public required string Dataset { get; set; }
+    public int Labels { get; set; }
+    public DateTimeOffset ReadAt { get; set; }
 }

@@ -172,6 +172,32 @@ public sealed class StreamGeneratorTests
     }
 
     [Fact]
+    public void Events_ConceptChange_KeepsEveryInputAndEveryEarlierBatch_AndMovesOnlyLaterLabels()
+    {
+        var concept = StreamGenerator.Generate(StreamOptions.ConceptBenchmark);
+        var same = StreamGenerator.Generate(StreamOptions.ConceptBenchmark with { ConceptChangeBatch = null });
+        var label = concept.Batches[0].Header.ToList().IndexOf("label");
+        for (var b = 0; b < concept.Batches.Count; b++)
+        {
+            var (changed, unchanged) = (concept.Batches[b], same.Batches[b]);
+            Assert.True(changed.IsClean);
+            if (b < 20)
+            {
+                Assert.Equal(unchanged.ToCsv(), changed.ToCsv());
+                continue;
+            }
+
+            Assert.Equal(unchanged.Rows.Select(r => r.Where((_, c) => c != label)), changed.Rows.Select(r => r.Where((_, c) => c != label)));
+            var moved = changed.Rows.Zip(unchanged.Rows).Count(p => p.First[label] != p.Second[label]);
+            Assert.True(moved > 60, $"batch {b}: only {moved} of {changed.Rows.Count} labels moved");
+            Assert.InRange(PositiveRate(changed), PositiveRate(unchanged) - 0.1, PositiveRate(unchanged) + 0.1);
+        }
+
+        Assert.Throws<ArgumentException>(() => StreamGenerator.Generate(StreamOptions.WeatherBenchmark with { ConceptChangeBatch = 5 }));
+        Assert.Throws<ArgumentException>(() => StreamGenerator.Generate(StreamOptions.ConceptBenchmark with { ConceptChangeBatch = 30 }));
+    }
+
+    [Fact]
     public void Weather_LateClass_IsAbsentBeforeItsFirstBatch_AndGrowsAfter()
     {
         var snowShare = Weather.Batches.Select(b => b.Column("condition").Count(c => c == "snow") / (double)b.Rows.Count).ToArray();

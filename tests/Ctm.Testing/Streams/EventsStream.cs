@@ -99,6 +99,9 @@ internal static class EventsStream
 
     public static GeneratedStream Generate(StreamOptions options)
     {
+        // The mean effect on the log-odds before a concept change (ConceptChangeBatch only).
+        double effectSum = 0;
+        long effectRows = 0;
         var random = StreamRandom.For(options.Seed, 1);
         var merchants = new Population(random, MerchantZipfExponent);
         var merchantRisk = new List<MerchantRisk>();
@@ -227,6 +230,21 @@ internal static class EventsStream
                 + (device == "web" ? WebEffect : 0)
                 + (UnusualAmountEffect * Math.Max(0, logAmount - typical))
                 + (AmountEffect * (logAmount - MerchantLogAmountMean));
+            if (options.ConceptChangeBatch is { } change)
+            {
+                // Concept drift at a known batch: every effect turns around its mean before the change (so the positive
+                // rate stays about the same), and the inputs are drawn exactly as before.
+                var effects = logit - offset;
+                if (batch < change)
+                {
+                    (effectSum, effectRows) = (effectSum + effects, effectRows + 1);
+                }
+                else
+                {
+                    logit = offset + (2 * effectSum / Math.Max(1, effectRows)) - effects;
+                }
+            }
+
             var positive = random.NextDouble() < 1 / (1 + Math.Exp(-logit));
             var deviceMissing = random.Chance(DeviceMissingShare);
 

@@ -55,6 +55,13 @@ public sealed record StreamOptions
     public IReadOnlyList<CorruptionSpan> Corruptions { get; init; } = [];
 
     /// <summary>
+    /// Events only, null by default (the streams stay as they were): from this batch on, P(label | inputs) changes at once
+    /// while the inputs keep their distribution — every feature effect and latent risk enters the log-odds with the
+    /// opposite sign (the base-rate offset stays). A concept drift that input checks cannot see, for quality alarms.
+    /// </summary>
+    public int? ConceptChangeBatch { get; init; }
+
+    /// <summary>
     /// The stream benchmark's binary scenario: 60 batches of 500 rows (about three months), with a unit change
     /// over batches 15-20, a renamed category over 30-33 and a label flip over 44-47, so 46 clean batches.
     /// </summary>
@@ -77,6 +84,18 @@ public sealed record StreamOptions
         Kind = StreamKind.Weather,
         Batches = 30,
         RowsPerBatch = 500,
+    };
+
+    /// <summary>
+    /// The quality-alarm benchmark's stream: 30 clean Events batches of 500 rows whose P(label | inputs) turns around at
+    /// batch 20 (<see cref="ConceptChangeBatch"/>).
+    /// </summary>
+    public static StreamOptions ConceptBenchmark { get; } = new()
+    {
+        Kind = StreamKind.Events,
+        Batches = 30,
+        RowsPerBatch = 500,
+        ConceptChangeBatch = 20,
     };
 
     /// <summary>The corruption applied to batch <paramref name="index"/>.</summary>
@@ -104,6 +123,11 @@ public sealed record StreamOptions
         if (RowsPerBatch < 1)
         {
             throw new ArgumentException($"StreamOptions.RowsPerBatch must be at least 1 (was {RowsPerBatch}).");
+        }
+
+        if (ConceptChangeBatch is { } change && (Kind != StreamKind.Events || change < 1 || change >= Batches))
+        {
+            throw new ArgumentException($"StreamOptions.ConceptChangeBatch must lie inside batches 1-{Batches - 1} of an Events stream (was {change}, {Kind}).");
         }
 
         ArgumentNullException.ThrowIfNull(Corruptions);

@@ -10,7 +10,7 @@ public static class ModelCommands
     public static Command Versions()
     {
         var dataset = Shared.DatasetArgument();
-        var command = new Command("versions", "The dataset's model versions: metrics, parent, tainted, which one serves") { dataset };
+        var command = new Command("versions", "The dataset's model versions: training-time metrics beside live quality (test-then-train, and served predictions joined to labels per role), parent, tainted, which one serves") { dataset };
         command.SetAction((parse, ct) => Shared.RunAsync(parse, ct, async (api, output) =>
         {
             var name = Uri.EscapeDataString(parse.GetRequiredValue(dataset));
@@ -19,7 +19,8 @@ public static class ModelCommands
             var servingVersion = serving?.Int("version");
             output.Write(new { versions, servingVersion }, c =>
             {
-                var table = new Table().AddColumns("version", "serving", "parent", "origin", "engine", "metrics", "batches", "tainted", "created");
+                var table = new Table().AddColumns("version", "serving", "parent", "origin", "engine", "metrics", "live (test-then-train)", "live (served)", "batches", "tainted", "created");
+                string? problem = null;
                 foreach (var v in versions.Items())
                 {
                     var metrics = v.TryGetProperty("metrics", out var m) && m.ValueKind == JsonValueKind.Object
@@ -30,17 +31,48 @@ public static class ModelCommands
                         new Markup(v.Int("version") == servingVersion ? "[green]serving[/]" : ""),
                         new Text(v.Str("parentVersion") is { Length: > 0 } p ? "v" + p : "-"),
                         new Text(v.Str("origin")), new Text(v.Str("engine")), new Text(metrics),
+                        new Text(Live(v, served: false)), new Text(Live(v, served: true)),
                         new Text(v.Items("batchIds").Count().ToString(System.Globalization.CultureInfo.InvariantCulture)),
                         new Markup(v.Bool("tainted") ? "[red]tainted[/]" : ""),
                         new Text(v.Str("createdAt")));
+                    problem ??= v.Str("liveQualityProblem") is { Length: > 0 } why ? why : null;
                 }
 
                 c.Write(table);
+                if (problem is not null)
+                {
+                    c.MarkupLineInterpolated($"[yellow]live quality unknown:[/] {problem}");
+                }
             });
             return ExitCodes.Ok;
         }));
         return command;
     }
+
+    /// <summary>A version's live quality from one source: the judged metric, accuracy where there is one, and the rows behind it; per role for served.</summary>
+    private static string Live(JsonElement version, bool served)
+    {
+        if (!version.TryGetProperty("liveQuality", out var live) || live.ValueKind != JsonValueKind.Array)
+        {
+            return "?";
+        }
+
+        var parts = live.EnumerateArray().Where(l => (l.Str("source") == "served") == served).Select(l =>
+        {
+            var text = System.FormattableString.Invariant($"{l.Str("metric")}={Number(l, "value")}");
+            if (l.TryGetProperty("accuracy", out var a) && a.ValueKind == JsonValueKind.Number)
+            {
+                text += System.FormattableString.Invariant($" acc={a.GetDouble():0.###}");
+            }
+
+            text += $" n={l.Str("rows")}";
+            return served ? $"{l.Str("role")} {text}" : text;
+        }).ToList();
+        return parts.Count == 0 ? "-" : string.Join("; ", parts);
+    }
+
+    private static string Number(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var x) && x.ValueKind == JsonValueKind.Number ? x.GetDouble().ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
     public static Command Lineage()
     {

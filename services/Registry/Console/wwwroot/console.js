@@ -50,13 +50,33 @@ async function refresh() {
   if (state.again) { state.again = false; await refresh(); }
 }
 
+// A version's training-time metrics beside its live quality (test-then-train, and served predictions joined to labels per role).
+function quality(v) {
+  if (!v) return null;
+  const num = (x) => typeof x === 'number' ? x.toFixed(3) : '—';
+  const trained = Object.entries(v.metrics || {}).filter(([k, x]) => typeof x === 'number' && ['log_loss', 'accuracy', 'roc_auc', 'rmse'].includes(k))
+    .map(([k, x]) => `${k} ${num(x)}`).join(' · ');
+  const live = v.liveQuality === null || v.liveQuality === undefined
+    ? [`live: unknown (${v.liveQualityProblem || 'not asked'})`]
+    : v.liveQuality.map((l) => `${l.source === 'served' ? `served as ${l.role}` : 'test-then-train'}: ${l.metric} ${num(l.value)}${typeof l.accuracy === 'number' ? ` · accuracy ${num(l.accuracy)}` : ''} (${l.rows} rows)`);
+  return el('span', { class: 'quality', 'data-version': v.version }, `trained: ${trained || '—'}`,
+    ...(live.length ? live : ['live: nothing scored yet']).map((t) => [el('br'), t]));
+}
+
 async function timeline() {
   const d = enc(state.dataset);
-  const [history, audit] = await Promise.all([get(`/v1/datasets/${d}/serving/history`), get(`/v1/datasets/${d}/audit`)]);
+  const [history, audit, versions] = await Promise.all([get(`/v1/datasets/${d}/serving/history`), get(`/v1/datasets/${d}/audit`), get(`/v1/datasets/${d}/versions`)]);
+  const byVersion = new Map((versions || []).map((v) => [v.version, v]));
   const items = (history || []).map((p) => ({
     at: p.promotedAt, kind: p.reason && p.reason.startsWith('rollback') ? 'rollback' : 'promotion', cls: 'promotion',
     title: `v${p.version} serving (generation ${p.generation})${p.endedAt ? `, until ${time(p.endedAt)}` : ', now'}`, who: p.actor, why: p.reason,
+    quality: quality(byVersion.get(p.version)),
   }));
+  // Versions never promoted (a canary, a shadow, a rejected candidate) still show how they did.
+  const promoted = new Set((history || []).map((p) => p.version));
+  for (const v of versions || []) {
+    if (!promoted.has(v.version)) items.push({ at: v.createdAt, kind: 'version', cls: 'action', title: `v${v.version} registered (${v.decision || v.origin})`, who: v.uploadedBy || 'trainer', why: '', quality: quality(v) });
+  }
   const shown = { rollback: 'rollback', 'rollback-refused': 'refused', approve: 'approve', reject: 'reject', 'upload-model': 'upload', 'upload-refused': 'refused',
     'promotion-refused': 'refused', 'replica-refused': 'refused', 'set-policy': 'policy' };
   for (const a of audit || []) {
@@ -72,7 +92,8 @@ async function timeline() {
   items.sort((a, b) => new Date(b.at) - new Date(a.at));
   $('timeline').replaceChildren(...(items.length ? items.map((i) => el('li', { class: i.cls, 'data-kind': i.kind },
     el('span', { class: 'when' }, time(i.at)), el('span', { class: 'kind' }, i.kind),
-    el('span', {}, i.title, el('br'), el('span', { class: 'who' }, `${i.who || 'unknown'}: `), el('span', { class: 'why' }, i.why || '')))) : [el('li', { class: 'muted' }, 'no promotion yet')]));
+    el('span', {}, i.title, el('br'), el('span', { class: 'who' }, `${i.who || 'unknown'}: `), el('span', { class: 'why' }, i.why || ''),
+      i.quality ? [el('br'), i.quality] : null))) : [el('li', { class: 'muted' }, 'no promotion yet')]));
 }
 
 async function lineage() {

@@ -63,7 +63,8 @@ public static class TelemetryExtensions
     public static WebApplication MapCtmMetrics(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        // Anonymous like the health probes: a scraper holds no key, and the figures carry no data or identities.
+        app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
         return app;
     }
 

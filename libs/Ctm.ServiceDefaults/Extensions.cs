@@ -61,12 +61,12 @@ public static class Extensions
         app.UseAuthentication();
         app.UseAuthorization();
         // Probes are anonymous: an orchestrator holds no key, and they say only whether the process and its dependencies answer.
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AnonymousRead();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(ReadyTag),
             ResponseWriter = WriteReport,
-        }).AllowAnonymous();
+        }).AnonymousRead();
         app.MapCtmMetrics();
         app.MapErrorQueuesApi();
         app.MapRoutesApi();

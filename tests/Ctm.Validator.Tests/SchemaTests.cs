@@ -103,7 +103,8 @@ public sealed class SchemaTests(ValidatorFixture system) : IClassFixture<Validat
         var proposal = Assert.Single(await ListAsync(validator, $"v1/datasets/{dataset}/proposals?status=pending"));
         Assert.Contains(proposal.GetProperty("changes").EnumerateArray(), c => c.GetProperty("op").GetString() == "addDomainValues" && c.GetProperty("values").EnumerateArray().Any(v => v.GetString() == "enterprise"));
 
-        var released = await PostAsync(validator, $"v1/batches/{held}/release", new { @operator = "frank", reason = "enterprise plan launched", applyProposals = true });
+        using var asFrank = system.Client("Validator", "frank");
+        var released = await PostAsync(asFrank, $"v1/batches/{held}/release", new { @operator = "frank", reason = "enterprise plan launched", applyProposals = true });
 
         Assert.Equal("released", released.GetProperty("status").GetString());
         var schema = await validator.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/schema");

@@ -100,9 +100,11 @@ public sealed partial class ApiKeyAuthenticationHandler(
         context.Response.StatusCode = StatusCodes.Status403Forbidden;
         var user = context.User;
         var roles = user.FindAll(ClaimTypes.Role).Select(c => c.Value).ToList();
-        var needed = context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>()
+        // Every policy on the route must pass (a group's and the route's own): the roles that satisfy them all.
+        var needed = (context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>() ?? [])
             .Select(a => a.Policy).OfType<string>()
-            .SelectMany(p => CtmPolicies.Roles.TryGetValue(p, out var r) ? r : []).Distinct().ToList() ?? [];
+            .Select(p => CtmPolicies.Roles.TryGetValue(p, out var r) ? r : [])
+            .Aggregate((IEnumerable<string>?)null, (all, roles) => all is null ? roles : all.Intersect(roles))?.ToList() ?? [];
         return Problem(context, StatusCodes.Status403Forbidden, "Role not allowed",
             $"The key '{user.Identity?.Name}' has the role(s) {(roles.Count == 0 ? "none" : string.Join(", ", roles))}; {context.Request.Method} {context.Request.Path} needs "
             + (needed.Count == 0 ? "another role" : $"one of: {string.Join(", ", needed)}") + ". Use a key with that role.");

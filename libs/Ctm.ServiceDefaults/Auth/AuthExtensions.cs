@@ -154,6 +154,14 @@ public static partial class AuthExtensions
         return app;
     }
 
+    /// <summary>Opens a route without a key for GET and HEAD only (probes and scrapes map every method by default).</summary>
+    public static TBuilder AnonymousRead<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AllowAnonymous().WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
+    }
+
     /// <summary>Marks the one kind of route that changes state without a key: the one that checks a key and opens a session.</summary>
     public static TBuilder AllowAnonymousSignIn<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder

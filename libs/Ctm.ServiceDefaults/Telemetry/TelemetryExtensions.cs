@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,7 +65,7 @@ public static class TelemetryExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         // Anonymous like the health probes: a scraper holds no key, and the figures carry no data or identities.
-        app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint(MetricsPath).AnonymousRead();
         return app;
     }
 

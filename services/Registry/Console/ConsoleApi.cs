@@ -46,7 +46,8 @@ public static class ConsoleApi
         app.MapGet("/console", () => Asset("index.html")).AllowAnonymous();
         app.MapGet("/console/{asset}", (string asset) => Asset(asset)).AllowAnonymous();
         app.MapPost("/console/session", SignInAsync).AllowAnonymousSignIn();
-        app.MapGet("/console/session", (ClaimsPrincipal user) => TypedResults.Ok(Who(user))).RequireAuthorization(CtmPolicies.Read);
+        // Anonymous so the page can ask "am I signed in?" without a 401 in the browser's console; it answers with an empty name.
+        app.MapGet("/console/session", (ClaimsPrincipal user) => TypedResults.Ok(Who(user))).AllowAnonymous();
         app.MapDelete("/console/session", async (HttpContext context) =>
         {
             await context.SignOutAsync(AuthExtensions.CookieScheme);
@@ -102,7 +103,9 @@ public static class ConsoleApi
         return await ProxyAsync(context, http, urls.Value.Validator, "Validator", HttpMethod.Post, $"v1/batches/{id}/{action}", JsonSerializer.Serialize(new { body.Operator, body.Reason }, JsonSerializerOptions.Web), ct);
     }
 
-    private static SessionDto Who(ClaimsPrincipal user) => new(user.Identity?.Name ?? string.Empty, [.. user.FindAll(ClaimTypes.Role).Select(c => c.Value)]);
+    private static SessionDto Who(ClaimsPrincipal user) => user.Identity is { IsAuthenticated: true, Name: { } name }
+        ? new(name, [.. user.FindAll(ClaimTypes.Role).Select(c => c.Value)])
+        : new(string.Empty, []);
 
     private static async Task<IResult> ProxyAsync(HttpContext context, IHttpClientFactory http, Uri? baseUrl, string service, HttpMethod method, string path, string? json, CancellationToken ct)
     {
@@ -154,5 +157,5 @@ public sealed record OperatorAction(string? Operator, string? Reason);
 /// <summary>A key to open a console session with.</summary>
 public sealed record SignInRequest(string? Key);
 
-/// <summary>Who the session belongs to.</summary>
+/// <summary>Who the session belongs to (an empty name: no session).</summary>
 public sealed record SessionDto(string Name, IReadOnlyList<string> Roles);

@@ -17,7 +17,7 @@ public static class TestKeys
     public const string Service = "svc";
 
     /// <summary>Named operators that tests act as.</summary>
-    public static IReadOnlyList<string> Operators { get; } = ["alice", "bob", "carol", "dave", "erin", "frank", "ops-console", "ops-rollback"];
+    public static IReadOnlyList<string> Operators { get; } = ["alice", "bob", "carol", "dave", "erin", "frank", "heidi", "ops-console", "ops-rollback"];
 
     private static readonly Dictionary<string, (string Key, string Roles)> Keys = Make();
 

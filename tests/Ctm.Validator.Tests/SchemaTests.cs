@@ -172,10 +172,11 @@ public sealed class SchemaTests(ValidatorFixture system) : IClassFixture<Validat
         Assert.Equal("validator", widened.GetProperty("createdBy").GetString());
         Assert.InRange(widened.GetProperty("definition").GetProperty("columns").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "monthly_fee").GetProperty("max").GetDouble(), 125, 130);
 
-        var bad = await validator.PostAsJsonAsync($"v1/datasets/{dataset}/schema/changes", new { @operator = "heidi", reason = "price rise", changes = new object[] { new { op = "widenRange", feature = "no_such_column", min = 0, max = 1 } } });
+        using var asHeidi = system.Client("Validator", "heidi");
+        var bad = await asHeidi.PostAsJsonAsync($"v1/datasets/{dataset}/schema/changes", new { @operator = "heidi", reason = "price rise", changes = new object[] { new { op = "widenRange", feature = "no_such_column", min = 0, max = 1 } } });
         Assert.Equal(System.Net.HttpStatusCode.Conflict, bad.StatusCode);
 
-        var changed = await PostAsync(validator, $"v1/datasets/{dataset}/schema/changes", new
+        var changed = await PostAsync(asHeidi, $"v1/datasets/{dataset}/schema/changes", new
         {
             @operator = "heidi",
             reason = "price rise",

@@ -18,8 +18,12 @@ public sealed record RowEvent
     /// different batches, so a batch has one upstream (<see cref="BatchIngested.Upstream"/>).
     /// </summary>
     public string? Source { get; init; }
-    /// <summary>One row: column name to a scalar (string, number, boolean or null).</summary>
-    public Dictionary<string, JsonElement>? Row { get; init; }
-    /// <summary>Several rows.</summary>
-    public IReadOnlyList<Dictionary<string, JsonElement>>? Rows { get; init; }
+    /// <summary>
+    /// One row: a JSON object of column name to a scalar (string, number, boolean or null). Kept as JSON, not a
+    /// dictionary, so that a key given twice or a string that is not valid Unicode is refused by Ingest with its
+    /// reason instead of failing deserialization on the bus.
+    /// </summary>
+    public JsonElement? Row { get; init; }
+    /// <summary>Several rows, each like <see cref="Row"/>.</summary>
+    public IReadOnlyList<JsonElement>? Rows { get; init; }
 }

@@ -72,6 +72,53 @@ public sealed class OutboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Commit_ByAnotherWriterWithoutASignal_WakesTheRelayThroughPostgres_AndIsPublished()
+    {
+        // A wake-up of the test's own on the outbox's channel: its first call is the listener's start, the second can
+        // only be PostgreSQL's notification of the commit below (nothing in this process signals).
+        var wakes = 0;
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var notified = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var received = new ConcurrentBag<(Guid MessageId, Guid BatchId)>();
+        await StartHostAsync(received, services => services.AddPostgresWakeup(_ => "ctm_outbox_outbox_test", _ => () =>
+        {
+            if (Interlocked.Increment(ref wakes) == 1)
+            {
+                listening.TrySetResult();
+            }
+            else
+            {
+                notified.TrySetResult();
+            }
+        }));
+        await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Another replica's commit: a plain connection, no relay, no signal.
+        var batchId = Guid.NewGuid();
+        var payload = System.Text.Json.JsonSerializer.Serialize(Message(batchId), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        await using (var connection = new Npgsql.NpgsqlConnection(_infrastructure.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new Npgsql.NpgsqlCommand(
+                "INSERT INTO outbox_test.outbox (message_id, message_type, payload, correlation_id) VALUES (@m, @t, @p::jsonb, @c)", connection);
+            insert.Parameters.AddWithValue("m", Guid.NewGuid());
+            insert.Parameters.AddWithValue("t", typeof(BatchDiscarded).FullName!);
+            insert.Parameters.AddWithValue("p", payload);
+            insert.Parameters.AddWithValue("c", Guid.NewGuid());
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await notified.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!received.Any(r => r.BatchId == batchId) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(received, r => r.BatchId == batchId);
+    }
+
+    [Fact]
     public async Task TryMarkProcessed_SameKeyTwice_IsTrueThenFalse_AndRollbackForgetsIt()
     {
         var host = await StartHostAsync([]);
@@ -106,7 +153,7 @@ public sealed class OutboxTests : IAsyncLifetime
         DiscardedAt = DateTimeOffset.UtcNow,
     };
 
-    private async Task<IHost> StartHostAsync(ConcurrentBag<(Guid, Guid)> received)
+    private async Task<IHost> StartHostAsync(ConcurrentBag<(Guid, Guid)> received, Action<IServiceCollection>? configure = null)
     {
         var rabbit = TestEnvironment.RabbitMq;
         var user = rabbit.UserInfo.Split(':');
@@ -124,6 +171,7 @@ public sealed class OutboxTests : IAsyncLifetime
         builder.Services.AddSingleton(received);
         builder.AddCtmDatabase<OutboxTestDbContext>();
         builder.AddCtmMessaging(x => x.AddConsumer<RecordingConsumer>());
+        configure?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         _hosts.Add(host);

@@ -6,13 +6,15 @@ namespace Ctm.Data.Parsing;
 /// <summary>
 /// Writes canonical CSV (see <see cref="CsvTableWriter"/>) one field at a time, so a batch of any size is written
 /// without holding its rows: UTF-8 without BOM, LF line ends, fields quoted only when they must be, an empty field
-/// for a missing value.
+/// for a missing value — except a row whose one field is missing, which is written <c>""</c>, because readers
+/// (this project's among them) skip a blank line, and the row would be lost.
 /// </summary>
 public sealed class CsvRowWriter : IDisposable
 {
     private static readonly SearchValues<char> NeedsQuoting = SearchValues.Create(",\"\r\n");
     private readonly StreamWriter _writer;
     private bool _rowStarted;
+    private bool _onlyFieldEmpty; // the row so far is one empty field
 
     /// <summary>Writes to <paramref name="stream"/>, which is left open.</summary>
     public CsvRowWriter(Stream stream) =>
@@ -26,6 +28,7 @@ public sealed class CsvRowWriter : IDisposable
             _writer.Write(',');
         }
 
+        _onlyFieldEmpty = !_rowStarted && cell.IsEmpty;
         _rowStarted = true;
         if (cell.IndexOfAny(NeedsQuoting) < 0)
         {
@@ -54,8 +57,14 @@ public sealed class CsvRowWriter : IDisposable
     /// <summary>Ends the current row.</summary>
     public void EndRow()
     {
+        if (_onlyFieldEmpty)
+        {
+            _writer.Write("\"\"");
+        }
+
         _writer.Write('\n');
         _rowStarted = false;
+        _onlyFieldEmpty = false;
     }
 
     /// <summary>Writes a whole row; <c>null</c> is a missing value.</summary>

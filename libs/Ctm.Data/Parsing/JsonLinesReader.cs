@@ -118,21 +118,22 @@ public static class JsonLinesReader
         var cells = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var property in element.EnumerateObject())
         {
-            CheckText(property.Name, source, line, 1, property.Name, limits);
-            var value = ScalarText(property.Value, source, line, property.Name);
+            var name = Decoded(() => property.Name, source, line, null);
+            CheckText(name, source, line, 1, name, limits);
+            var value = Decoded(() => ScalarText(property.Value, source, line, name), source, line, name);
             if (value is not null)
             {
-                CheckText(value, source, line, 1, property.Name, limits);
+                CheckText(value, source, line, 1, name, limits);
             }
 
-            if (!cells.TryAdd(property.Name, value))
+            if (!cells.TryAdd(name, value))
             {
-                throw new TabularFormatException($"the key '{property.Name}' appears twice in one row", source, line, 1, property.Name);
+                throw new TabularFormatException($"the key '{name}' appears twice in one row", source, line, 1, name);
             }
 
             if (cells.Count > limits.MaxColumns)
             {
-                throw new TabularFormatException($"more than {limits.MaxColumns} columns", source, line, 1, property.Name, limit: nameof(TabularLimits.MaxColumns));
+                throw new TabularFormatException($"more than {limits.MaxColumns} columns", source, line, 1, name, limit: nameof(TabularLimits.MaxColumns));
             }
         }
 
@@ -280,6 +281,19 @@ public static class JsonLinesReader
         }
 
         return cells;
+    }
+
+    // JsonElement decodes its strings lazily: an escape such as \ud800 with no partner fails only when it is read.
+    private static T Decoded<T>(Func<T> read, string? source, long line, string? field)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new TabularFormatException($"the string is not valid Unicode: {FirstSentence(e.Message)}", source, line, 1, field, e);
+        }
     }
 
     private static string Text(ref Utf8JsonReader reader, string? source, long line, int column, string? field)

@@ -54,6 +54,7 @@ public static class MessagingExtensions
                     h.PublisherConfirmation = true;
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
+                cfg.ConfigureJsonSerializerOptions(BusJson.Configure);
                 cfg.UseConsumeFilter(typeof(MessageScopeFilter<>), context);
                 // Outermost first: the delayed redelivery sees only what the in-process retries could not cure.
                 cfg.UseFilter(context.GetRequiredService<DelayedRedeliveryFilter>());

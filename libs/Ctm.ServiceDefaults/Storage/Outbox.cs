@@ -22,7 +22,7 @@ public static class OutboxExtensions
 
     /// <summary>
     /// Writes <paramref name="message"/> to the outbox of <paramref name="db"/>'s schema in the current transaction.
-    /// Call inside an explicit transaction, then <see cref="OutboxSignal.Notify"/> after commit.
+    /// Call inside an explicit transaction, then <see cref="WakeSignal.Notify"/> on <see cref="OutboxSignal"/> after commit (the relay of every replica is also woken by PostgreSQL at commit).
     /// </summary>
     public static async Task EnqueueAsync<T>(this DbContext db, T message, Guid correlationId, CancellationToken ct)
         where T : class
@@ -54,31 +54,13 @@ public static class OutboxExtensions
 }
 
 /// <summary>Wakes the outbox relay right after a commit, so messages do not wait for the next poll.</summary>
-public sealed class OutboxSignal
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    /// <summary>Asks the relay to look now.</summary>
-    public void Notify()
-    {
-        try
-        {
-            _signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled: one wake-up covers every commit before it.
-        }
-    }
-
-    /// <summary>Waits for a signal or the timeout.</summary>
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _signal.WaitAsync(timeout, ct);
-}
+public sealed class OutboxSignal : WakeSignal;
 
 /// <summary>Publishes committed outbox rows: <c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work without sending a row twice.</summary>
 public sealed partial class OutboxRelay<TContext>(IServiceProvider services, OutboxSignal signal, ILogger<OutboxRelay<TContext>> logger) : BackgroundService
     where TContext : DbContext
 {
+    private static readonly TimeSpan FallbackPoll = TimeSpan.FromSeconds(30);
     private static readonly Dictionary<string, Type> MessageTypes = typeof(BatchIngested).Assembly.GetTypes()
         .Where(t => t.FullName is not null)
         .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
@@ -113,7 +95,9 @@ public sealed partial class OutboxRelay<TContext>(IServiceProvider services, Out
 
             try
             {
-                await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                // Commits into the outbox wake the relay (this process's signal, and every replica's through
+                // PostgreSQL's notification); the poll is only the fallback, so a quiet service leaves the database alone.
+                await signal.WaitAsync(FallbackPoll, stoppingToken);
             }
             catch (OperationCanceledException)
             {

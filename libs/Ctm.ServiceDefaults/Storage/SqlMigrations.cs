@@ -30,7 +30,7 @@ public sealed class SqlMigrator<TContext>(IServiceProvider services, ILogger<Sql
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
         var schema = db.Model.GetDefaultSchema() ?? throw new InvalidOperationException($"{typeof(TContext).Name} has no default schema");
-        var scripts = new List<(string Id, string Sql)> { ("0000_messaging", MessagingTables.Sql(schema)), ("0000_messaging_trace", MessagingTables.TraceSql(schema)) };
+        var scripts = new List<(string Id, string Sql)> { ("0000_messaging", MessagingTables.Sql(schema)), ("0000_messaging_trace", MessagingTables.TraceSql(schema)), ("0000_messaging_wakeup", MessagingTables.WakeupSql(schema)) };
         var assembly = typeof(TContext).Assembly;
         foreach (var name in assembly.GetManifestResourceNames().Where(n => n.EndsWith(".sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
@@ -142,4 +142,17 @@ internal static class MessagingTables
 
     // The trace that wrote an outbox row, so the relay's publish continues it (W3C traceparent).
     public static string TraceSql(string schema) => $"ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS trace_parent text NULL;";
+
+    /// <summary>The channel a schema's outbox notifies when rows are committed into it (<see cref="PostgresWakeups"/>).</summary>
+    public static string Channel(string schema) => "ctm_outbox_" + schema;
+
+    // Every insert into the outbox wakes the relays of every replica at commit, whichever code wrote it.
+    public static string WakeupSql(string schema) => $"""
+        CREATE OR REPLACE FUNCTION {schema}.outbox_wakeup() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{Channel(schema)}', '');
+            RETURN NULL;
+        END $$;
+        CREATE OR REPLACE TRIGGER wakeup AFTER INSERT ON {schema}.outbox FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_wakeup();
+        """;
 }

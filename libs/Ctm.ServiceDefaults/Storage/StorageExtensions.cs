@@ -28,6 +28,13 @@ public static class StorageExtensions
         builder.Services.AddHostedService<SqlMigrator<TContext>>();
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddHostedService<OutboxRelay<TContext>>();
+        builder.Services.AddPostgresWakeup(
+            services =>
+            {
+                using var scope = services.CreateScope();
+                return MessagingTables.Channel(scope.ServiceProvider.GetRequiredService<TContext>().Model.GetDefaultSchema()!);
+            },
+            services => services.GetRequiredService<OutboxSignal>().Notify);
         builder.Services.AddHealthChecks().AddDbContextCheck<TContext>("postgres", tags: [Extensions.ReadyTag]);
         return builder;
     }

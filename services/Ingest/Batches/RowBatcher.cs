@@ -16,20 +16,29 @@ namespace Ctm.Ingest.Batches;
 /// The batch, its outbox message and the removal of its pending rows commit together; rows are locked with
 /// SKIP LOCKED so replicas never cut the same rows twice.
 /// </summary>
-public sealed partial class RowBatcher(IServiceProvider services, IOptions<IngestOptions> options, OutboxSignal signal, ILogger<RowBatcher> logger) : BackgroundService
+public sealed partial class RowBatcher(
+    IServiceProvider services, IOptions<IngestOptions> options, OutboxSignal signal, PendingRowsSignal rows, ILogger<RowBatcher> logger) : BackgroundService
 {
+    // Rows arriving wake the batcher (PostgreSQL notifies on every insert into pending_rows, at every replica), and it
+    // knows when the oldest pending row falls due; the poll is only the fallback, so an idle batcher stays asleep.
+    private static readonly TimeSpan FallbackPoll = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value.RowEvents;
-        var tick = TimeSpan.FromSeconds(Math.Clamp(settings.MaxDelaySeconds / 4, 0.05, 0.5));
-        using var timer = new PeriodicTimer(tick);
         var lastPurge = DateTimeOffset.MinValue;
-        do
+        while (!stoppingToken.IsCancellationRequested)
         {
+            var wait = FallbackPoll;
             try
             {
-                await CutDueBatchesAsync(settings, stoppingToken);
-                if (DateTimeOffset.UtcNow - lastPurge > TimeSpan.FromMinutes(1))
+                if (await CutDueBatchesAsync(settings, stoppingToken) is { } secondsToDue)
+                {
+                    wait = TimeSpan.FromSeconds(Math.Clamp(secondsToDue, 0.02, FallbackPoll.TotalSeconds));
+                }
+
+                if (DateTimeOffset.UtcNow - lastPurge > PurgeEvery)
                 {
                     await ForgetOldEventIdsAsync(settings, stoppingToken);
                     lastPurge = DateTimeOffset.UtcNow;
@@ -42,12 +51,25 @@ public sealed partial class RowBatcher(IServiceProvider services, IOptions<Inges
             catch (Exception e)
             {
                 LogCutFailed(e);
+                wait = TimeSpan.FromSeconds(1);
+            }
+
+            try
+            {
+                await rows.WaitAsync(wait, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    private async Task CutDueBatchesAsync(RowEventOptions settings, CancellationToken ct)
+    /// <summary>
+    /// Cuts every batch that is due; returns the seconds until the oldest row still pending falls due (by the
+    /// database's clock, which stamped the rows), or null when no row is pending.
+    /// </summary>
+    private async Task<double?> CutDueBatchesAsync(RowEventOptions settings, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<IngestDbContext>();
@@ -80,6 +102,10 @@ public sealed partial class RowBatcher(IServiceProvider services, IOptions<Inges
         {
             await CutAsync(scope.ServiceProvider, dataset, upstream, settings.MaxRows, ct);
         }
+
+        return await db.Database.SqlQuery<double?>(
+            $"SELECT EXTRACT(EPOCH FROM min(received_at) + make_interval(secs => {settings.MaxDelaySeconds}) - now())::float8 AS \"Value\" FROM ingest.pending_rows")
+            .SingleAsync(ct);
     }
 
     /// <summary>Event ids older than the dedupe window are forgotten: a repeat after that is taken as new.</summary>

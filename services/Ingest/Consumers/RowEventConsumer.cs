@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Parsing;
 using Ctm.Ingest.Batches;
@@ -23,42 +22,10 @@ public sealed class RowEventConsumer(IngestDbContext db, IOptions<IngestOptions>
     public async Task Consume(ConsumeContext<RowEvent> context)
     {
         var message = context.Message;
-        var limits = options.Value.Limits;
         var transportId = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.MessageId : null;
         var eventId = message.EventId ?? transportId ?? context.MessageId?.ToString();
-        var source = $"row event {eventId ?? "(no id)"}";
-        if (context.ReceiveContext.Body.Length is var size && size > limits.MaxEventBytes)
-        {
-            throw new TabularFormatException(
-                $"the event is {size} bytes; the limit is {limits.MaxEventBytes} (setting Ingest:Limits:MaxEventBytes)", source, 1, 1, limit: nameof(IngestLimits.MaxEventBytes));
-        }
-
-        if (DatasetName.Problem(message.Dataset) is { } problem)
-        {
-            throw new TabularFormatException(problem, source, 1, 1, "dataset");
-        }
-
-        if (UpstreamName.Problem(message.Source) is { } sourceProblem)
-        {
-            throw new TabularFormatException(sourceProblem, source, 1, 1, "source");
-        }
-
-        var rows = message.Rows ?? (message.Row is null ? [] : [message.Row]);
-        if (rows.Count == 0)
-        {
-            throw new TabularFormatException("the event has neither 'row' nor 'rows'", source, 1, 1);
-        }
-
-        // Parse every row first, so a bad row refuses the whole event, with its reason, before anything is written.
-        var tabular = limits.ToTabular();
-        var json = new List<string>(rows.Count);
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var element = JsonSerializer.SerializeToElement(rows[i]);
-            JsonLinesReader.ReadObject(element, source, i + 1, tabular);
-            json.Add(element.GetRawText());
-        }
-
+        var checkedEvent = RowEventReader.Check(message, context.ReceiveContext.Body.Length ?? 0, eventId, options.Value.Limits);
+        var json = checkedEvent.Rows;
         var key = eventId ?? NewId.NextGuid().ToString();
         await using var tx = await db.Database.BeginTransactionAsync(context.CancellationToken);
         var first = await db.Database.ExecuteSqlAsync(
@@ -70,7 +37,7 @@ public sealed class RowEventConsumer(IngestDbContext db, IOptions<IngestOptions>
 
         for (var i = 0; i < json.Count; i++)
         {
-            var eventKey = json.Count == 1 && message.Rows is null ? key : $"{key}#{i}";
+            var eventKey = json.Count == 1 && checkedEvent.Single ? key : $"{key}#{i}";
             await db.Database.ExecuteSqlAsync(
                 $"INSERT INTO ingest.pending_rows (dataset, event_key, row, upstream) VALUES ({message.Dataset}, {eventKey}, {json[i]}::jsonb, {message.Source}) ON CONFLICT (event_key) DO NOTHING",
                 context.CancellationToken);

@@ -17,6 +17,8 @@ public static class Extensions
         builder.AddCtmHttp();
         builder.AddCtmDatabase<IngestDbContext>();
         builder.Services.AddScoped<BatchStore>();
+        builder.Services.AddSingleton<PendingRowsSignal>();
+        builder.Services.AddPostgresWakeup(_ => "ctm_ingest_rows", services => services.GetRequiredService<PendingRowsSignal>().Notify);
         builder.Services.AddHostedService<RowBatcher>();
         builder.AddCtmMessaging(
             x => x.AddConsumer<RowEventConsumer>(),

@@ -19,6 +19,7 @@ public static class Extensions
         // Engines are chosen per run from the dataset's policy (engine, device) or Training:Engine / Training:Device.
         builder.Services.AddSingleton<TrainingDevice>();
         builder.Services.AddSingleton<TrainingSignal>();
+        builder.Services.AddPostgresWakeup(_ => "ctm_trainer_jobs", services => services.GetRequiredService<TrainingSignal>().Notify);
         builder.Services.AddSingleton<BatchRowsCache>();
         builder.Services.AddScoped<TrainingDataLoader>();
         builder.Services.AddScoped<TrainingRunner>();

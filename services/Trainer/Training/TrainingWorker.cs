@@ -23,6 +23,9 @@ public sealed partial class TrainingWorker(
     TimeProvider clock,
     ILogger<TrainingWorker> logger) : BackgroundService
 {
+    private static readonly TimeSpan FallbackPoll = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan SchedulePoll = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Let migrations finish and the bus start before the first poll.
@@ -30,9 +33,15 @@ public sealed partial class TrainingWorker(
         LogDevice(device.Defaults);
         while (!stoppingToken.IsCancellationRequested)
         {
+            // A recorded job or a changed policy wakes the worker (TrainingSignal, and PostgreSQL's notification on the
+            // jobs table from any replica); only a dataset whose policy trains on a schedule needs the clock watched.
+            var wait = FallbackPoll;
             try
             {
-                await RunDueDatasetsAsync(stoppingToken);
+                if (await RunDueDatasetsAsync(stoppingToken))
+                {
+                    wait = SchedulePoll;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -41,11 +50,12 @@ public sealed partial class TrainingWorker(
             catch (Exception e)
             {
                 LogPollFailed(e);
+                wait = SchedulePoll;
             }
 
             try
             {
-                await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                await signal.WaitAsync(wait, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -54,9 +64,11 @@ public sealed partial class TrainingWorker(
         }
     }
 
-    private async Task RunDueDatasetsAsync(CancellationToken ct)
+    /// <summary>Runs every dataset whose run is due; true when jobs wait on a dataset that trains on a schedule.</summary>
+    private async Task<bool> RunDueDatasetsAsync(CancellationToken ct)
     {
         List<string> datasets;
+        bool scheduled;
         await using (var scope = services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TrainerDbContext>();
@@ -65,6 +77,7 @@ public sealed partial class TrainingWorker(
                 .OrderBy(g => g.Min(j => j.CreatedAt))
                 .Select(g => g.Key)
                 .ToListAsync(ct);
+            scheduled = datasets.Count > 0 && await db.Policies.AnyAsync(p => datasets.Contains(p.Dataset) && p.Trigger == "schedule", ct);
         }
 
         foreach (var dataset in datasets)
@@ -108,6 +121,8 @@ public sealed partial class TrainingWorker(
                 await unlock.ExecuteScalarAsync(CancellationToken.None);
             }
         }
+
+        return scheduled;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Training worker started; datasets without an engine or device in their policy use {Defaults}")]

@@ -144,6 +144,15 @@ public static partial class AuthExtensions
             .RequireAuthorization(CtmPolicies.Read);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            if (!app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Enabled)
+            {
+                LogAuthenticationOff(app.Logger);
+            }
+            else if (app.Services.GetRequiredService<ApiKeyStore>().Count == 0)
+            {
+                LogNoKeys(app.Logger);
+            }
+
             var unguarded = RouteTable.Unguarded(app.Services.GetRequiredService<EndpointDataSource>().Endpoints);
             if (unguarded.Count > 0)
             {
@@ -189,6 +198,12 @@ public static partial class AuthExtensions
             throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), [e.Message]);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Auth:Enabled is false: every caller is 'anonymous' with every role. For experiments only")]
+    private static partial void LogAuthenticationOff(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No API key is configured (Auth:KeysFile or Auth:Keys:<id>:Sha256): every call but the probes is refused with 401. scripts/keys.sh makes the demo's keys")]
+    private static partial void LogNoKeys(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Stopping: routes that change state have no authorization policy: {Routes}")]
     private static partial void LogUnguarded(ILogger logger, string routes);

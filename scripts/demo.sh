@@ -53,7 +53,11 @@ export RabbitMq__Host=127.0.0.1 RabbitMq__Port="$CTM_RABBIT_PORT" RabbitMq__Virt
 for s in "${services[@]}"; do export "Services__$s=$(url "$s")"; done
 export Ingest__RowEvents__MaxDelaySeconds=30 Ingest__RowEvents__MaxRows=400
 # Promotion signing keys (ECDSA P-256): the Registry signs with the private key, the Predictor verifies with the public one.
+# API keys, one per role: every service reads their hashes (Auth:KeysFile) and calls the others with the service key.
 keys=$("$root/scripts/keys.sh" "$root/.ctm/keys")
+export Auth__KeysFile="$keys/api-keys" Auth__ServiceKeyPath="$keys/service.key"
+# The header this script sends as <role>: the key stays in its file and in this process, never on a command line shown to you.
+auth() { printf 'Authorization: ApiKey %s' "$(tr -d '\n' <"$keys/$1.key")"; }
 declare -A signing=([Registry]="Signing__PrivateKeyPath=$keys/registry.pem" [Predictor]="Signing__PublicKeyPath=$keys/registry.pub.pem")
 for s in "${services[@]}"; do
   dll="services/$s/bin/$config/net10.0/Ctm.$s.dll"
@@ -73,12 +77,12 @@ for s in "${services[@]}"; do
 done
 
 say "==> Dataset '${dataset}': label column 'churned', binary classification"
-curl -sf -X PUT -H 'content-type: application/json' -d '{"labelColumn":"churned","task":"binary"}' "$(url Validator)/v1/datasets/$dataset/config" >/dev/null
+curl -sf -X PUT -H "$(auth operator)" -H 'content-type: application/json' -d '{"labelColumn":"churned","task":"binary"}' "$(url Validator)/v1/datasets/$dataset/config" >/dev/null
 
 say "==> Streaming samples/churn through Ingest"
 declare -a batch_ids=()
 for f in samples/churn/batch-*.csv; do
-  receipt=$(curl -sf -X POST -H 'content-type: text/csv' -H "X-Source-Name: $(basename "$f")" --data-binary "@$f" "$(url Ingest)/v1/datasets/$dataset/batches") \
+  receipt=$(curl -sf -X POST -H "$(auth producer)" -H 'content-type: text/csv' -H "X-Source-Name: $(basename "$f")" --data-binary "@$f" "$(url Ingest)/v1/datasets/$dataset/batches") \
     || die "upload of $f failed"
   id=$(jq -r .batchId <<<"$receipt")
   batch_ids+=("$id")
@@ -101,14 +105,14 @@ expected=$(( ${#batch_ids[@]} + 1 ))
 say "==> Waiting for ${expected} validation decisions and a model trained on every accepted batch"
 deadline=$(( $(date +%s) + 240 ))
 while :; do
-  decisions=$(curl -sf "$(url Validator)/v1/datasets/$dataset/batches" || echo '[]')
+  decisions=$(curl -sf -H "$(auth reader)" "$(url Validator)/v1/datasets/$dataset/batches" || echo '[]')
   accepted=$(jq -c '[.[] | select(.status=="accepted") | .batchId] | sort' <<<"$decisions")
-  serving=$(curl -sf "$(url Registry)/v1/datasets/$dataset/serving" || echo '{}')
+  serving=$(curl -sf -H "$(auth reader)" "$(url Registry)/v1/datasets/$dataset/serving" || echo '{}')
   version=$(jq -r '.version // empty' <<<"$serving")
   lineage='[]'
-  [ -n "$version" ] && lineage=$(curl -sf "$(url Registry)/v1/datasets/$dataset/versions/$version" | jq -c '.batchIds | sort')
+  [ -n "$version" ] && lineage=$(curl -sf -H "$(auth reader)" "$(url Registry)/v1/datasets/$dataset/versions/$version" | jq -c '.batchIds | sort')
   if [ "$(jq length <<<"$decisions")" -ge "$expected" ] && [ "$lineage" = "$accepted" ]; then
-    answered=$(curl -sf "$(url Predictor)/v1/models/$dataset" | jq -r '.model_version_status[0].version // empty' || true)
+    answered=$(curl -sf -H "$(auth reader)" "$(url Predictor)/v1/models/$dataset" | jq -r '.model_version_status[0].version // empty' || true)
     [ "$answered" = "$version" ] && break
   fi
   [ "$(date +%s)" -lt "$deadline" ] || die "the flow did not complete in 4 minutes; logs are in .ctm/logs/"
@@ -121,7 +125,7 @@ jq -r '.[] | "  \(.batchId)  \(.status | ascii_upcase)\(if .status=="quarantined
   + (if .status=="quarantined" then "\n" + ([.reasons[] | "      - [\(.kind)] \(.description)"] | join("\n")) else "" end)' <<<"$decisions"
 echo
 echo "Model versions (Registry)"
-curl -sf "$(url Registry)/v1/datasets/$dataset/versions" | jq -r '.[] |
+curl -sf -H "$(auth reader)" "$(url Registry)/v1/datasets/$dataset/versions" | jq -r '.[] |
   "  v\(.version)  parent \(.parentVersion // "-")  trained on \(.batchIds | length) batch(es)  accuracy \(.metrics.accuracy // 0 | . * 1000 | round / 1000)  auc \(.metrics.roc_auc // 0 | . * 1000 | round / 1000)  sha256 \(.sha256[0:12])…"'
 echo "  serving: v${version} (generation $(jq -r .generation <<<"$serving"))"
 echo
@@ -130,18 +134,28 @@ request='{"instances":[
   {"tenure":2,"plan":"basic","region":"eu","monthly_fee":95.0,"support_calls":6},
   {"tenure":58,"plan":"team","region":"us","monthly_fee":20.0,"support_calls":0},
   {"tenure":24,"plan":"pro","region":"apac","monthly_fee":55.5,"support_calls":2}]}'
-curl -sf -X POST -H 'content-type: application/json' -d "$request" "$(url Predictor)/v1/models/$dataset:predict" \
+curl -sf -X POST -H "$(auth reader)" -H 'content-type: application/json' -d "$request" "$(url Predictor)/v1/models/$dataset:predict" \
   | jq -r '"  answered by v\(.model_version)", (.predictions[] | "  \(.label)  p(yes)=\(.probabilities.yes * 1000 | round / 1000)")'
 cat <<MSG
 
+API keys, one per role (made by scripts/keys.sh; the services hold only their SHA-256, in $keys/api-keys):
+  producer  $keys/producer.key   uploads batches
+  reader    $keys/reader.key     queries and predictions
+  operator  $keys/operator.key   release, discard, rollback, policies, retrain, model uploads and approvals
+Send one as 'Authorization: ApiKey <key>' (or 'X-Api-Key: <key>'); without one the APIs answer 401, with the wrong role 403.
+  export CTM_API_KEY=\$(cat $keys/operator.key)     # the CLI (./ctm versions $dataset, ./ctm release ...) reads it from there
+  READ="Authorization: ApiKey \$(cat $keys/reader.key)"
+  OPERATE="Authorization: ApiKey \$(cat $keys/operator.key)"
+The console, $(url Registry)/console, asks once for a key (a reader's to look, an operator's to release or discard).
+
 Ask for more (TensorFlow Serving REST):
-  curl -s -X POST $(url Predictor)/v1/models/$dataset:predict -H 'content-type: application/json' \\
+  curl -s -X POST $(url Predictor)/v1/models/$dataset:predict -H "\$READ" -H 'content-type: application/json' \\
     -d '{"instances":[{"tenure":12,"plan":"basic","region":"eu","monthly_fee":80,"support_calls":4}]}'
-Lineage of the serving version:   curl -s $(url Registry)/v1/datasets/$dataset/versions/$version
-Why a batch was quarantined:      curl -s $(url Validator)/v1/datasets/$dataset/batches
-The lineage as a picture:         $(url Registry)/v1/datasets/$dataset/lineage.svg
-Roll back, declaring batch-04 corrupt (every version it influenced is tainted; the newest clean one serves):
-  curl -s -X POST $(url Registry)/v1/datasets/$dataset/rollbacks -H 'content-type: application/json' \\
-    -d '{"corruptBatchId":"${batch_ids[3]}","reason":"upstream sent fees in cents","operator":"$(whoami)"}'
+Lineage of the serving version:   curl -s -H "\$READ" $(url Registry)/v1/datasets/$dataset/versions/$version
+Why a batch was quarantined:      curl -s -H "\$READ" $(url Validator)/v1/datasets/$dataset/batches
+The lineage as a picture:         curl -s -H "\$READ" $(url Registry)/v1/datasets/$dataset/lineage.svg -o lineage.svg
+Roll back, declaring batch-04 corrupt (every version it influenced is tainted; the newest clean one serves; the audit log records demo-operator):
+  curl -s -X POST $(url Registry)/v1/datasets/$dataset/rollbacks -H "\$OPERATE" -H 'content-type: application/json' \\
+    -d '{"corruptBatchId":"${batch_ids[3]}","reason":"upstream sent fees in cents"}'
 The services keep running; stop them (and the infrastructure) with: ./ctm down
 MSG

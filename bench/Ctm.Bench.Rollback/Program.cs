@@ -178,7 +178,7 @@ namespace Ctm.Bench.Rollback
 
     internal static class Http
     {
-        public static readonly HttpClient Client = new() { Timeout = TimeSpan.FromSeconds(30) };
+        public static readonly HttpClient Client = TestKeys.Authenticate(new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
     }
 
     /// <summary>Serves one artifact as the Trainer would, so each run's versions are announced without training.</summary>

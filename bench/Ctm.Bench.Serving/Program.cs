@@ -13,6 +13,7 @@ using Ctm.Predictor.Apis;
 using Ctm.Predictor.Extensions;
 using Ctm.Predictor.Models;
 using Ctm.Predictor.Monitoring;
+using Ctm.ServiceDefaults.Auth;
 using Ctm.ServiceDefaults.Http;
 using Microsoft.Extensions.Options;
 
@@ -26,6 +27,11 @@ builder.Logging.ClearProviders();
 builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
 builder.Services.Configure<ServingOptions>(o => o.HotKeyCacheSize = 0);
 builder.Services.AddHttpClient();
+// Every request carries a reader's key, as in production: the figures include authentication (echo too, by the fallback policy).
+const string BenchKey = "ctm_bench-reader";
+builder.Configuration["Auth:Keys:bench:Sha256"] = ApiKeyStore.Hash(BenchKey);
+builder.Configuration["Auth:Keys:bench:Roles"] = CtmRoles.Reader;
+builder.AddCtmAuth();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(Options.Create(new ServiceUrls()));
 builder.Services.AddSingleton<ReplicaIdentity>();
@@ -35,6 +41,8 @@ builder.Services.AddSingleton<ServingStatistics>();
 builder.Services.AddSingleton<ShadowRecorder>();
 builder.Services.AddSingleton<Predictions>();
 var app = builder.Build();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapPost("/echo", async context =>
 {
@@ -69,7 +77,7 @@ var results = new Dictionary<string, WrkResult>();
 foreach (var target in new[] { "bare", "static", "dynamic" })
 {
     var script = Path.Combine(Path.GetTempPath(), $"ctm-bench-{target}.lua");
-    await File.WriteAllTextAsync(script, $"wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = [[{bodies[target]}]]\n");
+    await File.WriteAllTextAsync(script, $"wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"ApiKey {BenchKey}\"\nwrk.body = [[{bodies[target]}]]\n");
 
     // Warm up (JIT, connection pools), then measure.
     await RunWrkAsync($"-t{threads} -c{connections} -d3s -s {script} http://127.0.0.1:{port}{paths[target]}");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ctm.ServiceDefaults.Auth;
 using Ctm.ServiceDefaults.Messaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -34,6 +35,7 @@ public static class Extensions
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddCtmTelemetry();
+        builder.AddCtmAuth();
         return builder;
     }
 
@@ -47,22 +49,27 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Maps <c>/health/live</c> (the process answers) and <c>/health/ready</c> (every check tagged
-    /// <see cref="ReadyTag"/> passes: database, broker, and whatever the service adds).
+    /// Adds authentication and authorization, and maps <c>/health/live</c> (the process answers), <c>/health/ready</c>
+    /// (every check tagged <see cref="ReadyTag"/> passes: database, broker, and whatever the service adds), the metrics,
+    /// the error-queue operations and the route table (<see cref="AuthExtensions.MapRoutesApi"/>).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        // Probes are anonymous: an orchestrator holds no key, and they say only whether the process and its dependencies answer.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AnonymousRead();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(ReadyTag),
             ResponseWriter = WriteReport,
-        });
+        }).AnonymousRead();
         app.MapCtmMetrics();
         app.MapErrorQueuesApi();
+        app.MapRoutesApi();
         return app;
     }
 

@@ -33,6 +33,8 @@ public static class CliRunner
         start.Environment["CTM_RABBITMQ_MANAGEMENT_URL"] = TestEnvironment.RabbitMqManagement.ToString();
         start.Environment["CTM_RABBITMQ_VHOST"] = system.Infrastructure.VirtualHost;
         start.Environment["CTM_OPERATOR"] = "cli-test";
+        // The key comes from the environment, as an operator sets it; a test that needs another (or none) overrides it.
+        start.Environment["CTM_API_KEY"] = TestKeys.Key(TestKeys.Default);
         start.Environment["CTM_CONFIG"] = Path.Combine(Path.GetTempPath(), "ctm-cli-tests-no-config.json");
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
         {

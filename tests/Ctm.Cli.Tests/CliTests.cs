@@ -185,6 +185,29 @@ public sealed class CliTests(CliSystem system) : IClassFixture<CliSystem>
         Assert.True(unknownCommand.ExitCode == 2, unknownCommand.ToString());
     }
 
+    [Fact]
+    public async Task WithoutAKey_AnUnknownKey_OrTheWrongRole_Exit8_AndSayWhichKeyToSet()
+    {
+        var s = await ScenarioAsync();
+        var none = await CliRunner.RunAsync(system, new Dictionary<string, string> { ["CTM_API_KEY"] = "" }, "versions", Dataset, "--json");
+        Assert.True(none.ExitCode == 8, none.ToString());
+        Assert.Contains("none is set", none.Json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("CTM_API_KEY", none.Json.GetProperty("hint").GetString(), StringComparison.Ordinal);
+
+        var unknown = await CliRunner.RunAsync(system, new Dictionary<string, string> { ["CTM_API_KEY"] = "ctm_not_a_key" }, "versions", Dataset);
+        Assert.True(unknown.ExitCode == 8, unknown.ToString());
+        Assert.Contains("does not know the API key in CTM_API_KEY", unknown.Stderr, StringComparison.Ordinal);
+
+        // A reader may look but not discard; nothing changes.
+        var reader = new Dictionary<string, string> { ["CTM_API_KEY"] = TestKeys.Key(TestKeys.OnlyRole("reader")) };
+        Assert.Equal(0, (await CliRunner.RunAsync(system, reader, "versions", Dataset, "--json")).ExitCode);
+        var refused = await CliRunner.RunAsync(system, reader, "discard", s.Bad.ToString(), "--reason", "a reader trying", "--json");
+        Assert.True(refused.ExitCode == 8, refused.ToString());
+        Assert.Contains("needs one of: operator", refused.Json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        using var validator = system.Client("Validator");
+        Assert.NotEqual("discarded", (await validator.GetFromJsonAsync<JsonElement>($"v1/batches/{s.Bad}")).GetProperty("status").GetString());
+    }
+
     private async Task<Scenario> ScenarioAsync()
     {
         await system.ScenarioLock.WaitAsync();

@@ -22,8 +22,7 @@ public sealed class ConsoleTests(ConsoleSystem system, Chromium chromium) : ICla
     {
         var s = await ScenarioAsync();
         var errors = new List<string>();
-        var page = await chromium.NewPageAsync(errors);
-        await page.GotoAsync(Url($"/console?dataset={Dataset}"));
+        var page = await SignedInPageAsync(errors, "ops-console");
 
         await Expect(page.Locator("#dataset")).ToHaveValueAsync(Dataset);
         await Expect(page.Locator("#live")).ToHaveTextAsync("live", new() { Timeout = 20_000 });
@@ -47,8 +46,7 @@ public sealed class ConsoleTests(ConsoleSystem system, Chromium chromium) : ICla
     {
         var s = await ScenarioAsync();
         var errors = new List<string>();
-        var page = await chromium.NewPageAsync(errors);
-        await page.GotoAsync(Url($"/console?dataset={Dataset}"));
+        var page = await SignedInPageAsync(errors, "ops-console");
 
         using var validator = system.Client("Validator");
         var decision = await validator.GetFromJsonAsync<JsonElement>($"v1/batches/{s.Bad}");
@@ -62,11 +60,11 @@ public sealed class ConsoleTests(ConsoleSystem system, Chromium chromium) : ICla
 
         await Chromium.ScreenshotAsync(page, "console-quarantine");
 
-        // Nothing is sent until the operator names themself, gives a reason and ticks the confirmation.
+        // Nothing is sent until the operator (the signed-in key, shown) gives a reason and ticks the confirmation.
         await card.Locator("button.release").ClickAsync();
         var ok = page.Locator("#confirm-ok");
         await Expect(page.Locator("#confirm")).ToBeVisibleAsync();
-        await page.Locator("#confirm-operator").FillAsync("ops-console");
+        await Expect(page.Locator("#confirm-who")).ToContainTextAsync("ops-console");
         await Expect(ok).ToBeDisabledAsync();
         await page.Locator("#confirm-reason").FillAsync("schema change agreed with upstream");
         await Expect(ok).ToBeDisabledAsync();
@@ -111,14 +109,13 @@ public sealed class ConsoleTests(ConsoleSystem system, Chromium chromium) : ICla
     {
         var s = await ScenarioAsync();
         var errors = new List<string>();
-        var page = await chromium.NewPageAsync(errors);
-        await page.GotoAsync(Url($"/console?dataset={Dataset}"));
+        var page = await SignedInPageAsync(errors, "ops-console");
         await Expect(page.Locator("#live")).ToHaveTextAsync("live", new() { Timeout = 20_000 });
         await Expect(page.Locator("#timeline li[data-kind=promotion]").First).ToBeVisibleAsync(new() { Timeout = 20_000 });
         await page.EvaluateAsync("() => { window.ctmMarker = 'same page'; }");
 
         var reason = "console timeline check " + Guid.NewGuid().ToString("N")[..6];
-        using var registry = system.Client("Registry");
+        using var registry = system.Client("Registry", "ops-rollback");
         var rollback = await registry.PostAsJsonAsync($"v1/datasets/{Dataset}/rollbacks",
             new { targetVersion = s.ServingVersion, reason, @operator = "ops-rollback", force = true, waitSeconds = 0 });
         Assert.True(rollback.StatusCode == HttpStatusCode.OK, await rollback.Content.ReadAsStringAsync());
@@ -130,6 +127,56 @@ public sealed class ConsoleTests(ConsoleSystem system, Chromium chromium) : ICla
         await Chromium.ScreenshotAsync(page, "console-rollback-live");
         Assert.True(errors.Count == 0, string.Join("\n", errors));
         await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task WithoutASession_TheApisAnswer401_AndAReadersSession_SeesTheQuarantineButCannotRelease()
+    {
+        await ScenarioAsync();
+        using var anonymous = system.Client("Registry", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"console/api/datasets/{Dataset}/quarantine")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("console/api/events")).StatusCode);
+        var wrongKey = await anonymous.PostAsJsonAsync("console/session", new { key = "not-a-key" });
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
+
+        // A batch of its own in quarantine: the scenario's may have been released by another test already.
+        using var ingest = system.Client("Ingest");
+        using var validator = system.Client("Validator");
+        var held = await UploadAsync(ingest, ChurnData.Csv(120, seed: 31, wrongSchema: true));
+        await system.EventuallyAsync(async () =>
+        {
+            var list = await validator.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{Dataset}/batches?status=quarantined");
+            return list!.Any(b => b.GetProperty("batchId").GetGuid() == held) ? list : null;
+        }, Patience, $"batch {held} in quarantine");
+
+        var errors = new List<string>();
+        var page = await SignedInPageAsync(errors, TestKeys.OnlyRole("reader"));
+        await Expect(page.Locator("#who")).ToContainTextAsync("reader");
+        var card = page.Locator($"#quarantine [data-batch='{held}']");
+        await Expect(card).ToBeVisibleAsync(new() { Timeout = 20_000 });
+        await card.Locator("button.discard").ClickAsync();
+        await page.Locator("#confirm-reason").FillAsync("a reader trying");
+        await page.Locator("#confirm-check").CheckAsync();
+        await page.Locator("#confirm-ok").ClickAsync();
+        await Expect(page.Locator("#confirm-error")).ToContainTextAsync("needs one of: operator", Shown);
+        Assert.Equal("quarantined", (await validator.GetFromJsonAsync<JsonElement>($"v1/batches/{held}")).GetProperty("status").GetString());
+        // The refused POST is the page's only failed request (the browser also logs it as a console error).
+        Assert.Contains($"403 POST {Url($"/console/api/batches/{held}/discard")}", errors);
+        Assert.All(errors, e => Assert.Contains("403", e, StringComparison.Ordinal));
+        await page.Context.CloseAsync();
+    }
+
+    /// <summary>The page opened and signed in through its own dialog with <paramref name="identity"/>'s key.</summary>
+    private async Task<IPage> SignedInPageAsync(List<string> errors, string identity)
+    {
+        var page = await chromium.NewPageAsync(errors);
+        await page.GotoAsync(Url($"/console?dataset={Dataset}"));
+        await Expect(page.Locator("#signin")).ToBeVisibleAsync();
+        await page.Locator("#signin-key").FillAsync(TestKeys.Key(identity));
+        await page.Locator("#signin-ok").ClickAsync();
+        await Expect(page.Locator("#signin")).ToBeHiddenAsync();
+        await Expect(page.Locator("#who")).ToContainTextAsync(identity);
+        return page;
     }
 
     private string Url(string path) => new Uri(system["Registry"].BaseUrl, path).ToString();

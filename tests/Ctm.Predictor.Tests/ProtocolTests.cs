@@ -6,6 +6,8 @@ using System.Text.Json;
 using Ctm.Contracts;
 using MassTransit;
 
+using Ctm.Testing;
+
 namespace Ctm.Predictor.Tests;
 
 /// <summary>TF Serving REST and the Open Inference Protocol, example keys over HTTP and the bus, serving statistics, the static path.</summary>
@@ -23,7 +25,7 @@ public sealed class ProtocolTests(PredictorFixture system)
         Assert.True(description.GetProperty("tableSize").GetInt32() >= 4 * 4 * 3, description.ToString());
 
         var dynamicReplica = await system.StartPredictorReplicaAsync(new Dictionary<string, string> { ["Serving__StaticTableLimit"] = "0" });
-        using var dynamicPredictor = new HttpClient { BaseAddress = dynamicReplica.BaseUrl };
+        using var dynamicPredictor = TestKeys.Authenticate(new HttpClient { BaseAddress = dynamicReplica.BaseUrl });
         await system.WaitServedAsync(dynamicPredictor, dataset, version);
         Assert.Equal("dynamic", (await PredictorFixture.ModelAsync(dynamicPredictor, dataset))!.Value.GetProperty("path").GetString());
 

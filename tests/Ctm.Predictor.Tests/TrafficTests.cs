@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
+using Ctm.Testing;
+
 namespace Ctm.Predictor.Tests;
 
 /// <summary>Canary and shadow versions, and the bounded queue, through the running services.</summary>
@@ -62,7 +64,7 @@ public sealed class TrafficTests(PredictorFixture system)
             ["Serving__HotKeyCacheSize"] = "0",
             ["Serving__RetryAfterSeconds"] = "2",
         });
-        using var predictor = new HttpClient { BaseAddress = replica.BaseUrl };
+        using var predictor = TestKeys.Authenticate(new HttpClient { BaseAddress = replica.BaseUrl });
         await system.WaitServedAsync(predictor, "churn", 1);
 
         var statuses = new List<HttpResponseMessage>();

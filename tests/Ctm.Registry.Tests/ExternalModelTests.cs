@@ -45,7 +45,8 @@ public sealed class ExternalModelTests(RegistryFixture system)
             form.Add(new StringContent("""{"numbers":"tenure,monthly_fee,support_calls","plan_code":"plan"}"""), "inputMapping");
             form.Add(new StringContent("notebook 42, scikit-learn 1.5"), "source");
             form.Add(new StringContent("gradient boosting baseline"), "description");
-            var created = await registry.PostAsync($"v1/datasets/{dataset}/versions", form);
+            using var asFrank = system.Client("Registry", "frank");
+            var created = await asFrank.PostAsync($"v1/datasets/{dataset}/versions", form);
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var result = await created.Content.ReadFromJsonAsync<JsonElement>();
             Assert.Equal(2, result.GetProperty("version").GetInt32());

@@ -86,7 +86,9 @@ public sealed class LastingCorruptionFlowTests(RegistryFixture system)
         Assert.Empty((await registry.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{byRange}/rollbacks"))!);
 
         // By list, with a retrain.
-        var listed = await registry.PostAsJsonAsync($"v1/datasets/{byList}/rollbacks", new
+        using var asAlice = system.Client("Registry", "alice");
+        using var asBob = system.Client("Registry", "bob");
+        var listed = await asAlice.PostAsJsonAsync($"v1/datasets/{byList}/rollbacks", new
         {
             corruptBatchIds = Corrupt.Select(i => Batch(byList, i)).ToArray(),
             reason = "sensor-b reported Fahrenheit as Celsius",
@@ -98,7 +100,7 @@ public sealed class LastingCorruptionFlowTests(RegistryFixture system)
         Assert.Equal(JsonValueKind.String, listOutcome.GetProperty("retrainRequestId").ValueKind);
 
         // By the time range [between batches 2 and 3, between batches 5 and 6), no retrain.
-        var ranged = await registry.PostAsJsonAsync($"v1/datasets/{byRange}/rollbacks", new
+        var ranged = await asBob.PostAsJsonAsync($"v1/datasets/{byRange}/rollbacks", new
         {
             ingestedFrom = Between(receipts[byRange][1], receipts[byRange][2]),
             ingestedTo = Between(receipts[byRange][4], receipts[byRange][5]),

@@ -66,7 +66,7 @@ public sealed class RegistryFixture : CtmSystem, IAsyncLifetime
     /// <summary>Asks one Predictor replica for a prediction; the served version, or null while it cannot answer.</summary>
     public static async Task<string?> PredictedVersionAsync(ServiceProcess predictor, string dataset)
     {
-        using var client = new HttpClient { BaseAddress = predictor.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = TestKeys.Authenticate(new HttpClient { BaseAddress = predictor.BaseUrl, Timeout = TimeSpan.FromSeconds(30) });
         var response = await client.PostAsJsonAsync($"v1/models/{dataset}:predict", new
         {
             instances = new object[] { new { tenure = 12, plan = "basic", monthly_fee = 80.0, support_calls = 3 } },

@@ -35,7 +35,8 @@ public sealed class RollbackFlowTests(RegistryFixture system)
         Assert.Equal([null, 1, 2], versions!.Select(v => v.TryGetProperty("parentVersion", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : (int?)null));
         var beforeRollback = DateTimeOffset.UtcNow;
 
-        var response = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new
+        using var asAlice = system.Client("Registry", "alice");
+        var response = await asAlice.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new
         {
             corruptBatchId = batches[1],
             reason = "label leak found in batch 2",

@@ -150,7 +150,7 @@ public sealed class SignedDecisionTests(RegistryFixture system)
     /// <summary>The version a Predictor replica says it serves (TF Serving's model status, <c>AVAILABLE</c>).</summary>
     private static async Task<string?> AvailableVersionAsync(ServiceProcess predictor, string dataset)
     {
-        using var client = new HttpClient { BaseAddress = predictor.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = TestKeys.Authenticate(new HttpClient { BaseAddress = predictor.BaseUrl, Timeout = TimeSpan.FromSeconds(30) });
         var status = await client.GetFromJsonAsync<JsonElement>($"v1/models/{dataset}");
         return status.GetProperty("model_version_status").EnumerateArray().Where(v => v.GetProperty("state").GetString() == "AVAILABLE")
             .Select(v => v.GetProperty("version").GetString()).SingleOrDefault();

@@ -52,7 +52,12 @@ public class CtmSystem : IAsyncLifetimeFixture
 
     public IReadOnlyList<ServiceProcess> Predictors => [_services["Predictor"], .. _extraPredictors];
 
-    public HttpClient Client(string service) => new() { BaseAddress = _services[service].BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+    /// <summary>A client of <paramref name="service"/> that sends the key of <see cref="TestKeys.Default"/> (operator and producer).</summary>
+    public HttpClient Client(string service) => Client(service, TestKeys.Default);
+
+    /// <summary>A client of <paramref name="service"/> that sends the key of <paramref name="identity"/> (one of <see cref="TestKeys"/>), or none when null.</summary>
+    public HttpClient Client(string service, string? identity) =>
+        TestKeys.Authenticate(new HttpClient { BaseAddress = _services[service].BaseUrl, Timeout = TimeSpan.FromSeconds(60) }, identity);
 
     public async ValueTask InitializeAsync()
     {
@@ -192,6 +197,11 @@ public class CtmSystem : IAsyncLifetimeFixture
         else if (name == "Predictor")
         {
             env["Signing__PublicKeyPem"] = RegistryKey.PublicKeyPem();
+        }
+
+        foreach (var (key, value) in TestKeys.Settings)
+        {
+            env[key] = value;
         }
 
         foreach (var service in ServiceNames)

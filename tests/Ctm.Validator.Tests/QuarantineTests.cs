@@ -32,18 +32,20 @@ public sealed class QuarantineTests(ValidatorFixture system) : IClassFixture<Val
         Assert.True(unit.GetProperty("measured").GetDouble() > unit.GetProperty("threshold").GetDouble());
         Assert.Equal("quarantined", (await system.DecisionAsync(toDiscard)).GetProperty("status").GetString());
 
-        // Who and why are required.
-        await PostAsync(validator, $"v1/batches/{toRelease}/release", new { @operator = "alice" }, HttpStatusCode.BadRequest);
+        // Who (the caller's key) and why are required.
+        using var asAlice = system.Client("Validator", "alice");
+        using var asBob = system.Client("Validator", "bob");
+        await PostAsync(asAlice, $"v1/batches/{toRelease}/release", new { @operator = "alice" }, HttpStatusCode.BadRequest);
 
-        var discarded = await PostAsync(validator, $"v1/batches/{toDiscard}/discard", new { @operator = "bob", reason = "upstream renamed a column; they will resend" });
+        var discarded = await PostAsync(asBob, $"v1/batches/{toDiscard}/discard", new { @operator = "bob", reason = "upstream renamed a column; they will resend" });
         Assert.Equal("discarded", discarded.GetProperty("status").GetString());
         // A discarded batch cannot come back.
-        await PostAsync(validator, $"v1/batches/{toDiscard}/release", new { @operator = "bob", reason = "changed my mind" }, HttpStatusCode.Conflict);
+        await PostAsync(asBob, $"v1/batches/{toDiscard}/release", new { @operator = "bob", reason = "changed my mind" }, HttpStatusCode.Conflict);
 
-        var released = await PostAsync(validator, $"v1/batches/{toRelease}/release", new { @operator = "alice", reason = "fees really are that high today" });
+        var released = await PostAsync(asAlice, $"v1/batches/{toRelease}/release", new { @operator = "alice", reason = "fees really are that high today" });
         Assert.Equal("released", released.GetProperty("status").GetString());
         // Releasing again has no second effect.
-        await PostAsync(validator, $"v1/batches/{toRelease}/release", new { @operator = "alice", reason = "again" });
+        await PostAsync(asAlice, $"v1/batches/{toRelease}/release", new { @operator = "alice", reason = "again" });
 
         // The released batch reaches a run and a registered version; the discarded one never does.
         await system.EventuallyAsync(async () =>

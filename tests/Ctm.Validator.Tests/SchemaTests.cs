@@ -103,7 +103,8 @@ public sealed class SchemaTests(ValidatorFixture system) : IClassFixture<Validat
         var proposal = Assert.Single(await ListAsync(validator, $"v1/datasets/{dataset}/proposals?status=pending"));
         Assert.Contains(proposal.GetProperty("changes").EnumerateArray(), c => c.GetProperty("op").GetString() == "addDomainValues" && c.GetProperty("values").EnumerateArray().Any(v => v.GetString() == "enterprise"));
 
-        var released = await PostAsync(validator, $"v1/batches/{held}/release", new { @operator = "frank", reason = "enterprise plan launched", applyProposals = true });
+        using var asFrank = system.Client("Validator", "frank");
+        var released = await PostAsync(asFrank, $"v1/batches/{held}/release", new { @operator = "frank", reason = "enterprise plan launched", applyProposals = true });
 
         Assert.Equal("released", released.GetProperty("status").GetString());
         var schema = await validator.GetFromJsonAsync<JsonElement>($"v1/datasets/{dataset}/schema");
@@ -171,10 +172,11 @@ public sealed class SchemaTests(ValidatorFixture system) : IClassFixture<Validat
         Assert.Equal("validator", widened.GetProperty("createdBy").GetString());
         Assert.InRange(widened.GetProperty("definition").GetProperty("columns").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "monthly_fee").GetProperty("max").GetDouble(), 125, 130);
 
-        var bad = await validator.PostAsJsonAsync($"v1/datasets/{dataset}/schema/changes", new { @operator = "heidi", reason = "price rise", changes = new object[] { new { op = "widenRange", feature = "no_such_column", min = 0, max = 1 } } });
+        using var asHeidi = system.Client("Validator", "heidi");
+        var bad = await asHeidi.PostAsJsonAsync($"v1/datasets/{dataset}/schema/changes", new { @operator = "heidi", reason = "price rise", changes = new object[] { new { op = "widenRange", feature = "no_such_column", min = 0, max = 1 } } });
         Assert.Equal(System.Net.HttpStatusCode.Conflict, bad.StatusCode);
 
-        var changed = await PostAsync(validator, $"v1/datasets/{dataset}/schema/changes", new
+        var changed = await PostAsync(asHeidi, $"v1/datasets/{dataset}/schema/changes", new
         {
             @operator = "heidi",
             reason = "price rise",

@@ -3,13 +3,16 @@ using System.Text.Json;
 namespace Ctm.Cli;
 
 /// <summary>
-/// Where the services are and who the operator is: from <c>CTM_*</c> environment variables, else the config file
-/// (<c>CTM_CONFIG</c>, default <c>~/.config/ctm/config.json</c>), else the ports <c>./ctm demo</c> uses. Never from
+/// Where the services are, who the operator is and the API key: from <c>CTM_*</c> environment variables, else the config
+/// file (<c>CTM_CONFIG</c>, default <c>~/.config/ctm/config.json</c>), else the ports <c>./ctm demo</c> uses. Never from
 /// arguments: credentials on a command line end up in shell history.
 /// </summary>
 public sealed record CliSettings(
-    IReadOnlyDictionary<string, Uri> Services, Uri RabbitMqManagement, string VirtualHost, string Operator, string? Source)
+    IReadOnlyDictionary<string, Uri> Services, Uri RabbitMqManagement, string VirtualHost, string Operator, string? Source, string? ApiKey = null)
 {
+    /// <summary>Where the API key is read from, for messages that say what to set.</summary>
+    public const string ApiKeyVariable = "CTM_API_KEY";
+
     public static readonly string[] ServiceNames = ["Ingest", "Validator", "Trainer", "Registry", "Predictor"];
 
     private static readonly Dictionary<string, int> DemoPorts = new(StringComparer.Ordinal)
@@ -57,7 +60,8 @@ public sealed record CliSettings(
         // The defaults are the demo's: its services run on the virtual host 'ctm-demo' (scripts/demo.sh).
         var vhost = Setting("CTM_RABBITMQ_VHOST", "virtualHost") ?? "ctm-demo";
         var @operator = Setting("CTM_OPERATOR", "operator") ?? environment("USER") ?? "operator";
-        return new CliSettings(services, management, vhost, @operator, source);
+        var key = Setting(ApiKeyVariable, "apiKey")?.Trim();
+        return new CliSettings(services, management, vhost, @operator, source, string.IsNullOrEmpty(key) ? null : key);
     }
 
     private static Uri ParseUrl(string value, string variable)

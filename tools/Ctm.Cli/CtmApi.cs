@@ -21,6 +21,12 @@ public sealed class CtmApi(CliSettings settings, HttpClient http)
     public async Task<JsonElement> SendAsync(string service, HttpRequestMessage request, CancellationToken ct, string? notFound = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // Set per request rather than on the client: the same client may also talk to RabbitMQ's management API.
+        if (settings.ApiKey is { } key)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("ApiKey", key);
+        }
+
         HttpResponseMessage response;
         try
         {
@@ -47,6 +53,11 @@ public sealed class CtmApi(CliSettings settings, HttpClient http)
             var detail = Detail(body) ?? (text.Length > 0 ? text : response.ReasonPhrase ?? "no detail");
             throw response.StatusCode switch
             {
+                HttpStatusCode.Unauthorized => new CliException(ExitCodes.Unauthorized,
+                    settings.ApiKey is null ? $"{service} needs an API key and none is set." : $"{service} does not know the API key in {CliSettings.ApiKeyVariable} (or \"apiKey\" in the config file).",
+                    $"Set {CliSettings.ApiKeyVariable} to a key with the role this command needs (export {CliSettings.ApiKeyVariable}=$(cat .ctm/keys/operator.key) after ./ctm demo), or put it as \"apiKey\" in ~/.config/ctm/config.json.", body),
+                HttpStatusCode.Forbidden => new CliException(ExitCodes.Unauthorized, $"{service} refused this key: {detail}",
+                    $"Use a key with the role named ({CliSettings.ApiKeyVariable}): operators release, discard, roll back and change policies; producers ingest; readers query.", body),
                 HttpStatusCode.NotFound => new CliException(ExitCodes.NotFound, notFound ?? $"{service}: {detail}", "Check the name or id (list them with ./ctm batches DATASET or ./ctm versions DATASET).", body),
                 HttpStatusCode.BadRequest or HttpStatusCode.Conflict or HttpStatusCode.UnprocessableEntity or HttpStatusCode.RequestEntityTooLarge
                     => new CliException(ExitCodes.Refused, $"{service} refused: {detail}", "Nothing was changed; fix what the message names and run the command again.", body),

@@ -26,6 +26,9 @@ public static class ExitCodes
 
     /// <summary>The configuration (environment or config file) is unusable.</summary>
     public const int Config = 7;
+
+    /// <summary>A service refused the API key: none was sent (401), it is unknown (401), or its role may not do this (403).</summary>
+    public const int Unauthorized = 8;
 }
 
 /// <summary>A failure the user can act on: what went wrong, what to do next, and the exit code.</summary>

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Polly;
@@ -20,7 +21,7 @@ public static class HttpExtensions
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Registers <see cref="ServiceUrls"/> and a named client <see cref="ClientName"/> with the standard resilience
+    /// Registers <see cref="ServiceUrls"/> and a named client that sends this service's key to the other Ctm services (<see cref="ServiceKeyHandler"/>) <see cref="ClientName"/> with the standard resilience
     /// handler (Microsoft.Extensions.Http.Resilience): connection failures, attempt timeouts, 408, 429 and 5xx are
     /// retried up to <see cref="MaxAttempts"/> attempts in all with exponential back-off from 200 ms and jitter; any
     /// other status (a 400, a 404) comes back at once. When every attempt failed, the caller gets the last outcome:
@@ -31,6 +32,7 @@ public static class HttpExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<ServiceUrls>().BindConfiguration(ServiceUrls.Section);
         builder.Services.AddHttpClient(ClientName, c => c.Timeout = TotalTimeout)
+            .AddHttpMessageHandler<ServiceKeyHandler>()
             .AddStandardResilienceHandler(o =>
             {
                 // The default ShouldHandle is the set retried before (plus attempt timeouts); the counts and delays are ours.

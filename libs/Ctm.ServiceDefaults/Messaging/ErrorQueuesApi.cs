@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,8 +24,8 @@ public static class ErrorQueuesApi
 
         var api = app.MapGroup("/v1/operations/error-queues");
         api.MapGet("/", async (ErrorQueues queues, int? samples, CancellationToken ct) =>
-            TypedResults.Ok(await queues.ListAsync(Math.Clamp(samples ?? 3, 0, 50), ct)));
-        api.MapPost("/{queue}/redrive", RedriveAsync);
+            TypedResults.Ok(await queues.ListAsync(Math.Clamp(samples ?? 3, 0, 50), ct))).RequireAuthorization(CtmPolicies.Read);
+        api.MapPost("/{queue}/redrive", RedriveAsync).RequireAuthorization(CtmPolicies.Operate);
         return app;
     }
 

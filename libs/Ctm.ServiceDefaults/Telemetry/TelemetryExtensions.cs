@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,7 +64,8 @@ public static class TelemetryExtensions
     public static WebApplication MapCtmMetrics(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        // Anonymous like the health probes: a scraper holds no key, and the figures carry no data or identities.
+        app.MapPrometheusScrapingEndpoint(MetricsPath).AnonymousRead();
         return app;
     }
 

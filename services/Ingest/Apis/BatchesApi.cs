@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using Ctm.Data.Parsing;
 using Ctm.Ingest.Batches;
 using Ctm.Ingest.Extensions;
@@ -17,8 +18,8 @@ public static class BatchesApi
 
     public static IEndpointRouteBuilder MapBatchesApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
-        api.MapPost("/datasets/{dataset}/batches", UploadAsync);
+        var api = app.MapGroup("/v1").RequireAuthorization(CtmPolicies.Receipts);
+        api.MapPost("/datasets/{dataset}/batches", UploadAsync).RequireAuthorization(CtmPolicies.Ingest);
         api.MapGet("/datasets/{dataset}/batches", ListAsync);
         api.MapGet("/batches/{id:guid}", GetAsync);
         api.MapGet("/batches/{id:guid}/rows", GetRowsAsync);

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Onnx;
 using Ctm.Predictor.Inference;
@@ -16,20 +17,21 @@ public static class InferenceProtocolApi
 {
     public static IEndpointRouteBuilder MapInferenceProtocolApi(this IEndpointRouteBuilder app)
     {
-        var v2 = app.MapGroup("/v2");
+        var v2 = app.MapGroup("/v2").RequireAuthorization(CtmPolicies.Read);
         v2.MapGet("/", () => Results.Json(new { name = "ctm-predictor", version = "1", extensions = Array.Empty<string>() }));
-        v2.MapGet("/health/live", () => Results.Json(new { live = true }));
+        // The protocol's probes are anonymous like /health/*: an orchestrator holds no key.
+        v2.MapGet("/health/live", () => Results.Json(new { live = true })).AllowAnonymous();
         v2.MapGet("/health/ready", (ModelCatalog catalog) => catalog.InitialLoadCompleted
             ? Results.Json(new { ready = true })
-            : Results.Json(new { ready = false, error = "the serving versions have not been loaded yet" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+            : Results.Json(new { ready = false, error = "the serving versions have not been loaded yet" }, statusCode: StatusCodes.Status503ServiceUnavailable)).AllowAnonymous();
         v2.MapGet("/models/{name}", (string name, ModelCatalog catalog) => Metadata(name, null, catalog));
         v2.MapGet("/models/{name}/versions/{version:int}", (string name, int version, ModelCatalog catalog) => Metadata(name, version, catalog));
         v2.MapGet("/models/{name}/ready", (string name, ModelCatalog catalog) => Ready(name, null, catalog));
         v2.MapGet("/models/{name}/versions/{version:int}/ready", (string name, int version, ModelCatalog catalog) => Ready(name, version, catalog));
-        v2.MapPost("/repository/index", RepositoryIndexAsync);
+        v2.MapPost("/repository/index", RepositoryIndexAsync).RequireAuthorization(CtmPolicies.Read);
         v2.MapGet("/repository/index", RepositoryIndexAsync);
-        v2.MapPost("/models/{name}/infer", (string name, HttpContext context, Predictions predictions) => InferAsync(context, predictions, name, null));
-        v2.MapPost("/models/{name}/versions/{version:int}/infer", (string name, int version, HttpContext context, Predictions predictions) => InferAsync(context, predictions, name, version));
+        v2.MapPost("/models/{name}/infer", (string name, HttpContext context, Predictions predictions) => InferAsync(context, predictions, name, null)).RequireAuthorization(CtmPolicies.Read);
+        v2.MapPost("/models/{name}/versions/{version:int}/infer", (string name, int version, HttpContext context, Predictions predictions) => InferAsync(context, predictions, name, version)).RequireAuthorization(CtmPolicies.Read);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using System.Globalization;
 using System.Text.Json;
 using Ctm.Onnx;
@@ -19,14 +20,14 @@ public static class TfServingApi
 {
     public static IEndpointRouteBuilder MapTfServingApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/models/{name}:predict", (string name, HttpContext context, Predictions predictions) => PredictAsync(context, predictions, name, null));
+        app.MapPost("/v1/models/{name}:predict", (string name, HttpContext context, Predictions predictions) => PredictAsync(context, predictions, name, null)).RequireAuthorization(CtmPolicies.Read);
         app.MapPost("/v1/models/{name}/versions/{version}:predict", (string name, string version, HttpContext context, Predictions predictions) =>
             int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
                 ? PredictAsync(context, predictions, name, v)
-                : JsonResponses.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"version '{version}' is not a number"));
-        app.MapGet("/v1/models/{name}", (string name, ModelCatalog catalog) => Status(name, null, catalog));
-        app.MapGet("/v1/models/{name}/versions/{version:int}", (string name, int version, ModelCatalog catalog) => Status(name, version, catalog));
-        app.MapGet("/v1/models", List);
+                : JsonResponses.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"version '{version}' is not a number")).RequireAuthorization(CtmPolicies.Read);
+        app.MapGet("/v1/models/{name}", (string name, ModelCatalog catalog) => Status(name, null, catalog)).RequireAuthorization(CtmPolicies.Read);
+        app.MapGet("/v1/models/{name}/versions/{version:int}", (string name, int version, ModelCatalog catalog) => Status(name, version, catalog)).RequireAuthorization(CtmPolicies.Read);
+        app.MapGet("/v1/models", List).RequireAuthorization(CtmPolicies.Read);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using Ctm.Predictor.Extensions;
 using Ctm.Predictor.Models;
 using Ctm.Predictor.Monitoring;
@@ -12,15 +13,15 @@ public static class TrafficApi
 {
     public static IEndpointRouteBuilder MapTrafficApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/models/{name}/traffic", Get);
-        app.MapPut("/v1/models/{name}/traffic", PutAsync);
+        app.MapGet("/v1/models/{name}/traffic", Get).RequireAuthorization(CtmPolicies.Read);
+        app.MapPut("/v1/models/{name}/traffic", PutAsync).RequireAuthorization(CtmPolicies.Operate);
         app.MapDelete("/v1/models/{name}/traffic", (string name, ModelCatalog catalog) =>
         {
             catalog.SetCanary(name, null, 0);
             catalog.SetShadow(name, null);
             return Results.NoContent();
-        });
-        app.MapGet("/v1/models/{name}/shadow", Get);
+        }).RequireAuthorization(CtmPolicies.Operate);
+        app.MapGet("/v1/models/{name}/shadow", Get).RequireAuthorization(CtmPolicies.Read);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Registry.Models;
 using Ctm.Registry.Serving;
@@ -12,7 +13,7 @@ public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
+        var api = app.MapGroup("/v1").RequireAuthorization(CtmPolicies.Read);
         api.MapGet("/models", ListModelsAsync);
         api.MapGet("/serving", ListServingAsync);
         api.MapGet("/serving/pending", ListPendingAsync);

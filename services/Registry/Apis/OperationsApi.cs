@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Registry.External;
 using Ctm.Registry.Policies;
@@ -16,24 +18,24 @@ public static class OperationsApi
 
     public static IEndpointRouteBuilder MapOperationsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/datasets/{dataset}");
-        api.MapPost("/rollbacks", RollbackAsync);
+        var api = app.MapGroup("/v1/datasets/{dataset}").RequireAuthorization(CtmPolicies.Read);
+        api.MapPost("/rollbacks", RollbackAsync).RequireAuthorization(CtmPolicies.Operate);
         api.MapGet("/rollbacks", ListRollbacksAsync);
         api.MapGet("/policy", GetPolicyAsync);
-        api.MapPut("/policy", PutPolicyAsync);
-        api.MapPost("/versions/{version:int}/approve", ApproveAsync);
-        api.MapPost("/versions/{version:int}/reject", RejectAsync);
-        api.MapPost("/versions", UploadAsync).DisableAntiforgery();
+        api.MapPut("/policy", PutPolicyAsync).RequireAuthorization(CtmPolicies.Operate);
+        api.MapPost("/versions/{version:int}/approve", ApproveAsync).RequireAuthorization(CtmPolicies.Operate);
+        api.MapPost("/versions/{version:int}/reject", RejectAsync).RequireAuthorization(CtmPolicies.Operate);
+        api.MapPost("/versions", UploadAsync).DisableAntiforgery().RequireAuthorization(CtmPolicies.Operate);
         return app;
     }
 
     /// <summary>A rollback; its answer waits (bounded by <c>waitSeconds</c>, default <c>ServingRecord:ConfirmWaitSeconds</c>) for the live replicas to load or refuse it, and says which did.</summary>
-    public static async Task<Results<Ok<RollbackOutcome>, ProblemHttpResult>> RollbackAsync(string dataset, RollbackRequestBody body, RollbackService rollbacks, ServingRecord record, CancellationToken ct)
+    public static async Task<Results<Ok<RollbackOutcome>, ProblemHttpResult>> RollbackAsync(string dataset, RollbackRequestBody body, ClaimsPrincipal user, RollbackService rollbacks, ServingRecord record, CancellationToken ct)
     {
         var requestId = body.RequestId ?? Guid.NewGuid();
         var outcome = await rollbacks.RollbackAsync(
             new RollbackCommand(requestId, dataset, body.TargetVersion,
-                BatchSelector.Of(body.CorruptBatchId, body.CorruptBatchIds, body.IngestedFrom, body.IngestedTo, body.Upstream), body.Reason ?? string.Empty, body.Operator ?? string.Empty, body.Force, body.Retrain, body.CorrelationId ?? requestId),
+                BatchSelector.Of(body.CorruptBatchId, body.CorruptBatchIds, body.IngestedFrom, body.IngestedTo, body.Upstream), body.Reason ?? string.Empty, user.Actor(body.Operator), body.Force, body.Retrain, body.CorrelationId ?? requestId),
             ct);
         if (outcome.Status == RollbackOutcome.Done && outcome.Generation is { } generation && outcome.ServingVersion is not null)
         {
@@ -60,16 +62,16 @@ public static class OperationsApi
         return TypedResults.Ok(new PolicyDto(dataset, p.Mode, p.Tolerance, p.Metric, row?.PolicyUpdatedBy, row?.PolicyUpdatedAt));
     }
 
-    public static async Task<Results<Ok<PolicyDto>, ProblemHttpResult>> PutPolicyAsync(string dataset, PolicyBody body, PromotionService promotions, RegistryDbContext db, CancellationToken ct)
+    public static async Task<Results<Ok<PolicyDto>, ProblemHttpResult>> PutPolicyAsync(string dataset, PolicyBody body, ClaimsPrincipal user, PromotionService promotions, RegistryDbContext db, CancellationToken ct)
     {
-        var result = await promotions.SetPolicyAsync(dataset, body.Mode ?? PolicySettings.Auto, body.Tolerance ?? PolicySettings.Default.Tolerance, body.Metric, body.Operator ?? string.Empty, ct);
+        var result = await promotions.SetPolicyAsync(dataset, body.Mode ?? PolicySettings.Auto, body.Tolerance ?? PolicySettings.Default.Tolerance, body.Metric, user.Actor(body.Operator), ct);
         return result.Ok ? await GetPolicyAsync(dataset, db, ct) : Problem(result.Status, result.Message);
     }
 
     /// <summary>An operator's approval; like a rollback, its answer waits (bounded) for the live replicas and says which loaded the version.</summary>
-    public static async Task<Results<Ok<OperatorActionResult>, ProblemHttpResult>> ApproveAsync(string dataset, int version, OperatorBody body, PromotionService promotions, ServingRecord record, CancellationToken ct)
+    public static async Task<Results<Ok<OperatorActionResult>, ProblemHttpResult>> ApproveAsync(string dataset, int version, OperatorBody body, ClaimsPrincipal user, PromotionService promotions, ServingRecord record, CancellationToken ct)
     {
-        var result = await promotions.ApproveAsync(dataset, version, body.Operator ?? string.Empty, body.Reason, ct);
+        var result = await promotions.ApproveAsync(dataset, version, user.Actor(body.Operator), body.Reason, ct);
         if (result.Ok && result.Generation is { } generation)
         {
             var answers = await record.WaitAsync(dataset, generation, record.WaitFor(body.WaitSeconds), ct);
@@ -79,9 +81,9 @@ public static class OperationsApi
         return result.Ok ? TypedResults.Ok(result) : Problem(result.Status, result.Message);
     }
 
-    public static async Task<Results<Ok<OperatorActionResult>, ProblemHttpResult>> RejectAsync(string dataset, int version, OperatorBody body, PromotionService promotions, CancellationToken ct)
+    public static async Task<Results<Ok<OperatorActionResult>, ProblemHttpResult>> RejectAsync(string dataset, int version, OperatorBody body, ClaimsPrincipal user, PromotionService promotions, CancellationToken ct)
     {
-        var result = await promotions.RejectAsync(dataset, version, body.Operator ?? string.Empty, body.Reason, ct);
+        var result = await promotions.RejectAsync(dataset, version, user.Actor(body.Operator), body.Reason, ct);
         return result.Ok ? TypedResults.Ok(result) : Problem(result.Status, result.Message);
     }
 
@@ -90,7 +92,7 @@ public static class OperationsApi
     /// <c>operator</c>, <c>inputMapping</c>, <c>source</c>, <c>description</c>; or the raw bytes as the body with those as query parameters.
     /// The mapping is a JSON object (model input → feature) or <c>input=feature;input2=feature2</c>.
     /// </summary>
-    public static async Task<Results<Created<UploadResult>, Ok<UploadResult>, ProblemHttpResult>> UploadAsync(string dataset, HttpRequest request, ExternalModelService models, CancellationToken ct)
+    public static async Task<Results<Created<UploadResult>, Ok<UploadResult>, ProblemHttpResult>> UploadAsync(string dataset, HttpRequest request, ClaimsPrincipal user, ExternalModelService models, CancellationToken ct)
     {
         byte[] bytes;
         string? op, mapping, source, description, fileName;
@@ -125,7 +127,7 @@ public static class OperationsApi
             return Problem("invalid", error);
         }
 
-        var result = await models.UploadAsync(new ExternalUpload(dataset, bytes, parsed, op ?? string.Empty, source, description, fileName), ct);
+        var result = await models.UploadAsync(new ExternalUpload(dataset, bytes, parsed, user.Actor(op), source, description, fileName), ct);
         if (!result.Ok)
         {
             return Problem(result.Status, result.Message);

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using System.Globalization;
 using System.Text.Json;
 using Ctm.Registry.Lineage;
@@ -14,7 +15,7 @@ public static class ProvenanceApi
 {
     public static IEndpointRouteBuilder MapProvenanceApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
+        var api = app.MapGroup("/v1").RequireAuthorization(CtmPolicies.Read);
         api.MapGet("/datasets/{dataset}/versions/{version:int}/lineage", GetLineageAsync);
         api.MapGet("/datasets/{dataset}/batches", ListBatchesAsync);
         api.MapGet("/batches/{batchId:guid}/versions", GetInfluenceAsync);

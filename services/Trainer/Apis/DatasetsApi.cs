@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Ctm.ServiceDefaults.Auth;
 using Ctm.Ml;
 using Ctm.Ml.Engine;
 using Ctm.Trainer.Extensions;
@@ -16,11 +18,12 @@ public static class DatasetsApi
 {
     public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/datasets/{dataset}");
+        var api = app.MapGroup("/v1/datasets/{dataset}").RequireAuthorization(CtmPolicies.Read);
         api.MapGet("/policy", GetPolicyAsync);
-        api.MapPut("/policy", PutPolicyAsync);
-        api.MapPost("/estimate", EstimateAsync);
-        api.MapPost("/retrain", RetrainAsync);
+        api.MapPut("/policy", PutPolicyAsync).RequireAuthorization(CtmPolicies.Operate);
+        // An estimate trains for a while: it spends the compute the trainer needs, so only operators ask for one.
+        api.MapPost("/estimate", EstimateAsync).RequireAuthorization(CtmPolicies.Operate);
+        api.MapPost("/retrain", RetrainAsync).RequireAuthorization(CtmPolicies.Operate);
         api.MapGet("/batches", ListBatchesAsync);
         api.MapGet("/serving", GetServingAsync);
         return app;
@@ -112,10 +115,10 @@ public static class DatasetsApi
 
     /// <summary>The HTTP form of <c>RequestRetrain</c>: a job due at once.</summary>
     public static async Task<Accepted<TrainingJob>> RetrainAsync(
-        string dataset, RetrainRequest? body, TrainerDbContext db, TrainingSignal signal, TimeProvider clock, CancellationToken ct)
+        string dataset, RetrainRequest? body, ClaimsPrincipal user, TrainerDbContext db, TrainingSignal signal, TimeProvider clock, CancellationToken ct)
     {
         var requestId = body?.RequestId ?? NewId.NextGuid();
-        var job = await RetrainRequests.RecordAsync(db, requestId, dataset, body?.FromVersion, body?.FullRetrain ?? false, body?.RequestedBy ?? "http", requestId, clock.GetUtcNow(), ct);
+        var job = await RetrainRequests.RecordAsync(db, requestId, dataset, body?.FromVersion, body?.FullRetrain ?? false, user.Actor(body?.RequestedBy), requestId, clock.GetUtcNow(), ct);
         signal.Notify();
         return TypedResults.Accepted($"/v1/datasets/{dataset}/jobs", job);
     }

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Trainer.Quality;
 using Ctm.Trainer.Storage;
@@ -21,7 +22,7 @@ public static class QualityApi
 
     public static IEndpointRouteBuilder MapQualityApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/datasets/{dataset}");
+        var api = app.MapGroup("/v1/datasets/{dataset}").RequireAuthorization(CtmPolicies.Read);
         api.MapGet("/quality", GetQualityAsync);
         api.MapGet("/quality.svg", GetQualityChartAsync);
         api.MapGet("/quality/versions", GetVersionsAsync);

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Trainer.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,7 +11,7 @@ public static class RunsApi
 {
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
+        var api = app.MapGroup("/v1").RequireAuthorization(CtmPolicies.Read);
         api.MapGet("/datasets/{dataset}/runs", ListRunsAsync);
         api.MapGet("/datasets/{dataset}/jobs", ListJobsAsync);
         api.MapGet("/runs/{id:guid}", GetRunAsync);

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Validator.Storage;
@@ -13,8 +14,8 @@ public static class DatasetsApi
 
     public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
-        api.MapPut("/datasets/{dataset}/config", PutConfigAsync);
+        var api = app.MapGroup("/v1").RequireAuthorization(CtmPolicies.Read);
+        api.MapPut("/datasets/{dataset}/config", PutConfigAsync).RequireAuthorization(CtmPolicies.Operate);
         api.MapGet("/datasets/{dataset}/config", GetConfigAsync);
         api.MapGet("/datasets/{dataset}/batches", ListBatchesAsync);
         api.MapGet("/batches/{id:guid}", GetBatchAsync);
@@ -85,10 +86,13 @@ public sealed record BatchDecisionDto(
 
 public sealed record AuditDto(long Id, Guid? BatchId, string Action, string Operator, string Reason, JsonElement? Details, DateTimeOffset At);
 
-/// <summary>An operator's request: who and why (both required, for the audit log).</summary>
+/// <summary>
+/// An operator's request: why (required, for the audit log). Who is the caller's key; <c>operator</c> is still accepted
+/// so older clients keep working, and is recorded only when authentication is off.
+/// </summary>
 public sealed record OperatorRequest(string? Operator, string? Reason)
 {
-    public ProblemHttpResult? Problem() => string.IsNullOrWhiteSpace(Operator) || string.IsNullOrWhiteSpace(Reason)
-        ? TypedResults.Problem(detail: "'operator' and 'reason' are required: every operator action is audited", statusCode: 400, title: "Who and why")
+    public ProblemHttpResult? Problem() => string.IsNullOrWhiteSpace(Reason)
+        ? TypedResults.Problem(detail: "'reason' is required: every operator action is audited, under the caller's key", statusCode: 400, title: "Who and why")
         : null;
 }

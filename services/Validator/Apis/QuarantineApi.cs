@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Ctm.ServiceDefaults.Auth;
 using Ctm.Validator.Quarantine;
 using Ctm.Validator.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,34 +12,34 @@ public static class QuarantineApi
 {
     public static IEndpointRouteBuilder MapQuarantineApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/batches/{id:guid}");
+        var api = app.MapGroup("/v1/batches/{id:guid}").RequireAuthorization(CtmPolicies.Operate);
         api.MapPost("/release", ReleaseAsync);
         api.MapPost("/discard", DiscardAsync);
         return app;
     }
 
-    /// <summary>Body: <c>{"operator": "...", "reason": "...", "applyProposals": true}</c>; <c>applyProposals</c> approves the batch's pending schema proposals with the release.</summary>
+    /// <summary>Body: <c>{"reason": "...", "applyProposals": true}</c> (the audit records the caller's key, not an <c>operator</c> field); <c>applyProposals</c> approves the batch's pending schema proposals with the release.</summary>
     public static async Task<Results<Ok<BatchDecisionDto>, ProblemHttpResult>> ReleaseAsync(
-        Guid id, ReleaseRequest body, QuarantineService quarantine, ValidatorDbContext db, CancellationToken ct)
+        Guid id, ReleaseRequest body, ClaimsPrincipal user, QuarantineService quarantine, ValidatorDbContext db, CancellationToken ct)
     {
         if (new OperatorRequest(body.Operator, body.Reason).Problem() is { } problem)
         {
             return problem;
         }
 
-        var (outcome, message) = await quarantine.ReleaseAsync(id, body.Operator!, body.Reason!, Guid.NewGuid(), ct, body.ApplyProposals == true);
+        var (outcome, message) = await quarantine.ReleaseAsync(id, user.Actor(body.Operator), body.Reason!, Guid.NewGuid(), ct, body.ApplyProposals == true);
         return await ResultAsync(id, outcome, message, db, ct);
     }
 
     public static async Task<Results<Ok<BatchDecisionDto>, ProblemHttpResult>> DiscardAsync(
-        Guid id, OperatorRequest body, QuarantineService quarantine, ValidatorDbContext db, CancellationToken ct)
+        Guid id, OperatorRequest body, ClaimsPrincipal user, QuarantineService quarantine, ValidatorDbContext db, CancellationToken ct)
     {
         if (body.Problem() is { } problem)
         {
             return problem;
         }
 
-        var (outcome, message) = await quarantine.DiscardAsync(id, body.Operator!, body.Reason!, Guid.NewGuid(), ct);
+        var (outcome, message) = await quarantine.DiscardAsync(id, user.Actor(body.Operator), body.Reason!, Guid.NewGuid(), ct);
         return await ResultAsync(id, outcome, message, db, ct);
     }
 

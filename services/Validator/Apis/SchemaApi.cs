@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
@@ -19,17 +21,17 @@ public static class SchemaApi
 {
     public static IEndpointRouteBuilder MapSchemaApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1");
+        var api = app.MapGroup("/v1").RequireAuthorization(CtmPolicies.Read);
         api.MapGet("/datasets/{dataset}/schema", GetSchemaAsync);
         api.MapGet("/datasets/{dataset}/schema/versions", ListSchemasAsync);
         api.MapGet("/datasets/{dataset}/schema/versions/{version:int}", GetSchemaVersionAsync);
-        api.MapPost("/datasets/{dataset}/schema/changes", ChangeSchemaAsync);
+        api.MapPost("/datasets/{dataset}/schema/changes", ChangeSchemaAsync).RequireAuthorization(CtmPolicies.Operate);
         api.MapGet("/datasets/{dataset}/proposals", ListProposalsAsync);
         api.MapGet("/proposals/{id:guid}", GetProposalAsync);
-        api.MapPost("/proposals/{id:guid}/approve", ApproveAsync);
-        api.MapPost("/proposals/{id:guid}/reject", RejectAsync);
+        api.MapPost("/proposals/{id:guid}/approve", ApproveAsync).RequireAuthorization(CtmPolicies.Operate);
+        api.MapPost("/proposals/{id:guid}/reject", RejectAsync).RequireAuthorization(CtmPolicies.Operate);
         api.MapGet("/datasets/{dataset}/thresholds", GetThresholdsAsync);
-        api.MapPut("/datasets/{dataset}/thresholds/{feature}", PutThresholdsAsync);
+        api.MapPut("/datasets/{dataset}/thresholds/{feature}", PutThresholdsAsync).RequireAuthorization(CtmPolicies.Operate);
         return app;
     }
 
@@ -52,14 +54,14 @@ public static class SchemaApi
     /// {"op": "relaxDomainMass", "feature": "plan", "maxOutOfDomainFraction": 0.05}, {"op": "widenRange", "feature": "fee", "min": 0, "max": 500},
     /// {"op": "markOptional", "feature": "x", "minPresence": 0}, {"op": "addColumn", "feature": "y", "type": "Numeric"}]}</c>.
     /// </summary>
-    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> ChangeSchemaAsync(string dataset, SchemaChangeRequest body, SchemaService schemas, CancellationToken ct)
+    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> ChangeSchemaAsync(string dataset, SchemaChangeRequest body, ClaimsPrincipal user, SchemaService schemas, CancellationToken ct)
     {
         if (new OperatorRequest(body.Operator, body.Reason).Problem() is { } problem)
         {
             return problem;
         }
 
-        return ToResult(await schemas.ChangeAsync(dataset, body.Changes ?? [], body.Operator!, body.Reason!, ct));
+        return ToResult(await schemas.ChangeAsync(dataset, body.Changes ?? [], user.Actor(body.Operator), body.Reason!, ct));
     }
 
     public static async Task<Ok<List<ProposalDto>>> ListProposalsAsync(string dataset, string? status, ValidatorDbContext db, CancellationToken ct)
@@ -71,11 +73,11 @@ public static class SchemaApi
     public static async Task<Results<Ok<ProposalDto>, NotFound>> GetProposalAsync(Guid id, ValidatorDbContext db, CancellationToken ct) =>
         await db.Proposals.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, ct) is { } row ? TypedResults.Ok(ToDto(row)) : TypedResults.NotFound();
 
-    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> ApproveAsync(Guid id, OperatorRequest body, SchemaService schemas, CancellationToken ct) =>
-        body.Problem() ?? (Results<Ok<SchemaChangeResult>, ProblemHttpResult>)ToResult(await schemas.ApproveAsync(id, body.Operator!, body.Reason!, ct));
+    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> ApproveAsync(Guid id, OperatorRequest body, ClaimsPrincipal user, SchemaService schemas, CancellationToken ct) =>
+        body.Problem() ?? (Results<Ok<SchemaChangeResult>, ProblemHttpResult>)ToResult(await schemas.ApproveAsync(id, user.Actor(body.Operator), body.Reason!, ct));
 
-    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> RejectAsync(Guid id, OperatorRequest body, SchemaService schemas, CancellationToken ct) =>
-        body.Problem() ?? (Results<Ok<SchemaChangeResult>, ProblemHttpResult>)ToResult(await schemas.RejectAsync(id, body.Operator!, body.Reason!, ct));
+    public static async Task<Results<Ok<SchemaChangeResult>, ProblemHttpResult>> RejectAsync(Guid id, OperatorRequest body, ClaimsPrincipal user, SchemaService schemas, CancellationToken ct) =>
+        body.Problem() ?? (Results<Ok<SchemaChangeResult>, ProblemHttpResult>)ToResult(await schemas.RejectAsync(id, user.Actor(body.Operator), body.Reason!, ct));
 
     /// <summary>The service's defaults and the dataset's overrides (feature <c>*</c> is the dataset-wide default).</summary>
     public static async Task<Ok<ThresholdsDto>> GetThresholdsAsync(string dataset, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
@@ -94,7 +96,7 @@ public static class SchemaApi
     /// every field is optional (the service's default), feature <c>*</c> is the dataset's default.
     /// </summary>
     public static async Task<Results<Ok<ThresholdsDto>, ProblemHttpResult>> PutThresholdsAsync(
-        string dataset, string feature, ThresholdsRequest body, SchemaService schemas, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
+        string dataset, string feature, ThresholdsRequest body, ClaimsPrincipal user, SchemaService schemas, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
     {
         if (new OperatorRequest(body.Operator, body.Reason).Problem() is { } problem)
         {
@@ -117,7 +119,7 @@ public static class SchemaApi
         // Fields a request leaves out keep the service's defaults, so requests written before the calibrated settings still mean what they meant.
         var drift = body.Drift is null ? null : Merge(body.Drift, settings.Value.DefaultDrift);
         var skew = body.Skew is null ? null : Merge(body.Skew, settings.Value.DefaultSkew);
-        await schemas.SetThresholdsAsync(dataset, feature, drift, skew, body.Operator!, body.Reason!, ct);
+        await schemas.SetThresholdsAsync(dataset, feature, drift, skew, user.Actor(body.Operator), body.Reason!, ct);
         return TypedResults.Ok((await GetThresholdsAsync(dataset, db, settings, ct)).Value!);
     }
 

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Drift;
@@ -19,8 +20,8 @@ public static class SkewApi
 {
     public static IEndpointRouteBuilder MapSkewApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/datasets/{dataset}");
-        api.MapPost("/serving-statistics", PostServingStatisticsAsync);
+        var api = app.MapGroup("/v1/datasets/{dataset}").RequireAuthorization(CtmPolicies.Read);
+        api.MapPost("/serving-statistics", PostServingStatisticsAsync).RequireAuthorization(CtmPolicies.Report);
         api.MapGet("/skew", GetSkewAsync);
         api.MapGet("/skew/{id:guid}.svg", GetSkewSvgAsync);
         return app;

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
@@ -14,7 +15,7 @@ public static class StatisticsApi
 {
     public static IEndpointRouteBuilder MapStatisticsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/batches/{id:guid}");
+        var api = app.MapGroup("/v1/batches/{id:guid}").RequireAuthorization(CtmPolicies.Read);
         api.MapGet("/statistics", GetStatisticsAsync);
         api.MapGet("/drift", GetDriftAsync);
         api.MapGet("/drift.svg", GetDriftSvgAsync);

@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
-const state = { dataset: null, version: null, loading: null, again: false };
+const state = { dataset: null, version: null, loading: null, again: false, user: null };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -18,6 +18,8 @@ function el(tag, attrs, ...children) {
 async function get(url, accept) {
   const r = await fetch(url, { headers: { Accept: accept || 'application/json' } });
   if (r.status === 404) return null;
+  // The session ended (expired, or its key was revoked): start again from the sign-in.
+  if (r.status === 401) { location.reload(); throw new Error('signed out'); }
   if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
   return accept && accept.includes('svg') ? r.text() : r.json();
 }
@@ -124,7 +126,7 @@ async function quarantine() {
       el('a', { href: `/console/api/batches/${b.batchId}/drift.svg`, target: '_blank' }, 'drift')))) : [el('p', { class: 'muted' }, 'nothing in quarantine')]));
 }
 
-// Release or discard: the dialog wants an operator, a reason and an explicit confirmation before it sends anything.
+// Release or discard: the dialog wants a reason and an explicit confirmation before it sends anything; the Validator records the signed-in key as the operator.
 function act(batch, action) {
   const dialog = $('confirm');
   $('confirm-title').textContent = `${action === 'release' ? 'Release' : 'Discard'} batch ${batch.batchId}?`;
@@ -133,19 +135,17 @@ function act(batch, action) {
   $('confirm-reason').value = '';
   $('confirm-check').checked = false;
   $('confirm-error').textContent = '';
-  $('confirm-operator').value = localStorage.getItem('ctm-operator') || '';
+  $('confirm-who').textContent = `as ${state.user.name}${state.user.roles.includes('operator') ? '' : ' (this key is not an operator\'s: the Validator will refuse)'}`;
   const ok = $('confirm-ok');
-  const update = () => { ok.disabled = !($('confirm-check').checked && $('confirm-reason').value.trim() && $('confirm-operator').value.trim()); };
-  for (const id of ['confirm-check', 'confirm-reason', 'confirm-operator']) $(id).oninput = update;
+  const update = () => { ok.disabled = !($('confirm-check').checked && $('confirm-reason').value.trim()); };
+  for (const id of ['confirm-check', 'confirm-reason']) $(id).oninput = update;
   update();
   $('confirm-cancel').onclick = () => dialog.close();
   $('confirm-form').onsubmit = async (e) => {
     e.preventDefault();
     ok.disabled = true;
-    const operator = $('confirm-operator').value.trim();
-    localStorage.setItem('ctm-operator', operator);
     const r = await fetch(`/console/api/batches/${batch.batchId}/${action}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ operator, reason: $('confirm-reason').value.trim() }),
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: $('confirm-reason').value.trim() }),
     });
     if (!r.ok) {
       const p = await r.json().catch(() => ({}));
@@ -194,4 +194,36 @@ $('dataset').onchange = (e) => {
   refresh();
 };
 $('version').onchange = (e) => { state.version = Number(e.target.value); lineage().catch((x) => say(x.message)); };
-refresh().then(listen);
+
+// A key is asked for once; the Registry exchanges it for an HttpOnly session cookie that fetch and EventSource both send.
+function signIn() {
+  return new Promise((resolve) => {
+    const dialog = $('signin');
+    $('signin-error').textContent = '';
+    $('signin-form').onsubmit = async (e) => {
+      e.preventDefault();
+      const r = await fetch('/console/session', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ key: $('signin-key').value.trim() }),
+      });
+      const p = await r.json().catch(() => ({}));
+      if (!r.ok) { $('signin-error').textContent = p.detail || p.title || `failed: ${r.status}`; return; }
+      $('signin-key').value = '';
+      dialog.close();
+      resolve(p);
+    };
+    dialog.showModal();
+  });
+}
+
+async function start() {
+  const r = await fetch('/console/session', { headers: { Accept: 'application/json' } });
+  const current = r.ok ? await r.json() : { name: '' };
+  state.user = current.name ? current : await signIn();
+  $('who').textContent = `${state.user.name} (${state.user.roles.join(', ')})`;
+  $('signout').hidden = false;
+  $('signout').onclick = async () => { await fetch('/console/session', { method: 'DELETE' }); location.reload(); };
+  await refresh();
+  listen();
+}
+
+start();

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Ctm.ServiceDefaults.Auth;
+
+/// <summary>An identity a key proves: its id and roles.</summary>
+/// <param name="Id">The key's id: the name the audit log records.</param>
+/// <param name="Roles">The roles it holds.</param>
+public sealed record ApiKeyIdentity(string Id, IReadOnlyList<string> Roles);
+
+/// <summary>
+/// The configured keys, by hash. A presented key is hashed and compared with every configured hash in constant time,
+/// so neither a match nor its position leaks through timing.
+/// </summary>
+public sealed class ApiKeyStore
+{
+    private readonly List<(ApiKeyIdentity Identity, byte[] Hash)> _keys;
+
+    private ApiKeyStore(List<(ApiKeyIdentity, byte[])> keys) => _keys = keys;
+
+    /// <summary>How many keys are configured.</summary>
+    public int Count => _keys.Count;
+
+    /// <summary>The identity <paramref name="key"/> proves, or null.</summary>
+    public ApiKeyIdentity? Find(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
+        ApiKeyIdentity? found = null;
+        foreach (var (identity, expected) in _keys)
+        {
+            // No early exit: every hash is compared whatever matched.
+            if (CryptographicOperations.FixedTimeEquals(hash, expected))
+            {
+                found = identity;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>SHA-256 of <paramref name="key"/>, lower-case hex: what goes into the configuration.</summary>
+    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>Reads the inline keys and the keys file; an error names the setting or the file and line.</summary>
+    /// <exception cref="InvalidOperationException">A hash, a role or an id is malformed, or the file is unreadable.</exception>
+    public static ApiKeyStore Load(AuthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var keys = new List<(ApiKeyIdentity, byte[])>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, entry) in options.Keys)
+        {
+            keys.Add(Parse(id, entry.Roles, entry.Sha256, $"Auth:Keys:{id}", ids));
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.KeysFile))
+        {
+            string[] lines;
+            try
+            {
+                lines = File.ReadAllLines(options.KeysFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidOperationException($"Auth:KeysFile {options.KeysFile} cannot be read: {e.Message}", e);
+            }
+
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var line = lines[i].Split('#', 2)[0].Trim();
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+
+                var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length != 3)
+                {
+                    throw new InvalidOperationException($"{options.KeysFile} line {i + 1}: expected 'id roles sha256', got {parts.Length} field(s)");
+                }
+
+                keys.Add(Parse(parts[0], parts[1], parts[2], $"{options.KeysFile} line {(i + 1).ToString(CultureInfo.InvariantCulture)}", ids));
+            }
+        }
+
+        return new ApiKeyStore(keys);
+    }
+
+    private static (ApiKeyIdentity, byte[]) Parse(string id, string? roles, string? sha256, string where, HashSet<string> ids)
+    {
+        if (string.IsNullOrWhiteSpace(id) || id.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw new InvalidOperationException($"{where}: a key id must be non-empty and have no spaces");
+        }
+
+        if (!ids.Add(id))
+        {
+            throw new InvalidOperationException($"{where}: the key id '{id}' is configured twice");
+        }
+
+        if (sha256 is not { Length: 64 } || !sha256.All(char.IsAsciiHexDigit))
+        {
+            throw new InvalidOperationException($"{where}: the SHA-256 of key '{id}' must be 64 hex digits (printf %s \"$key\" | sha256sum), never the key itself");
+        }
+
+        var list = (roles ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = list.FirstOrDefault(r => !CtmRoles.All.Contains(r));
+        if (list.Length == 0 || unknown is not null)
+        {
+            throw new InvalidOperationException($"{where}: key '{id}' has {(unknown is null ? "no role" : $"the unknown role '{unknown}'")}; roles are {string.Join(", ", CtmRoles.All)}");
+        }
+
+        return (new ApiKeyIdentity(id, list), Convert.FromHexString(sha256));
+    }
+}

@@ -42,8 +42,11 @@ public sealed class InputSpec(OnnxNodeInfo node, CellKind kind, int slot, int wi
     /// <summary>The name of column <paramref name="c"/> in instances and statistics.</summary>
     public string FieldName(int c) => Fields?[c] ?? (Width == 1 ? Name : $"{Name}[{c}]");
 
-    /// <summary>The finite set of values the graph distinguishes, when there is one (the static path).</summary>
-    public StaticDomain? Domain { get; set; }
+    /// <summary>The finite set of values the graph distinguishes in each column, when every column has one (the static path).</summary>
+    public StaticDomain[]? Domains { get; set; }
+
+    /// <summary>The static domain of a one-column input, or null.</summary>
+    public StaticDomain? Domain => Domains is [var only] ? only : null;
 
     public string OipDatatype => OipTypes.Name(Type);
 }
@@ -169,7 +172,43 @@ public sealed class ModelSignature
             }
         }
 
+        ApplyColumnNames(inputs, session.Metadata);
         return new ModelSignature([.. inputs], [.. outputs], classes, numbers, integers, texts);
+    }
+
+    /// <summary>Metadata key of a packed model's column names (Ctm's exporter, <c>ctm.format</c> 2): input name → feature name of each column.</summary>
+    public const string ColumnNamesMetadata = "ctm.inputs";
+
+    /// <summary>
+    /// A model that packs features into one tensor per type names each column in its metadata; instances and statistics
+    /// then keep using feature names, as with one input per feature.
+    /// </summary>
+    private static void ApplyColumnNames(List<InputSpec> inputs, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue(ColumnNamesMetadata, out var json))
+        {
+            return;
+        }
+
+        Dictionary<string, string[]>? columns;
+        try
+        {
+            columns = JsonSerializer.Deserialize<Dictionary<string, string[]>>(json);
+        }
+        catch (JsonException e)
+        {
+            throw new PredictionInputException($"the model's metadata '{ColumnNamesMetadata}' is not a JSON object of input name → column names: {e.Message}");
+        }
+
+        foreach (var input in inputs)
+        {
+            if (columns?.GetValueOrDefault(input.Name) is { } names)
+            {
+                input.Fields = names.Length == input.Width
+                    ? names
+                    : throw new PredictionInputException($"the model's metadata '{ColumnNamesMetadata}' names {names.Length} column(s) for '{input.Name}', which has {input.Width}");
+            }
+        }
     }
 
     private static CellKind? Kind(TensorElementType type) => type switch
@@ -198,15 +237,18 @@ public sealed class ModelSignature
         long product = 1;
         foreach (var input in Inputs)
         {
-            if (input.Domain is null)
+            if (input.Domains is null)
             {
                 return null;
             }
 
-            product = checked(product * input.Domain.Size);
-            if (product > int.MaxValue)
+            foreach (var domain in input.Domains)
             {
-                return product;
+                product = checked(product * domain.Size);
+                if (product > int.MaxValue)
+                {
+                    return product;
+                }
             }
         }
 

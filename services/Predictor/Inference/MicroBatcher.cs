@@ -1,14 +1,29 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using Ctm.ServiceDefaults.Telemetry;
 
 namespace Ctm.Predictor.Inference;
 
 /// <summary>Micro-batching settings of one model.</summary>
 public sealed record BatchingSettings(int MaxBatchSize, TimeSpan BatchTimeout, int BatchThreads, int QueueCapacity);
 
+/// <summary>The Predictor's spans (activity source <c>Ctm.Predictor</c>).</summary>
+public static class PredictorTelemetry
+{
+    public const string SourceName = CtmTelemetry.MeterPrefix + "Predictor";
+
+    /// <summary>Name of the span of one micro-batch's ONNX Runtime call.</summary>
+    public const string BatchActivity = "predictor.batch";
+
+    public static readonly ActivitySource Source = new(SourceName);
+}
+
 /// <summary>
 /// Server-side micro-batching: requests queue their rows (a bounded queue: a full queue refuses at once, never waits);
 /// each batch thread takes what is queued, up to <see cref="BatchingSettings.MaxBatchSize"/> rows, waiting at most
-/// <see cref="BatchingSettings.BatchTimeout"/> for more after the first, and runs it as one call.
+/// <see cref="BatchingSettings.BatchTimeout"/> for more after the first, and runs it as one call. Each call is a span of
+/// its own (<see cref="PredictorTelemetry.BatchActivity"/>) linked to the span of every request whose rows it ran, tagged
+/// with the batch's size and the model's dataset and version: a request's trace leads to the batch that answered it.
 /// </summary>
 public sealed class MicroBatcher
 {
@@ -16,13 +31,17 @@ public sealed class MicroBatcher
     private readonly BatchExecutor _executor;
     private readonly BatchingSettings _settings;
     private readonly Task[] _workers;
+    private readonly string _dataset;
+    private readonly int _version;
     private long _batches;
     private long _rows;
     private long _rejected;
 
-    public MicroBatcher(BatchExecutor executor, BatchingSettings settings)
+    public MicroBatcher(BatchExecutor executor, BatchingSettings settings, string dataset = "", int version = 0)
     {
         _executor = executor;
+        _dataset = dataset;
+        _version = version;
         _settings = settings;
         _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(settings.QueueCapacity)
         {
@@ -92,6 +111,7 @@ public sealed class MicroBatcher
                 continue;
             }
 
+            using var activity = StartBatchActivity(batch, rows);
             try
             {
                 _executor.Execute(batch, scratch);
@@ -104,6 +124,7 @@ public sealed class MicroBatcher
             }
             catch (Exception e)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
                 foreach (var item in batch)
                 {
                     item.TrySetException(e);
@@ -112,6 +133,31 @@ public sealed class MicroBatcher
 
             batch.Clear();
         }
+    }
+
+    private Activity? StartBatchActivity(List<WorkItem> batch, int rows)
+    {
+        if (!PredictorTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>(batch.Count);
+        foreach (var item in batch)
+        {
+            if (item.RequestContext != default)
+            {
+                links.Add(new ActivityLink(item.RequestContext));
+            }
+        }
+
+        // A batch serves several requests (several traces), so it is a root span of its own, linked to each of them.
+        var activity = PredictorTelemetry.Source.StartActivity(PredictorTelemetry.BatchActivity, ActivityKind.Internal, parentContext: default, links: links);
+        activity?.SetTag("ctm.batch.rows", rows);
+        activity?.SetTag("ctm.batch.requests", batch.Count);
+        activity?.SetTag("ctm.dataset", _dataset);
+        activity?.SetTag("ctm.model.version", _version);
+        return activity;
     }
 
     private static int Take(ChannelReader<WorkItem> reader, List<WorkItem> batch, int rows, int max)

@@ -51,6 +51,9 @@ public sealed class InputSpec(OnnxNodeInfo node, CellKind kind, int slot, int wi
     public string OipDatatype => OipTypes.Name(Type);
 }
 
+/// <summary>Column <paramref name="Offset"/> of <paramref name="Input"/>, fed by the instance field named <paramref name="Utf8Name"/>.</summary>
+public sealed record NamedColumn(InputSpec Input, int Offset, byte[] Utf8Name);
+
 /// <summary>One model output: its values per row (width), and how they are written.</summary>
 public sealed class OutputSpec(OnnxNodeInfo node, int width, JsonEncodedText jsonName)
 {
@@ -96,6 +99,15 @@ public sealed class ModelSignature
     public int LabelIndex { get; }
     public int ProbabilitiesIndex { get; }
     public bool FloatPath { get; }
+
+    /// <summary>
+    /// Every column by the instance field that feeds it, in input and column order (what <see cref="RowBlock"/> expects
+    /// first); set when an input mapping applies, which may rename them.
+    /// </summary>
+    public NamedColumn[] Columns { get; private set; } = [];
+
+    /// <summary>Whether a model input is named like the example key field (then <c>key</c> is a feature, not a key).</summary>
+    public bool HasKeyInput { get; private set; }
 
     /// <summary>Cells per row of each kind.</summary>
     public int NumberWidth { get; }
@@ -173,7 +185,9 @@ public sealed class ModelSignature
         }
 
         ApplyColumnNames(inputs, session.Metadata);
-        return new ModelSignature([.. inputs], [.. outputs], classes, numbers, integers, texts);
+        var signature = new ModelSignature([.. inputs], [.. outputs], classes, numbers, integers, texts);
+        signature.NameColumns();
+        return signature;
     }
 
     /// <summary>Metadata key of a packed model's column names (Ctm's exporter, <c>ctm.format</c> 2): input name → feature name of each column.</summary>
@@ -229,6 +243,18 @@ public sealed class ModelSignature
             var names = fields.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             input.Fields = names.Length == input.Width ? names : throw new PredictionInputException($"the input mapping gives {names.Length} field(s) for '{inputName}', which has {input.Width} column(s)");
         }
+
+        NameColumns();
+    }
+
+    private void NameColumns()
+    {
+        HasKeyInput = Inputs.Any(i => i.Name == RowBlock.KeyField);
+        // Only for instances keyed by field: a column named like the key field would be ambiguous, and a multi-column input
+        // without field names takes its values as one array (the general path does both).
+        Columns = Inputs.All(i => i.Width == 1 || i.Fields is not null) && !Inputs.Any(i => i.Fields?.Contains(RowBlock.KeyField) ?? false)
+            ? [.. Inputs.SelectMany(i => Enumerable.Range(0, i.Width).Select(c => new NamedColumn(i, c, System.Text.Encoding.UTF8.GetBytes(i.Fields?[c] ?? i.Name))))]
+            : [];
     }
 
     /// <summary>Combinations of the inputs' static domains, or null if some input is free (the dynamic path).</summary>

@@ -101,6 +101,13 @@ public sealed class RowBlock
                 throw new PredictionInputException($"instance {index} must be a JSON object keyed by feature name ({string.Join(", ", signature.Inputs.Select(x => x.Name))})");
             }
 
+            if (TryAddInOrder(instance, row, index, out key))
+            {
+                Count++;
+                SetKey(row, key);
+                return;
+            }
+
             foreach (var input in signature.Inputs)
             {
                 if (input.Fields is { } fields)
@@ -155,6 +162,42 @@ public sealed class RowBlock
 
         Count++;
         SetKey(row, key);
+    }
+
+    /// <summary>
+    /// The common case at one pass: every field present, in the model's column order (an optional <c>key</c> anywhere),
+    /// plain values. Looking each field up by name instead scans the object once per field, which for 32 features cost
+    /// more than the rest of the row's decoding. False (row untouched as far as the caller cares: every cell is set again)
+    /// when the instance is anything else; the general path then decides and names the problem.
+    /// </summary>
+    private bool TryAddInOrder(JsonElement instance, int row, int index, out string? key)
+    {
+        key = null;
+        var columns = Signature.Columns;
+        if (columns.Length == 0)
+        {
+            return false;
+        }
+
+        var next = 0;
+        foreach (var property in instance.EnumerateObject())
+        {
+            if (next < columns.Length && property.NameEquals(columns[next].Utf8Name) && property.Value.ValueKind != JsonValueKind.Array)
+            {
+                SetCell(columns[next].Input, row, columns[next].Offset, property.Value, index);
+                next++;
+            }
+            else if (key is null && property.NameEquals("key"u8) && !Signature.HasKeyInput)
+            {
+                key = property.Value.GetRawText();
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return next == columns.Length;
     }
 
     /// <summary>Sets cell <paramref name="offset"/> of <paramref name="input"/> in <paramref name="row"/> from a JSON value.</summary>

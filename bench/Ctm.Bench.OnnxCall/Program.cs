@@ -11,7 +11,7 @@ using Ctm.Onnx;
 var calls = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
 Console.WriteLine($"command: dotnet run -c Release --project bench/Ctm.Bench.OnnxCall -- {calls}");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, load average {LoadAverage()}");
-Console.WriteLine($"{"case",-44} {"median",10} {"p10",10} {"p90",10}");
+Console.WriteLine($"{"case",-52} {"median",10} {"p10",10} {"p90",10}");
 
 var model = Train();
 foreach (var layout in new[] { OnnxInputLayout.Packed, OnnxInputLayout.PerFeature })
@@ -55,7 +55,7 @@ static void Measure(string name, int calls, Func<float> run)
     }
 
     Array.Sort(times);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-44} {times[calls / 2],7:0.0} µs {times[calls / 10],7:0.0} µs {times[calls * 9 / 10],7:0.0} µs   (n={calls}, check {sink / calls:0.000})"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-52} {times[calls / 2],7:0.0} µs {times[calls / 10],7:0.0} µs {times[calls * 9 / 10],7:0.0} µs   (n={calls}, check {sink / calls:0.000})"));
 }
 
 static TrainedModel Train()

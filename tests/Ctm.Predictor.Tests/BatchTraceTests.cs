@@ -54,50 +54,6 @@ public sealed class BatchTraceTests
         Assert.NotNull(first.Results[0]);
     }
 
-    [Fact]
-    public async Task MicroBatch_NoTimeout_RequestRunsItsBatchOnItsOwnThread_BatchSpanIsARootLinkedToIt_RequestSpanStaysCurrent()
-    {
-        var batches = new ConcurrentQueue<Activity>();
-        using var requests = new ActivitySource("Ctm.Predictor.Tests.Inline");
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name is PredictorTelemetry.SourceName or "Ctm.Predictor.Tests.Inline",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a =>
-            {
-                if (a.Source.Name == PredictorTelemetry.SourceName && a.GetTagItem("ctm.dataset") as string == "inline")
-                {
-                    batches.Enqueue(a);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-
-        using var session = OnnxSession.Create(Model());
-        var signature = ModelSignature.From(session);
-        var batcher = new MicroBatcher(new BatchExecutor(session, signature), new BatchingSettings(64, TimeSpan.Zero, 1, 16), "inline", 3);
-        using (var request = requests.StartActivity("POST /v1/models/inline:predict", ActivityKind.Server)!)
-        {
-            var block = new RowBlock(signature, 1);
-            block.AddInstance(JsonDocument.Parse("""{"x1": 0.5, "x2": 0.1}""").RootElement, 0);
-            var item = new WorkItem(block, null);
-            Assert.True(batcher.TryEnqueue(item));
-
-            // Answered before TryEnqueue returned: no batch thread, no hand-off; and the request's span is current again.
-            Assert.True(item.Task.IsCompletedSuccessfully);
-            Assert.Same(request, Activity.Current);
-            var batch = Assert.Single(batches);
-            Assert.Equal(default, batch.ParentSpanId);
-            Assert.NotEqual(request.TraceId, batch.TraceId);
-            Assert.Equal(request.SpanId, Assert.Single(batch.Links).Context.SpanId);
-            Assert.Equal(1, batch.GetTagItem("ctm.batch.rows"));
-            Assert.Equal(3, batch.GetTagItem("ctm.model.version"));
-        }
-
-        await batcher.StopAsync();
-        Assert.Equal(1, batcher.Batches);
-    }
-
     private static (WorkItem Item, ActivitySpanId Span) Enqueue(MicroBatcher batcher, ModelSignature signature, ActivitySource requests, string instance)
     {
         // The request's span is current while its rows are queued, as in the HTTP handler.

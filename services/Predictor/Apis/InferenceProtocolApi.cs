@@ -62,9 +62,14 @@ public static class InferenceProtocolApi
                 name,
                 versions = new[] { slot.Primary, slot.Canary, slot.Shadow }.OfType<LoadedModel>().Select(m => m.VersionText).Distinct(),
                 platform = "onnxruntime_onnx",
-                inputs = model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
+                inputs = model.Signature is { } signature ? InputsByFeature(signature) : model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
                 outputs = model.Session.Outputs.Where(o => o.IsTensor).Select(o => new { name = o.Name, datatype = OipTypes.Name(o.ElementType), shape = o.Shape }),
-                parameters = new { path = model.Signature is null ? "tensors" : model.Path, version = model.VersionText },
+                parameters = new
+                {
+                    path = model.Signature is null ? "tensors" : model.Path,
+                    version = model.VersionText,
+                    tensors = model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
+                },
             });
         }
         finally
@@ -72,6 +77,14 @@ public static class InferenceProtocolApi
             model.Release();
         }
     }
+
+    /// <summary>
+    /// The inputs a client sends: one [N, 1] tensor per feature for a model that packs features by type (its own column
+    /// names; the packed tensors are accepted too and listed in <c>parameters.tensors</c>), the model's inputs otherwise.
+    /// </summary>
+    private static IEnumerable<object> InputsByFeature(ModelSignature signature) => signature.Inputs.SelectMany(i => i is { ColumnsNamedByModel: true, Fields: { } fields }
+        ? fields.Select(f => (object)new { name = f, datatype = i.OipDatatype, shape = new long[] { -1, 1 } })
+        : [new { name = i.Name, datatype = i.OipDatatype, shape = i.Node.Shape }]);
 
     /// <summary>
     /// The model repository index (Triton's <c>POST v2/repository/index</c>): every model the Registry has registered
@@ -369,13 +382,13 @@ public static class InferenceProtocolApi
         var columns = new List<(InputSpec Input, int Offset, int Width, List<JsonElement> Data)>();
         foreach (var input in signature.Inputs)
         {
-            if (!tensors.TryGetValue(input.Name, out var tensor) && input.Fields is { } fields && fields.Any(tensors.ContainsKey))
+            if (!tensors.TryGetValue(input.Name, out var tensor) && input.Fields is { } fields)
             {
                 for (var c = 0; c < fields.Length; c++)
                 {
                     if (!tensors.TryGetValue(fields[c], out var column))
                     {
-                        throw new PredictionInputException($"missing input '{fields[c]}' ({input.OipDatatype}, shape [N]): column {c} of '{input.Name}', whose columns are {string.Join(", ", fields)}");
+                        throw new PredictionInputException($"missing input '{fields[c]}' ({input.OipDatatype}, shape [N] or [N, 1]), or the whole input '{input.Name}' ({input.OipDatatype}, shape {FormatShape(input.Node.Shape)}, columns {string.Join(", ", fields)})");
                     }
 
                     rows = Rows(input, fields[c], 1, column, rows);
@@ -388,8 +401,7 @@ public static class InferenceProtocolApi
 
             if (!tensors.ContainsKey(input.Name))
             {
-                throw new PredictionInputException($"missing input '{input.Name}' ({input.OipDatatype}, shape {FormatShape(input.Node.Shape)})"
-                    + (input.Fields is { } f ? $", or one [N] tensor per column: {string.Join(", ", f)}" : ""));
+                throw new PredictionInputException($"missing input '{input.Name}' ({input.OipDatatype}, shape {FormatShape(input.Node.Shape)})");
             }
 
             rows = Rows(input, input.Name, input.Width, tensor, rows);

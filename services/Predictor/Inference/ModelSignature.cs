@@ -39,6 +39,9 @@ public sealed class InputSpec(OnnxNodeInfo node, CellKind kind, int slot, int wi
     /// </summary>
     public string[]? Fields { get; set; }
 
+    /// <summary>Whether <see cref="Fields"/> come from the model's own column names (a packed Ctm export), not an upload's mapping.</summary>
+    public bool ColumnsNamedByModel { get; set; }
+
     /// <summary>The name of column <paramref name="c"/> in instances and statistics.</summary>
     public string FieldName(int c) => Fields?[c] ?? (Width == 1 ? Name : $"{Name}[{c}]");
 
@@ -221,6 +224,7 @@ public sealed class ModelSignature
                 input.Fields = names.Length == input.Width
                     ? names
                     : throw new PredictionInputException($"the model's metadata '{ColumnNamesMetadata}' names {names.Length} column(s) for '{input.Name}', which has {input.Width}");
+                input.ColumnsNamedByModel = true;
             }
         }
     }
@@ -242,6 +246,7 @@ public sealed class ModelSignature
             var input = Inputs.FirstOrDefault(i => i.Name == inputName) ?? throw new PredictionInputException($"the input mapping names '{inputName}', which the model does not have");
             var names = fields.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             input.Fields = names.Length == input.Width ? names : throw new PredictionInputException($"the input mapping gives {names.Length} field(s) for '{inputName}', which has {input.Width} column(s)");
+            input.ColumnsNamedByModel = false;
         }
 
         NameColumns();

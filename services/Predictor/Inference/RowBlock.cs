@@ -209,22 +209,22 @@ public sealed class RowBlock
             case CellKind.Number:
                 Numbers[(row * s.NumberWidth) + input.Slot + offset] = input.Type switch
                 {
-                    TensorElementType.Bool => Boolean(value, input, index) ? 1 : 0,
-                    TensorElementType.Float => (float)Number(value, input, index),
-                    _ => Number(value, input, index),
+                    TensorElementType.Bool => Boolean(value, input, offset, index) ? 1 : 0,
+                    TensorElementType.Float => (float)Number(value, input, offset, index),
+                    _ => Number(value, input, offset, index),
                 };
                 break;
             case CellKind.Integer:
-                var integer = Integer(value, input, index);
+                var integer = Integer(value, input, offset, index);
                 if (input.Type == TensorElementType.Int32 && integer is < int.MinValue or > int.MaxValue)
                 {
-                    throw new PredictionInputException($"feature '{input.Name}' of instance {index} does not fit in int32: {integer}");
+                    throw new PredictionInputException($"feature '{Feature(input, offset)}' of instance {index} does not fit in int32: {integer}");
                 }
 
                 Integers[(row * s.IntegerWidth) + input.Slot + offset] = integer;
                 break;
             default:
-                Texts[(row * s.TextWidth) + input.Slot + offset] = Text(value, input, index);
+                Texts[(row * s.TextWidth) + input.Slot + offset] = Text(value, input, offset, index);
                 break;
         }
     }
@@ -279,38 +279,41 @@ public sealed class RowBlock
         return p;
     }
 
-    private static double Number(JsonElement cell, InputSpec input, int index) => cell.ValueKind switch
+    private static double Number(JsonElement cell, InputSpec input, int offset, int index) => cell.ValueKind switch
     {
         JsonValueKind.Null => double.NaN, // missing: the model's own imputation decides
         JsonValueKind.Number => cell.GetDouble(),
         JsonValueKind.String when double.TryParse(cell.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
         JsonValueKind.True => 1,
         JsonValueKind.False => 0,
-        _ => throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be a number, got {Shorten(cell)}"),
+        _ => throw new PredictionInputException($"feature '{Feature(input, offset)}' of instance {index} must be a number, got {Shorten(cell)}"),
     };
 
-    private static long Integer(JsonElement cell, InputSpec input, int index) => cell.ValueKind switch
+    private static long Integer(JsonElement cell, InputSpec input, int offset, int index) => cell.ValueKind switch
     {
         JsonValueKind.Number when cell.TryGetInt64(out var l) => l,
         JsonValueKind.String when long.TryParse(cell.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => l,
-        _ => throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be an integer, got {Shorten(cell)}"),
+        _ => throw new PredictionInputException($"feature '{Feature(input, offset)}' of instance {index} must be an integer, got {Shorten(cell)}"),
     };
 
-    private static bool Boolean(JsonElement cell, InputSpec input, int index) => cell.ValueKind switch
+    private static bool Boolean(JsonElement cell, InputSpec input, int offset, int index) => cell.ValueKind switch
     {
         JsonValueKind.True => true,
         JsonValueKind.False => false,
-        _ => throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be true or false, got {Shorten(cell)}"),
+        _ => throw new PredictionInputException($"feature '{Feature(input, offset)}' of instance {index} must be true or false, got {Shorten(cell)}"),
     };
 
     /// <summary>Strings as they are; numbers and booleans as their JSON text; null = the empty string (missing).</summary>
-    private static string Text(JsonElement cell, InputSpec input, int index) => cell.ValueKind switch
+    private static string Text(JsonElement cell, InputSpec input, int offset, int index) => cell.ValueKind switch
     {
         JsonValueKind.Null => string.Empty,
         JsonValueKind.String => cell.GetString() ?? string.Empty,
-        JsonValueKind.Object or JsonValueKind.Array => throw new PredictionInputException($"feature '{input.Name}' of instance {index} must be a string, got {Shorten(cell)}"),
+        JsonValueKind.Object or JsonValueKind.Array => throw new PredictionInputException($"feature '{Feature(input, offset)}' of instance {index} must be a string, got {Shorten(cell)}"),
         _ => cell.GetRawText(),
     };
+
+    /// <summary>The instance field a column comes from: a feature name, also for a packed or mapped input.</summary>
+    private static string Feature(InputSpec input, int offset) => input.Fields is null && input.Width > 1 ? input.Name : input.FieldName(offset);
 
     private static string Shorten(JsonElement cell)
     {

@@ -203,7 +203,8 @@ static void OnnxLatency(TrainedModel model)
 
     long[] Measure(int batch, int runs)
     {
-        var inputs = names.Select(n => new FloatTensorInput(n, Enumerable.Range(0, batch).Select(_ => (float)rng.NextGaussian()).ToArray(), [batch, 1])).ToArray();
+        // Ctm's export packs the numeric features into one [N, k] input (OnnxInputLayout.Packed).
+        FloatTensorInput[] inputs = [new(OnnxExporter.NumericInput, Enumerable.Range(0, batch * names.Length).Select(_ => (float)rng.NextGaussian()).ToArray(), [batch, names.Length])];
         var output = new float[batch * 2];
         FloatTensorOutput[] outputs = [new("probabilities", output)];
         for (var i = 0; i < 200; i++)

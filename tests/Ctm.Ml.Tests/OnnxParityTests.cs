@@ -8,19 +8,22 @@ namespace Ctm.Ml.Tests;
 public sealed class OnnxParityTests
 {
     [Theory]
-    [InlineData(ModelTask.BinaryClassification, new int[0])]
-    [InlineData(ModelTask.BinaryClassification, new[] { 16, 8 })]
-    [InlineData(ModelTask.MulticlassClassification, new int[0])]
-    [InlineData(ModelTask.MulticlassClassification, new[] { 12 })]
-    [InlineData(ModelTask.Regression, new int[0])]
-    [InlineData(ModelTask.Regression, new[] { 16, 8 })]
-    public void ExportedModel_RawInputsWithMissingAndUnseen_MatchesEngineWithin1e5(ModelTask task, int[] hidden)
+    [InlineData(ModelTask.BinaryClassification, new int[0], OnnxInputLayout.Packed)]
+    [InlineData(ModelTask.BinaryClassification, new[] { 16, 8 }, OnnxInputLayout.Packed)]
+    [InlineData(ModelTask.BinaryClassification, new[] { 16, 8 }, OnnxInputLayout.PerFeature)]
+    [InlineData(ModelTask.MulticlassClassification, new int[0], OnnxInputLayout.Packed)]
+    [InlineData(ModelTask.MulticlassClassification, new[] { 12 }, OnnxInputLayout.Packed)]
+    [InlineData(ModelTask.MulticlassClassification, new[] { 12 }, OnnxInputLayout.PerFeature)]
+    [InlineData(ModelTask.Regression, new int[0], OnnxInputLayout.Packed)]
+    [InlineData(ModelTask.Regression, new[] { 16, 8 }, OnnxInputLayout.Packed)]
+    [InlineData(ModelTask.Regression, new[] { 16, 8 }, OnnxInputLayout.PerFeature)]
+    public void ExportedModel_RawInputsWithMissingAndUnseen_MatchesEngineWithin1e5(ModelTask task, int[] hidden, OnnxInputLayout layout)
     {
         var model = new ManagedTrainingEngine().Train(TestData.Mixed(task, 600, seed: 1), TestData.Options(task, hidden));
         var input = RandomInputs(300, seed: 9);
         var expected = model.Predict(input);
 
-        using var session = OnnxSession.Create(model.ToOnnx());
+        using var session = OnnxSession.Create(model.ToOnnx(new OnnxExportOptions { Layout = layout }));
         var outputs = Run(session, input, task == ModelTask.Regression ? ["prediction"] : ["label", "probabilities"]);
 
         if (task == ModelTask.Regression)
@@ -37,13 +40,35 @@ public sealed class OnnxParityTests
     }
 
     [Fact]
-    public void ExportedModel_Interface_IsOneInputPerFeatureAndDocumentedMetadata()
+    public void ExportedModel_Interface_IsOneInputPerTypeWithColumnNamesInTheMetadata()
     {
         var model = new ManagedTrainingEngine().Train(TestData.Mixed(ModelTask.MulticlassClassification, 300, seed: 2), TestData.Options(ModelTask.MulticlassClassification, 8));
         using var session = OnnxSession.Create(model.ToOnnx(new OnnxExportOptions { Metadata = new Dictionary<string, string> { ["dataset"] = "d1" } }));
 
+        Assert.Equal([(OnnxExporter.NumericInput, TensorElementType.Float, "-1,2"), (OnnxExporter.CategoricalInput, TensorElementType.String, "-1,2")],
+            session.Inputs.Select(i => (i.Name, i.ElementType, string.Join(",", i.Shape))));
+        Assert.Equal("2", session.Metadata["ctm.format"]);
+        var columns = JsonSerializer.Deserialize<Dictionary<string, string[]>>(session.Metadata[OnnxExporter.InputsMetadata])!;
+        Assert.Equal(["x1", "x2"], columns[OnnxExporter.NumericInput]);
+        Assert.Equal(["color", "size"], columns[OnnxExporter.CategoricalInput]);
+        AssertDocumentedMetadata(session);
+    }
+
+    [Fact]
+    public void ExportedModel_PerFeatureLayout_IsOneInputPerFeatureAsBefore()
+    {
+        var model = new ManagedTrainingEngine().Train(TestData.Mixed(ModelTask.MulticlassClassification, 300, seed: 2), TestData.Options(ModelTask.MulticlassClassification, 8));
+        using var session = OnnxSession.Create(model.ToOnnx(new OnnxExportOptions { Layout = OnnxInputLayout.PerFeature, Metadata = new Dictionary<string, string> { ["dataset"] = "d1" } }));
+
         Assert.Equal(["x1", "color", "x2", "size"], session.Inputs.Select(i => i.Name));
         Assert.Equal([TensorElementType.Float, TensorElementType.String, TensorElementType.Float, TensorElementType.String], session.Inputs.Select(i => i.ElementType));
+        Assert.Equal("1", session.Metadata["ctm.format"]);
+        Assert.False(session.Metadata.ContainsKey(OnnxExporter.InputsMetadata));
+        AssertDocumentedMetadata(session);
+    }
+
+    private static void AssertDocumentedMetadata(OnnxSession session)
+    {
         Assert.Equal(["label", "probabilities"], session.Outputs.Select(o => o.Name));
         Assert.Equal("MulticlassClassification", session.Metadata["ctm.task"]);
         Assert.Equal(["high", "low", "mid"], JsonSerializer.Deserialize<string[]>(session.Metadata["ctm.classes"])!);
@@ -120,9 +145,47 @@ public sealed class OnnxParityTests
             .AddNumeric("x2", x2).AddCategorical("size", size).Build();
     }
 
+    /// <summary>Runs an exported model of either layout on raw values (the packed one's columns found through <c>ctm.inputs</c>).</summary>
     internal static IReadOnlyList<OrtTensor> Run(OnnxSession session, TabularDataset data, string[] outputs)
     {
         var inputs = new Dictionary<string, OrtTensor>();
+        if (session.Metadata.TryGetValue(OnnxExporter.InputsMetadata, out var json))
+        {
+            foreach (var (input, columns) in JsonSerializer.Deserialize<Dictionary<string, string[]>>(json)!)
+            {
+                if (input == OnnxExporter.NumericInput)
+                {
+                    var values = new float[data.RowCount * columns.Length];
+                    for (var c = 0; c < columns.Length; c++)
+                    {
+                        var column = data.GetNumeric(columns[c]);
+                        for (var r = 0; r < data.RowCount; r++)
+                        {
+                            values[(r * columns.Length) + c] = (float)column[r];
+                        }
+                    }
+
+                    inputs[input] = OrtTensor.FromFloat(values, data.RowCount, columns.Length);
+                }
+                else
+                {
+                    var values = new string[data.RowCount * columns.Length];
+                    for (var c = 0; c < columns.Length; c++)
+                    {
+                        var column = data.GetCategorical(columns[c]);
+                        for (var r = 0; r < data.RowCount; r++)
+                        {
+                            values[(r * columns.Length) + c] = column[r] ?? "";
+                        }
+                    }
+
+                    inputs[input] = OrtTensor.FromString(values, data.RowCount, columns.Length);
+                }
+            }
+
+            return session.Run(inputs, outputs);
+        }
+
         foreach (var f in data.Features)
         {
             inputs[f.Name] = f.Kind == FeatureKind.Numeric

@@ -100,7 +100,9 @@ public sealed class ProtocolTests(PredictorFixture system)
         await AssertErrorAsync(predictor, "v1/models/churn:predict", new { instances = new[] { new { tenure = "long", plan = "basic", monthly_fee = 1.0, support_calls = 1 } } }, HttpStatusCode.BadRequest, "'tenure' of instance 0 must be a number");
         await AssertErrorAsync(predictor, "v1/models/churn:predict", new { instances = new[] { new { tenure = 1, plan = new[] { "basic" , "pro" }, monthly_fee = 1.0, support_calls = 1 } } }, HttpStatusCode.BadRequest, "'plan' of instance 0 must be a string");
         await AssertErrorAsync(predictor, "v1/models/churn:predict", new { instances = new[] { new { tenure = 1, plan = "basic", support_calls = 1 } } }, HttpStatusCode.BadRequest, "missing the feature 'monthly_fee'");
-        await AssertErrorAsync(predictor, "v1/models/churn:predict", new { inputs = new { tenure = 1 } }, HttpStatusCode.BadRequest, "Input 'tenure' expects rank 2");
+        // The columnar form feeds the model's own tensors: a packed export's are one per type, named in the error.
+        await AssertErrorAsync(predictor, "v1/models/churn:predict", new { inputs = new { tenure = 1 } }, HttpStatusCode.BadRequest, "'inputs' has 'tenure', which is not an input of the model (its inputs: ctm/numeric");
+        await AssertErrorAsync(predictor, "v1/models/churn:predict", new { inputs = new Dictionary<string, object> { ["ctm/numeric"] = 1, ["ctm/categorical"] = new[] { new[] { "basic" } } } }, HttpStatusCode.BadRequest, "Input 'ctm/numeric' expects rank 2");
         await AssertErrorAsync(predictor, "v1/models/churn:predict", new { signature_name = "predict", instances }, HttpStatusCode.BadRequest, "not found in signature def");
         using var notJson = new StringContent("{not json", Encoding.UTF8, "application/json");
         var bad = await predictor.PostAsync("v1/models/churn:predict", notJson);

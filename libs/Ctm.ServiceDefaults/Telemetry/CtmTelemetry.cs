@@ -5,7 +5,7 @@ namespace Ctm.ServiceDefaults.Telemetry;
 /// <summary>Names shared by every service's traces and metrics.</summary>
 public static class CtmTelemetry
 {
-    /// <summary>The activity source of Ctm's own spans (outbox relay, training runs).</summary>
+    /// <summary>The activity source of Ctm's own spans (outbox relay, training runs); a service's own source, <c>Ctm.&lt;Service&gt;</c>, is traced too.</summary>
     public const string SourceName = "Ctm";
 
     /// <summary>Every Ctm meter's name starts with this (<c>Ctm.Validator</c>, <c>Ctm.Messaging</c>, ...).</summary>

@@ -43,7 +43,7 @@ public static class TelemetryExtensions
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(CtmTelemetry.ServiceName(builder.Environment.ApplicationName), serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
             .WithTracing(t => t
-                .AddSource(CtmTelemetry.SourceName, "MassTransit")
+                .AddSource(CtmTelemetry.SourceName, CtmTelemetry.MeterPrefix + "*", "MassTransit")
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsPlumbing(context.Request.Path))
                 .AddHttpClientInstrumentation())
             .WithMetrics(m => m

@@ -64,9 +64,14 @@ public static class InferenceProtocolApi
                 name,
                 versions = new[] { slot.Primary, slot.Canary, slot.Shadow }.OfType<LoadedModel>().Select(m => m.VersionText).Distinct(),
                 platform = "onnxruntime_onnx",
-                inputs = model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
+                inputs = model.Signature is { } signature ? InputsByFeature(signature) : model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
                 outputs = model.Session.Outputs.Where(o => o.IsTensor).Select(o => new { name = o.Name, datatype = OipTypes.Name(o.ElementType), shape = o.Shape }),
-                parameters = new { path = model.Signature is null ? "tensors" : model.Path, version = model.VersionText },
+                parameters = new
+                {
+                    path = model.Signature is null ? "tensors" : model.Path,
+                    version = model.VersionText,
+                    tensors = model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
+                },
             });
         }
         finally
@@ -74,6 +79,14 @@ public static class InferenceProtocolApi
             model.Release();
         }
     }
+
+    /// <summary>
+    /// The inputs a client sends: one [N, 1] tensor per feature for a model that packs features by type (its own column
+    /// names; the packed tensors are accepted too and listed in <c>parameters.tensors</c>), the model's inputs otherwise.
+    /// </summary>
+    private static IEnumerable<object> InputsByFeature(ModelSignature signature) => signature.Inputs.SelectMany(i => i is { ColumnsNamedByModel: true, Fields: { } fields }
+        ? fields.Select(f => (object)new { name = f, datatype = i.OipDatatype, shape = new long[] { -1, 1 } })
+        : [new { name = i.Name, datatype = i.OipDatatype, shape = i.Node.Shape }]);
 
     /// <summary>
     /// The model repository index (Triton's <c>POST v2/repository/index</c>): every model the Registry has registered
@@ -339,7 +352,11 @@ public static class InferenceProtocolApi
         }
     }
 
-    /// <summary>Turns the request's tensors into rows: every model input present once, with its datatype, shape [N] or [N, k], and N·k values.</summary>
+    /// <summary>
+    /// Turns the request's tensors into rows: every model input present once, with its datatype, shape [N] or [N, k], and
+    /// N·k values. An input whose columns are named (a packed model's <c>ctm.inputs</c>, an upload's input mapping) may
+    /// instead come as one [N] or [N, 1] tensor per column, named after the column's feature.
+    /// </summary>
     public static RowBlock Decode(ModelSignature signature, JsonElement inputs, int maxRows)
     {
         var tensors = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
@@ -356,41 +373,48 @@ public static class InferenceProtocolApi
                 throw new PredictionInputException($"input '{tensorName}' is given twice");
             }
 
-            if (tensorName != RowBlock.KeyField && !signature.Inputs.Any(i => i.Name == tensorName))
+            if (tensorName != RowBlock.KeyField && !signature.Inputs.Any(i => i.Name == tensorName || (i.Fields?.Contains(tensorName) ?? false)))
             {
-                throw new PredictionInputException($"unexpected input '{tensorName}': the model's inputs are {string.Join(", ", signature.Inputs.Select(i => $"{i.Name} ({i.OipDatatype})"))}");
+                throw Unexpected(signature, tensorName);
             }
         }
 
         var rows = -1;
-        var flattened = new Dictionary<string, List<JsonElement>>(StringComparer.Ordinal);
+        var used = new HashSet<string>(StringComparer.Ordinal) { RowBlock.KeyField };
+        var columns = new List<(InputSpec Input, int Offset, int Width, List<JsonElement> Data)>();
         foreach (var input in signature.Inputs)
         {
-            if (!tensors.TryGetValue(input.Name, out var tensor))
+            if (!tensors.TryGetValue(input.Name, out var tensor) && input.Fields is { } fields)
+            {
+                for (var c = 0; c < fields.Length; c++)
+                {
+                    if (!tensors.TryGetValue(fields[c], out var column))
+                    {
+                        throw new PredictionInputException($"missing input '{fields[c]}' ({input.OipDatatype}, shape [N] or [N, 1]), or the whole input '{input.Name}' ({input.OipDatatype}, shape {FormatShape(input.Node.Shape)}, columns {string.Join(", ", fields)})");
+                    }
+
+                    rows = Rows(input, fields[c], 1, column, rows);
+                    columns.Add((input, c, 1, Data(column, fields[c], rows, 1)));
+                    used.Add(fields[c]);
+                }
+
+                continue;
+            }
+
+            if (!tensors.ContainsKey(input.Name))
             {
                 throw new PredictionInputException($"missing input '{input.Name}' ({input.OipDatatype}, shape {FormatShape(input.Node.Shape)})");
             }
 
-            var datatype = tensor.TryGetProperty("datatype", out var d) ? d.GetString() : null;
-            if (datatype != input.OipDatatype)
-            {
-                throw new PredictionInputException($"input '{input.Name}' has datatype {datatype ?? "(none)"}, expected {input.OipDatatype}");
-            }
+            rows = Rows(input, input.Name, input.Width, tensor, rows);
+            columns.Add((input, 0, input.Width, Data(tensor, input.Name, rows, input.Width)));
+            used.Add(input.Name);
+        }
 
-            var n = CheckShape(input, tensor);
-            if (rows >= 0 && n != rows)
-            {
-                throw new PredictionInputException($"input '{input.Name}' has {n} rows, other inputs have {rows}");
-            }
-
-            rows = n;
-            var data = Flatten(tensor, input.Name);
-            if (data.Count != n * input.Width)
-            {
-                throw new PredictionInputException($"input '{input.Name}' has shape {FormatShape([n, input.Width])} but {data.Count} values");
-            }
-
-            flattened[input.Name] = data;
+        if (tensors.Keys.FirstOrDefault(t => !used.Contains(t)) is { } unused)
+        {
+            // A column given beside its whole input.
+            throw Unexpected(signature, unused);
         }
 
         if (rows <= 0 || rows > maxRows)
@@ -404,14 +428,13 @@ public static class InferenceProtocolApi
             block.AddEmptyRow();
         }
 
-        foreach (var input in signature.Inputs)
+        foreach (var (input, offset, width, data) in columns)
         {
-            var data = flattened[input.Name];
             for (var r = 0; r < rows; r++)
             {
-                for (var c = 0; c < input.Width; c++)
+                for (var c = 0; c < width; c++)
                 {
-                    block.SetCell(input, r, c, data[(r * input.Width) + c], r);
+                    block.SetCell(input, r, offset + c, data[(r * width) + c], r);
                 }
             }
         }
@@ -433,16 +456,37 @@ public static class InferenceProtocolApi
         return block;
     }
 
-    private static int CheckShape(InputSpec input, JsonElement tensor)
+    private static PredictionInputException Unexpected(ModelSignature signature, string tensorName) =>
+        new($"unexpected input '{tensorName}': the model's inputs are {string.Join(", ", signature.Inputs.Select(i => $"{i.Name} ({i.OipDatatype}{(i.Fields is { } f ? $", or per column: {string.Join(", ", f)}" : "")})"))}");
+
+    private static int Rows(InputSpec input, string name, int width, JsonElement tensor, int rows)
+    {
+        var datatype = tensor.TryGetProperty("datatype", out var d) ? d.GetString() : null;
+        if (datatype != input.OipDatatype)
+        {
+            throw new PredictionInputException($"input '{name}' has datatype {datatype ?? "(none)"}, expected {input.OipDatatype}");
+        }
+
+        var n = CheckShape(name, width, tensor);
+        return rows >= 0 && n != rows ? throw new PredictionInputException($"input '{name}' has {n} rows, other inputs have {rows}") : n;
+    }
+
+    private static List<JsonElement> Data(JsonElement tensor, string name, int rows, int width)
+    {
+        var data = Flatten(tensor, name);
+        return data.Count == rows * width ? data : throw new PredictionInputException($"input '{name}' has shape {FormatShape([rows, width])} but {data.Count} values");
+    }
+
+    private static int CheckShape(string name, int width, JsonElement tensor)
     {
         if (!tensor.TryGetProperty("shape", out var shape) || shape.ValueKind != JsonValueKind.Array || shape.GetArrayLength() is < 1 or > 2)
         {
-            throw new PredictionInputException($"input '{input.Name}' needs a shape [N] or [N, {input.Width}]");
+            throw new PredictionInputException($"input '{name}' needs a shape [N] or [N, {width}]");
         }
 
         var dims = shape.EnumerateArray().Select(x => x.TryGetInt32(out var v) ? v : -1).ToArray();
-        var ok = dims[0] >= 0 && (dims.Length == 1 ? input.Width == 1 : dims[1] == input.Width);
-        return ok ? dims[0] : throw new PredictionInputException($"input '{input.Name}' has shape {FormatShape([.. dims.Select(x => (long)x)])}, expected {FormatShape([-1, input.Width])}");
+        var ok = dims[0] >= 0 && (dims.Length == 1 ? width == 1 : dims[1] == width);
+        return ok ? dims[0] : throw new PredictionInputException($"input '{name}' has shape {FormatShape([.. dims.Select(x => (long)x)])}, expected {FormatShape([-1, width])}");
     }
 
     private static List<JsonElement> Flatten(JsonElement tensor, string name)

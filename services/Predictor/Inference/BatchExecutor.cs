@@ -6,6 +6,9 @@ namespace Ctm.Predictor.Inference;
 public sealed class WorkItem(RowBlock block, int[]? rows) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public RowBlock Block { get; } = block;
+
+    /// <summary>The span of the request that queued these rows (the batch that runs them links to it); default when none is traced.</summary>
+    public System.Diagnostics.ActivityContext RequestContext { get; } = System.Diagnostics.Activity.Current?.Context ?? default;
     public int[]? Rows { get; } = rows;
     public int Count => Rows?.Length ?? Block.Count;
 

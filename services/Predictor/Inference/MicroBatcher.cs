@@ -1,14 +1,32 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using Ctm.ServiceDefaults.Telemetry;
 
 namespace Ctm.Predictor.Inference;
 
 /// <summary>Micro-batching settings of one model.</summary>
 public sealed record BatchingSettings(int MaxBatchSize, TimeSpan BatchTimeout, int BatchThreads, int QueueCapacity);
 
+/// <summary>The Predictor's spans (activity source <c>Ctm.Predictor</c>).</summary>
+public static class PredictorTelemetry
+{
+    public const string SourceName = CtmTelemetry.MeterPrefix + "Predictor";
+
+    /// <summary>Name of the span of one micro-batch's ONNX Runtime call.</summary>
+    public const string BatchActivity = "predictor.batch";
+
+    public static readonly ActivitySource Source = new(SourceName);
+}
+
 /// <summary>
 /// Server-side micro-batching: requests queue their rows (a bounded queue: a full queue refuses at once, never waits);
 /// each batch thread takes what is queued, up to <see cref="BatchingSettings.MaxBatchSize"/> rows, waiting at most
-/// <see cref="BatchingSettings.BatchTimeout"/> for more after the first, and runs it as one call.
+/// <see cref="BatchingSettings.BatchTimeout"/> for more after the first, and runs it as one call. (Running a request's
+/// batch on its own thread when the batch thread is idle was tried: it saves the hand-offs but, under load, makes
+/// batches of about one row, and one call per row cost more CPU per request than the hand-offs: 57 µs against 38 µs
+/// with 32 numeric features on two cores.) Each call is a span of
+/// its own (<see cref="PredictorTelemetry.BatchActivity"/>) linked to the span of every request whose rows it ran, tagged
+/// with the batch's size and the model's dataset and version: a request's trace leads to the batch that answered it.
 /// </summary>
 public sealed class MicroBatcher
 {
@@ -16,13 +34,17 @@ public sealed class MicroBatcher
     private readonly BatchExecutor _executor;
     private readonly BatchingSettings _settings;
     private readonly Task[] _workers;
+    private readonly string _dataset;
+    private readonly int _version;
     private long _batches;
     private long _rows;
     private long _rejected;
 
-    public MicroBatcher(BatchExecutor executor, BatchingSettings settings)
+    public MicroBatcher(BatchExecutor executor, BatchingSettings settings, string dataset = "", int version = 0)
     {
         _executor = executor;
+        _dataset = dataset;
+        _version = version;
         _settings = settings;
         _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(settings.QueueCapacity)
         {
@@ -92,26 +114,66 @@ public sealed class MicroBatcher
                 continue;
             }
 
-            try
-            {
-                _executor.Execute(batch, scratch);
-                Interlocked.Increment(ref _batches);
-                Interlocked.Add(ref _rows, rows);
-                foreach (var item in batch)
-                {
-                    item.TrySetResult();
-                }
-            }
-            catch (Exception e)
-            {
-                foreach (var item in batch)
-                {
-                    item.TrySetException(e);
-                }
-            }
+            Run(batch, rows, scratch);
+        }
+    }
 
+    /// <summary>Runs one batch, answers its items (or fails them with the error) and clears the list.</summary>
+    private void Run(List<WorkItem> batch, int rows, BatchScratch scratch)
+    {
+        // A batch serves several requests (several traces), so its span is a root of its own, linked to each of them (not a
+        // child of whatever was current when the model loaded, which this thread inherited); that span is put back after.
+        var current = Activity.Current;
+        Activity.Current = null;
+        var activity = StartBatchActivity(batch, rows);
+        try
+        {
+            _executor.Execute(batch, scratch);
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _rows, rows);
+            foreach (var item in batch)
+            {
+                item.TrySetResult();
+            }
+        }
+        catch (Exception e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            foreach (var item in batch)
+            {
+                item.TrySetException(e);
+            }
+        }
+        finally
+        {
+            activity?.Dispose();
+            Activity.Current = current;
             batch.Clear();
         }
+    }
+
+    private Activity? StartBatchActivity(List<WorkItem> batch, int rows)
+    {
+        if (!PredictorTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>(batch.Count);
+        foreach (var item in batch)
+        {
+            if (item.RequestContext != default)
+            {
+                links.Add(new ActivityLink(item.RequestContext));
+            }
+        }
+
+        var activity = PredictorTelemetry.Source.StartActivity(PredictorTelemetry.BatchActivity, ActivityKind.Internal, parentContext: default, links: links);
+        activity?.SetTag("ctm.batch.rows", rows);
+        activity?.SetTag("ctm.batch.requests", batch.Count);
+        activity?.SetTag("ctm.dataset", _dataset);
+        activity?.SetTag("ctm.model.version", _version);
+        return activity;
     }
 
     private static int Take(ChannelReader<WorkItem> reader, List<WorkItem> batch, int rows, int max)

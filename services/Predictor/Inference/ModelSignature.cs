@@ -39,14 +39,23 @@ public sealed class InputSpec(OnnxNodeInfo node, CellKind kind, int slot, int wi
     /// </summary>
     public string[]? Fields { get; set; }
 
+    /// <summary>Whether <see cref="Fields"/> come from the model's own column names (a packed Ctm export), not an upload's mapping.</summary>
+    public bool ColumnsNamedByModel { get; set; }
+
     /// <summary>The name of column <paramref name="c"/> in instances and statistics.</summary>
     public string FieldName(int c) => Fields?[c] ?? (Width == 1 ? Name : $"{Name}[{c}]");
 
-    /// <summary>The finite set of values the graph distinguishes, when there is one (the static path).</summary>
-    public StaticDomain? Domain { get; set; }
+    /// <summary>The finite set of values the graph distinguishes in each column, when every column has one (the static path).</summary>
+    public StaticDomain[]? Domains { get; set; }
+
+    /// <summary>The static domain of a one-column input, or null.</summary>
+    public StaticDomain? Domain => Domains is [var only] ? only : null;
 
     public string OipDatatype => OipTypes.Name(Type);
 }
+
+/// <summary>Column <paramref name="Offset"/> of <paramref name="Input"/>, fed by the instance field named <paramref name="Utf8Name"/>.</summary>
+public sealed record NamedColumn(InputSpec Input, int Offset, byte[] Utf8Name);
 
 /// <summary>One model output: its values per row (width), and how they are written.</summary>
 public sealed class OutputSpec(OnnxNodeInfo node, int width, JsonEncodedText jsonName)
@@ -93,6 +102,15 @@ public sealed class ModelSignature
     public int LabelIndex { get; }
     public int ProbabilitiesIndex { get; }
     public bool FloatPath { get; }
+
+    /// <summary>
+    /// Every column by the instance field that feeds it, in input and column order (what <see cref="RowBlock"/> expects
+    /// first); set when an input mapping applies, which may rename them.
+    /// </summary>
+    public NamedColumn[] Columns { get; private set; } = [];
+
+    /// <summary>Whether a model input is named like the example key field (then <c>key</c> is a feature, not a key).</summary>
+    public bool HasKeyInput { get; private set; }
 
     /// <summary>Cells per row of each kind.</summary>
     public int NumberWidth { get; }
@@ -169,7 +187,46 @@ public sealed class ModelSignature
             }
         }
 
-        return new ModelSignature([.. inputs], [.. outputs], classes, numbers, integers, texts);
+        ApplyColumnNames(inputs, session.Metadata);
+        var signature = new ModelSignature([.. inputs], [.. outputs], classes, numbers, integers, texts);
+        signature.NameColumns();
+        return signature;
+    }
+
+    /// <summary>Metadata key of a packed model's column names (Ctm's exporter, <c>ctm.format</c> 2): input name → feature name of each column.</summary>
+    public const string ColumnNamesMetadata = "ctm.inputs";
+
+    /// <summary>
+    /// A model that packs features into one tensor per type names each column in its metadata; instances and statistics
+    /// then keep using feature names, as with one input per feature.
+    /// </summary>
+    private static void ApplyColumnNames(List<InputSpec> inputs, IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue(ColumnNamesMetadata, out var json))
+        {
+            return;
+        }
+
+        Dictionary<string, string[]>? columns;
+        try
+        {
+            columns = JsonSerializer.Deserialize<Dictionary<string, string[]>>(json);
+        }
+        catch (JsonException e)
+        {
+            throw new PredictionInputException($"the model's metadata '{ColumnNamesMetadata}' is not a JSON object of input name → column names: {e.Message}");
+        }
+
+        foreach (var input in inputs)
+        {
+            if (columns?.GetValueOrDefault(input.Name) is { } names)
+            {
+                input.Fields = names.Length == input.Width
+                    ? names
+                    : throw new PredictionInputException($"the model's metadata '{ColumnNamesMetadata}' names {names.Length} column(s) for '{input.Name}', which has {input.Width}");
+                input.ColumnsNamedByModel = true;
+            }
+        }
     }
 
     private static CellKind? Kind(TensorElementType type) => type switch
@@ -189,7 +246,20 @@ public sealed class ModelSignature
             var input = Inputs.FirstOrDefault(i => i.Name == inputName) ?? throw new PredictionInputException($"the input mapping names '{inputName}', which the model does not have");
             var names = fields.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             input.Fields = names.Length == input.Width ? names : throw new PredictionInputException($"the input mapping gives {names.Length} field(s) for '{inputName}', which has {input.Width} column(s)");
+            input.ColumnsNamedByModel = false;
         }
+
+        NameColumns();
+    }
+
+    private void NameColumns()
+    {
+        HasKeyInput = Inputs.Any(i => i.Name == RowBlock.KeyField);
+        // Only for instances keyed by field: a column named like the key field would be ambiguous, and a multi-column input
+        // without field names takes its values as one array (the general path does both).
+        Columns = Inputs.All(i => i.Width == 1 || i.Fields is not null) && !Inputs.Any(i => i.Fields?.Contains(RowBlock.KeyField) ?? false)
+            ? [.. Inputs.SelectMany(i => Enumerable.Range(0, i.Width).Select(c => new NamedColumn(i, c, System.Text.Encoding.UTF8.GetBytes(i.Fields?[c] ?? i.Name))))]
+            : [];
     }
 
     /// <summary>Combinations of the inputs' static domains, or null if some input is free (the dynamic path).</summary>
@@ -198,15 +268,18 @@ public sealed class ModelSignature
         long product = 1;
         foreach (var input in Inputs)
         {
-            if (input.Domain is null)
+            if (input.Domains is null)
             {
                 return null;
             }
 
-            product = checked(product * input.Domain.Size);
-            if (product > int.MaxValue)
+            foreach (var domain in input.Domains)
             {
-                return product;
+                product = checked(product * domain.Size);
+                if (product > int.MaxValue)
+                {
+                    return product;
+                }
             }
         }
 

@@ -80,54 +80,81 @@ public sealed class StaticDomain
 
     public static StaticDomain Boolean() => new(TensorElementType.Bool, 2);
 
-    /// <summary>Index of the row's value in this domain (unseen values share the last index).</summary>
-    public int IndexOf(RowBlock block, int row, InputSpec input) => Type switch
+    /// <summary>Index of the row's value in column <paramref name="offset"/> of <paramref name="input"/> in this domain (unseen values share the last index).</summary>
+    public int IndexOf(RowBlock block, int row, InputSpec input, int offset = 0) => Type switch
     {
-        TensorElementType.String => _strings!.TryGetValue(block.Text(row, input), out var i) ? i : Size - 1,
-        TensorElementType.Float => _floats!.TryGetValue((float)block.Number(row, input), out var f) ? f : Size - 1,
-        TensorElementType.Int64 => _integers!.TryGetValue(block.Integer(row, input), out var l) ? l : Size - 1,
-        _ => block.Number(row, input) != 0 ? 1 : 0,
+        TensorElementType.String => _strings!.TryGetValue(block.Text(row, input, offset), out var i) ? i : Size - 1,
+        TensorElementType.Float => _floats!.TryGetValue((float)block.Number(row, input, offset), out var f) ? f : Size - 1,
+        TensorElementType.Int64 => _integers!.TryGetValue(block.Integer(row, input, offset), out var l) ? l : Size - 1,
+        _ => block.Number(row, input, offset) != 0 ? 1 : 0,
     };
 
-    /// <summary>Sets the row's cell to the domain's value number <paramref name="index"/> (to enumerate the table).</summary>
-    public void Fill(RowBlock block, int row, InputSpec input, int index)
+    /// <summary>Sets the row's cell (column <paramref name="offset"/> of <paramref name="input"/>) to the domain's value number <paramref name="index"/> (to enumerate the table).</summary>
+    public void Fill(RowBlock block, int row, InputSpec input, int index, int offset = 0)
     {
         var s = block.Signature;
         switch (Type)
         {
-            case TensorElementType.String: block.Texts[(row * s.TextWidth) + input.Slot] = _stringValues![index]; break;
-            case TensorElementType.Float: block.Numbers[(row * s.NumberWidth) + input.Slot] = _floatValues![index]; break;
-            case TensorElementType.Int64: block.Integers[(row * s.IntegerWidth) + input.Slot] = _integerValues![index]; break;
-            default: block.Numbers[(row * s.NumberWidth) + input.Slot] = index; break;
+            case TensorElementType.String: block.Texts[(row * s.TextWidth) + input.Slot + offset] = _stringValues![index]; break;
+            case TensorElementType.Float: block.Numbers[(row * s.NumberWidth) + input.Slot + offset] = _floatValues![index]; break;
+            case TensorElementType.Int64: block.Integers[(row * s.IntegerWidth) + input.Slot + offset] = _integerValues![index]; break;
+            default: block.Numbers[(row * s.NumberWidth) + input.Slot + offset] = index; break;
         }
     }
 
     /// <summary>
     /// Finds the static domain of every input the graph only looks up: bool inputs, and string / float / int64 inputs
-    /// whose only consumers are ai.onnx.ml LabelEncoders (our exporter's vocabularies). Other inputs stay free.
+    /// whose only consumers are ai.onnx.ml LabelEncoders (our exporter's vocabularies). A packed input of several columns
+    /// (our exporter's <c>[N, c]</c> categorical input) has them when its only consumer is a Split along the columns whose
+    /// every part is consumed only by LabelEncoders. Other inputs stay free.
     /// </summary>
     public static void Analyze(ModelSignature signature, IReadOnlyList<OnnxGraphNode> nodes)
     {
         foreach (var input in signature.Inputs)
         {
-            input.Domain = input.Width != 1 ? null : input.Type switch
+            input.Domains = input.Type switch
             {
-                TensorElementType.Bool => Boolean(),
-                TensorElementType.String or TensorElementType.Float or TensorElementType.Int64 => FromEncoders(input, nodes),
+                TensorElementType.Bool when input.Width == 1 => [Boolean()],
+                TensorElementType.String or TensorElementType.Float or TensorElementType.Int64 when input.Width == 1
+                    => FromEncoders(input.Type, input.Name, nodes) is { } domain ? [domain] : null,
+                TensorElementType.String or TensorElementType.Float or TensorElementType.Int64 => FromSplit(input, nodes),
                 _ => null,
             };
         }
     }
 
-    private static StaticDomain? FromEncoders(InputSpec input, IReadOnlyList<OnnxGraphNode> nodes)
+    private static StaticDomain[]? FromSplit(InputSpec input, IReadOnlyList<OnnxGraphNode> nodes)
     {
         var consumers = nodes.Where(n => n.Inputs.Contains(input.Name)).ToList();
+        if (consumers is not [{ OpType: "Split", Domain: "" or "ai.onnx" } split] || split.Inputs.Count != 1 || split.Outputs.Count != input.Width
+            || !split.Attributes.TryGetValue("axis", out var axis) || axis.Int != 1)
+        {
+            return null;
+        }
+
+        var domains = new StaticDomain[input.Width];
+        for (var c = 0; c < domains.Length; c++)
+        {
+            if (FromEncoders(input.Type, split.Outputs[c], nodes) is not { } domain)
+            {
+                return null;
+            }
+
+            domains[c] = domain;
+        }
+
+        return domains;
+    }
+
+    private static StaticDomain? FromEncoders(TensorElementType type, string tensor, IReadOnlyList<OnnxGraphNode> nodes)
+    {
+        var consumers = nodes.Where(n => n.Inputs.Contains(tensor)).ToList();
         if (consumers.Count == 0 || !consumers.All(n => n.OpType == "LabelEncoder" && n.Domain == "ai.onnx.ml" && n.Inputs.Count == 1))
         {
             return null;
         }
 
-        switch (input.Type)
+        switch (type)
         {
             case TensorElementType.String when consumers.All(n => n.Attributes.TryGetValue("keys_strings", out var a) && a.Strings.Count > 0):
                 return new StaticDomain([.. consumers.SelectMany(n => n.Attributes["keys_strings"].Strings)]);
@@ -144,14 +171,12 @@ public sealed class StaticDomain
 /// <summary>Every prediction of a model whose inputs all have static domains, computed at load; answers by index.</summary>
 public sealed class StaticTable
 {
-    private readonly InputSpec[] _inputs;
-    private readonly int[] _strides;
+    private readonly Column[] _columns;
     private readonly Prediction[] _entries;
 
-    private StaticTable(InputSpec[] inputs, int[] strides, Prediction[] entries)
+    private StaticTable(Column[] columns, Prediction[] entries)
     {
-        _inputs = inputs;
-        _strides = strides;
+        _columns = columns;
         _entries = entries;
     }
 
@@ -160,9 +185,9 @@ public sealed class StaticTable
     public Prediction Lookup(RowBlock block, int row)
     {
         var index = 0;
-        for (var i = 0; i < _inputs.Length; i++)
+        foreach (var c in _columns)
         {
-            index += _inputs[i].Domain!.IndexOf(block, row, _inputs[i]) * _strides[i];
+            index += c.Domain.IndexOf(block, row, c.Input, c.Offset) * c.Stride;
         }
 
         return _entries[index];
@@ -171,13 +196,13 @@ public sealed class StaticTable
     /// <summary>Runs every combination through the model (in chunks) and renders each answer's JSON once.</summary>
     public static StaticTable Build(ModelSignature signature, BatchExecutor executor, int combinations, int chunk = 4096)
     {
-        var inputs = signature.Inputs.ToArray();
-        var strides = new int[inputs.Length];
+        var dimensions = signature.Inputs.SelectMany(i => i.Domains!.Select((d, offset) => (Input: i, Offset: offset, Domain: d))).ToArray();
+        var columns = new Column[dimensions.Length];
         var stride = 1;
-        for (var i = inputs.Length - 1; i >= 0; i--)
+        for (var i = dimensions.Length - 1; i >= 0; i--)
         {
-            strides[i] = stride;
-            stride *= inputs[i].Domain!.Size;
+            columns[i] = new Column(dimensions[i].Input, dimensions[i].Offset, dimensions[i].Domain, stride);
+            stride *= dimensions[i].Domain.Size;
         }
 
         var entries = new Prediction[combinations];
@@ -190,9 +215,9 @@ public sealed class StaticTable
             {
                 var row = block.AddEmptyRow();
                 var combination = start + r;
-                for (var i = 0; i < inputs.Length; i++)
+                foreach (var c in columns)
                 {
-                    inputs[i].Domain!.Fill(block, row, inputs[i], combination / strides[i] % inputs[i].Domain!.Size);
+                    c.Domain.Fill(block, row, c.Input, combination / c.Stride % c.Domain.Size, c.Offset);
                 }
             }
 
@@ -205,6 +230,8 @@ public sealed class StaticTable
             }
         }
 
-        return new StaticTable(inputs, strides, entries);
+        return new StaticTable(columns, entries);
     }
+
+    private sealed record Column(InputSpec Input, int Offset, StaticDomain Domain, int Stride);
 }

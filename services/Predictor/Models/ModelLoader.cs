@@ -260,7 +260,7 @@ public sealed partial class ModelLoader(
             }
 
             var batcher = table is null
-                ? new MicroBatcher(executor, new BatchingSettings(o.MaxBatchSize, TimeSpan.FromTicks(o.BatchTimeoutMicroseconds * 10L), o.BatchThreads, o.QueueCapacity))
+                ? new MicroBatcher(executor, new BatchingSettings(o.MaxBatchSize, TimeSpan.FromTicks(o.BatchTimeoutMicroseconds * 10L), o.BatchThreads, o.QueueCapacity), info.Dataset, info.Version)
                 : null;
             return new LoadedModel(info, session, signature, table, batcher, new HotKeyCache(table is null ? o.HotKeyCacheSize : 0));
         }

@@ -27,18 +27,15 @@ public sealed class ServingStatistics(IOptions<ServingOptions> options, TimeProv
 
         var window = _windows.GetOrAdd((model.Dataset, model.Version), static (_, a) => new Window(a.Signature, a.Clock.GetUtcNow()), (block.Signature, Clock: clock));
         Interlocked.Add(ref window.Served, block.Count);
+        // The cap is checked without the lock, once per request: a few rows over it do no harm, waiting for the lock would.
         var cap = options.Value.StatisticsMaxRowsPerSecond;
-        for (var r = 0; r < block.Count; r++)
+        var allowed = cap > 0 ? (cap * Math.Max(1, (clock.GetUtcNow() - window.Start).TotalSeconds)) - window.Sampled : double.MaxValue;
+        for (var r = 0; r < block.Count && allowed > 0; r++)
         {
             if (rate >= 1 || Random.Shared.NextDouble() < rate)
             {
-                // The cap is checked without the lock: a few rows over it do no harm, waiting for the lock would.
-                if (cap > 0 && window.Sampled >= cap * Math.Max(1, (clock.GetUtcNow() - window.Start).TotalSeconds))
-                {
-                    return;
-                }
-
                 window.Add(block, r);
+                allowed--;
             }
         }
     }

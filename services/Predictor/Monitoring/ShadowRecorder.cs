@@ -130,7 +130,8 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
     private static bool SameInputs(ModelSignature? a, ModelSignature? b) =>
         a is not null && b is not null
         && a.Inputs.Count == b.Inputs.Count
-        && a.Inputs.Zip(b.Inputs).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type && p.First.Width == p.Second.Width);
+        && a.Inputs.Zip(b.Inputs).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type && p.First.Width == p.Second.Width
+            && Enumerable.Range(0, p.First.Width).All(c => p.First.FieldName(c) == p.Second.FieldName(c)));
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Shadow of {Dataset}: live v{Live} vs shadow v{Shadow} on {Rows} rows, {Disagreements} label disagreements")]
     private partial void LogCompared(string dataset, int live, int shadow, int rows, int disagreements);

@@ -252,6 +252,19 @@ public sealed class CtmClient(CtmSystem system, string dataset, string labelColu
             .OrderBy(a => a.Batch)];
     }
 
+    /// <summary>The Trainer's whole quality series of this dataset (points with their slices, and alarms) as JSON, each point's batch number added.</summary>
+    public async Task<string> QualitySeriesJsonAsync(IReadOnlyList<BatchOutcome> outcomes)
+    {
+        var series = await _trainer.GetFromJsonAsync<JsonObject>($"v1/datasets/{dataset}/quality");
+        var index = outcomes.ToDictionary(o => o.BatchId.ToString(), o => o.Batch, StringComparer.OrdinalIgnoreCase);
+        foreach (var point in series!["points"]!.AsArray())
+        {
+            point!["batch"] = index.TryGetValue(point["batchId"]!.GetValue<string>(), out var b) ? b : null;
+        }
+
+        return series.ToJsonString();
+    }
+
     public void Dispose()
     {
         _ingest.Dispose();

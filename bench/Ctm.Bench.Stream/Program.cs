@@ -70,6 +70,7 @@ try
         var svg = $"{name}.svg";
         await File.WriteAllTextAsync(Path.Combine(output, svg), Report.Chart(result));
         await File.WriteAllTextAsync(Path.Combine(output, $"{name}.md"), Report.Markdown(result, command, svg));
+        await File.WriteAllTextAsync(Path.Combine(output, $"{name}-quality.json"), result.QualitySeries);
         var text = Report.Text(result, command);
         Console.WriteLine(text);
         summaries.Add(text);

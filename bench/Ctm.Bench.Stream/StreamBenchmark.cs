@@ -15,6 +15,9 @@ public sealed record StreamResult(
     /// <summary>The Trainer's live-quality alarms (ModelQualityDegraded, PredictionDriftDetected), by batch.</summary>
     public IReadOnlyList<QualityAlarm> Alarms { get; init; } = [];
 
+    /// <summary>The Trainer's quality series (GET quality, each point's batch added) as JSON, written beside the report.</summary>
+    public string QualitySeries { get; init; } = "{}";
+
     public (Evaluation Evaluation, LocalResult Result) BestStatic => Static.MaxBy(s => s.Evaluation.Primary);
 
     public (Evaluation Evaluation, LocalResult Result) BestOracle => Oracle.MaxBy(s => s.Evaluation.Primary);
@@ -70,6 +73,7 @@ public static class StreamBenchmark
 
         var compute = await client.ComputeAsync();
         var alarms = await client.QualityAlarmsAsync(outcomes);
+        var qualitySeries = await client.QualitySeriesJsonAsync(outcomes);
 
         // In-process references on the same batches.
         var local = new LocalModels(stream, task);
@@ -107,6 +111,7 @@ public static class StreamBenchmark
         return new StreamResult(name, stream, binary, positive, evaluated, outcomes, servingBefore, errors, ctm, statics, oracles, compute, Spans(stream), lag, DateTime.UtcNow - started)
         {
             Alarms = alarms,
+            QualitySeries = qualitySeries,
         };
     }
 

@@ -19,7 +19,11 @@ public sealed record ModelQualityDegraded
     public string? Feature { get; init; }
     /// <summary>For a slice: the value, bucket or class; null overall (or for the missing-value slice).</summary>
     public string? Slice { get; init; }
-    /// <summary>The metric judged (<c>log_loss</c> for classification, <c>rmse</c> for regression); higher is worse.</summary>
+    /// <summary>
+    /// The measure that left its norm. Overall: <c>roc_auc</c> (binary) or <c>balanced_accuracy</c> (multiclass), lower
+    /// is worse; <c>log_loss_excess</c> (log loss minus the entropy of the batch's label mix) or <c>rmse</c>, higher is
+    /// worse. On a slice: <c>log_loss_gap</c> (the slice's log loss minus the whole's) or <c>rmse</c>, higher is worse.
+    /// </summary>
     public required string Metric { get; init; }
     /// <summary>Its value on the batch.</summary>
     public required double Value { get; init; }
@@ -27,9 +31,9 @@ public sealed record ModelQualityDegraded
     public required double Median { get; init; }
     /// <summary>The robust spread (1.4826 × MAD, widened for a short history).</summary>
     public required double Spread { get; init; }
-    /// <summary>How many spreads above the median the value lies.</summary>
+    /// <summary>How many spreads the value lies on the worse side of the median (below it for a measure where lower is worse).</summary>
     public required double Deviations { get; init; }
-    /// <summary>The alarm limit in spreads.</summary>
+    /// <summary>The value of the measure beyond which it alarms (below the median when lower is worse).</summary>
     public required double Limit { get; init; }
     /// <summary>Batches in the history.</summary>
     public required int History { get; init; }

@@ -32,6 +32,42 @@ public sealed class QualityDetectorTests
         }
     }
 
+    /// <remarks>
+    /// The case raw log loss missed (the Events concept stream): a weak relation (AUC about 0.66) turns around while
+    /// the inputs and the positive rate stay where they were, so log loss rises by less than the label-rate swings
+    /// move it; the ranking falls below 0.5 and gives the change away.
+    /// </remarks>
+    [Fact]
+    public void Judge_WeakRelationTurnsAroundAtAConstantPositiveRate_AlarmsOnRankingWithinTwoBatchesAndNeverBefore_OverManySeeds()
+    {
+        var logLossRises = 0;
+        for (var seed = 1; seed <= 40; seed++)
+        {
+            var stream = new ConceptStream(seed) { Change = Change.Turn };
+            var verdicts = Run(stream, batches: ChangeAt + 3);
+
+            for (var b = 0; b < ChangeAt; b++)
+            {
+                Assert.True(verdicts[b].Quality.Count == 0, $"seed {seed}: a false alarm at batch {b}, before the change");
+            }
+
+            var first = Enumerable.Range(ChangeAt, 3).First(b => verdicts[b].Quality.Count > 0 || b == ChangeAt + 2);
+            var alarm = verdicts[first].Quality.FirstOrDefault(f => f.Scope == "overall");
+            Assert.True(first <= ChangeAt + 1 && alarm is not null, $"seed {seed}: no overall alarm within two batches of the change at {ChangeAt}");
+            Assert.Equal("roc_auc", alarm.Metric);
+            Assert.True(alarm.LowerIsWorse && alarm.Value < alarm.Limit && alarm.Limit < alarm.Norm.Median, $"seed {seed}: {alarm}");
+
+            // The positive rate did not give it away: the batch's share of positives is within what the history showed.
+            var before = Enumerable.Range(0, ChangeAt).Select(b => stream.PositiveRate(b)).ToList();
+            Assert.InRange(stream.PositiveRate(first), before.Min() - 0.03, before.Max() + 0.03);
+            var logLosses = Enumerable.Range(0, ChangeAt).Select(b => stream.Score(b, stable: true).Value!.Value).ToList();
+            logLossRises += stream.Score(first, stable: false).Value > logLosses.Max() ? 1 : 0;
+        }
+
+        // Raw log loss, judged before, mostly stayed inside its own pre-change range.
+        Assert.True(logLossRises <= 10, $"log loss left its pre-change range in {logLossRises} of 40 seeds: the stream does not test the case");
+    }
+
     /// <remarks>Segment e (3 % of rows, 60-90 a batch) reverses its relation: its log loss more than triples, the whole's moves within its norm.</remarks>
     [Fact]
     public void Judge_OneSliceDegradesAlone_RaisesASliceAlarmNamingIt_AndNoOverallAlarm()
@@ -45,8 +81,9 @@ public sealed class QualityDetectorTests
             Assert.DoesNotContain(alarms, f => f.Scope == "overall");
             var slice = Assert.Single(alarms.Take(1), f => f.Scope == "slice");
             Assert.Equal(("segment", "e"), QualityDetector.SplitKey(slice.SliceKey!));
-            var sentence = QualityDetector.Sentence("shop", 1, "log_loss", slice);
+            var sentence = QualityDetector.Sentence("shop", 1, slice);
             Assert.Contains("on slice segment = e while the whole stayed normal", sentence, StringComparison.Ordinal);
+            Assert.Contains("log loss above the whole's", sentence, StringComparison.Ordinal);
         }
     }
 
@@ -112,13 +149,14 @@ public sealed class QualityDetectorTests
         return verdicts;
     }
 
-    private enum Change { None, Relation, OneSlice, Inputs }
+    private enum Change { None, Relation, OneSlice, Inputs, Turn }
 
     /// <summary>
     /// Rows x1, x2 ~ N(0, 1), segment a..e (e about 3 %); y ~ Bernoulli(σ(2·x1 − x2 + segment effect + batch offset)).
     /// The serving model is the relation before the change, without the offset. Changes: <c>Relation</c> turns the
     /// x1 effect to −0.5·x1 (inputs unchanged); <c>OneSlice</c> reverses the relation in segment e only;
-    /// <c>Inputs</c> moves x1's mean by 1 (relation unchanged).
+    /// <c>Inputs</c> moves x1's mean by 1 (relation unchanged). <c>Turn</c> serves a weak relation, 0.6·x1 − 1.4, and
+    /// turns it into −0.6·x1 − 1.4: x1 is symmetric, so the positive rate stays the same.
     /// </summary>
     private sealed class ConceptStream(int seed)
     {
@@ -126,12 +164,16 @@ public sealed class QualityDetectorTests
         private static readonly double[] SegmentShare = [0.35, 0.3, 0.2, 0.12, 0.03];
         private static readonly double[] SegmentEffect = [0.0, 0.4, -0.4, 0.8, -0.8];
         private static readonly FeatureSpec[] Features = [new("x1", FeatureKind.Numeric), new("x2", FeatureKind.Numeric), new("segment", FeatureKind.Categorical)];
+        private readonly Dictionary<int, double> _positiveRates = [];
         private Dictionary<string, double[]>? _edges;
 
         public Change Change { get; init; }
 
         /// <summary>Rows per batch, drawn uniformly from this range.</summary>
         public (int Min, int Max) Rows { get; init; } = (600, 1400);
+
+        /// <summary>The share of positive labels in the batch (its draws are the same as <see cref="Score"/>'s).</summary>
+        public double PositiveRate(int batch) => _positiveRates.TryGetValue(batch, out var rate) ? rate : throw new InvalidOperationException($"batch {batch} was not scored");
 
         public QualityPoint Score(int batch, bool stable)
         {
@@ -150,10 +192,11 @@ public sealed class QualityDetectorTests
                 x2[r] = Normal(random);
                 var s = Pick(random);
                 segment[r] = Segments[s];
-                var served = (2 * x1[r]) - x2[r] + SegmentEffect[s];
+                var served = Change == Change.Turn ? (0.6 * x1[r]) - 1.4 : (2 * x1[r]) - x2[r] + SegmentEffect[s];
                 var truth = (Change, stable) switch
                 {
                     (Change.Relation, false) => (-0.5 * x1[r]) - x2[r] + SegmentEffect[s],
+                    (Change.Turn, false) => (-0.6 * x1[r]) - 1.4,
                     (Change.OneSlice, false) when s == 4 => -served,
                     _ => served,
                 };
@@ -163,6 +206,7 @@ public sealed class QualityDetectorTests
                 probabilities[2 * r] = (float)(1 - p);
             }
 
+            _positiveRates[batch] = labels.Count(l => l == "1") / (double)rows;
             var data = TabularDataset.CreateBuilder().AddNumeric("x1", x1).AddNumeric("x2", x2).AddCategorical("segment", segment).WithLabel("y", labels).Build();
             _edges ??= Evaluator.QuantileEdges(data, Settings.NumericBuckets);
             var predictions = new ModelPredictions(ModelTask.BinaryClassification, ["0", "1"], 2, probabilities, null);

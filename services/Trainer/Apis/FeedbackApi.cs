@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Auth;
 using Ctm.Trainer.Quality;
 using Ctm.Trainer.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,10 +15,10 @@ public static class FeedbackApi
 {
     public static IEndpointRouteBuilder MapFeedbackApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/v1/datasets/{dataset}");
+        var api = app.MapGroup("/v1/datasets/{dataset}").RequireAuthorization(CtmPolicies.Read);
         api.MapGet("/feedback", GetFeedbackAsync);
         api.MapGet("/quality/settings", GetSettingsAsync);
-        api.MapPut("/quality/settings", PutSettingsAsync);
+        api.MapPut("/quality/settings", PutSettingsAsync).RequireAuthorization(CtmPolicies.Operate);
         return app;
     }
 

@@ -4,18 +4,36 @@ using Ctm.Ml;
 
 namespace Ctm.Trainer.Quality;
 
-/// <summary>One batch's quality as the detector sees it: the primary metric (higher is worse) overall and per slice.</summary>
+/// <summary>One measure of quality the detector judges, with the direction in which it is worse.</summary>
+/// <param name="Name">The measure (<c>roc_auc</c>, <c>balanced_accuracy</c>, <c>log_loss_excess</c>, <c>log_loss_gap</c>, <c>rmse</c>).</param>
+/// <param name="Value">Its value on the rows.</param>
+/// <param name="StdError">Its sampling standard error on these rows, when known.</param>
+/// <param name="LowerIsWorse">True for measures of skill (AUC, balanced accuracy), false for losses.</param>
+public sealed record QualityMeasure(string Name, double Value, double? StdError, bool LowerIsWorse);
+
+/// <summary>One batch's quality as the detector sees it: the measures judged overall and per slice.</summary>
 /// <param name="Version">The version that scored it.</param>
 /// <param name="Rows">Labeled rows.</param>
-/// <param name="Value">The primary metric on every row (log loss, or RMSE for regression); null when undefined.</param>
-/// <param name="StdError">The value's sampling standard error on these rows (log loss only), or null.</param>
-/// <param name="Slices">Per slice key, its rows, value and standard error.</param>
+/// <param name="Value">The stored headline metric on every row (log loss, or RMSE for regression); null when undefined.</param>
+/// <param name="Measures">The measures judged on every row.</param>
+/// <param name="Slices">Per slice key, its rows and the measures judged on it.</param>
 /// <param name="Histogram">Counts of predictions per bin (empty when not binned), for prediction drift.</param>
 /// <param name="Psi">The PSI this batch showed against its version's reference, when it had one.</param>
-public sealed record QualityPoint(int Version, int Rows, double? Value, double? StdError, IReadOnlyDictionary<string, (int Rows, double Value, double? StdError)> Slices, IReadOnlyList<int> Histogram, double? Psi);
+public sealed record QualityPoint(
+    int Version, int Rows, double? Value, IReadOnlyList<QualityMeasure> Measures, IReadOnlyDictionary<string, (int Rows, IReadOnlyList<QualityMeasure> Measures)> Slices,
+    IReadOnlyList<int> Histogram, double? Psi);
 
-/// <summary>A quality alarm: overall or one slice outside its norm.</summary>
-public sealed record QualityFinding(string Scope, string? SliceKey, double Value, EmpiricalNull Norm, double Deviations, double Limit, int Rows);
+/// <summary>A quality alarm: overall or one slice outside its norm on one measure.</summary>
+/// <param name="Scope"><c>overall</c> or <c>slice</c>.</param>
+/// <param name="SliceKey">The slice (see <see cref="QualityDetector.SliceKey"/>), or null overall.</param>
+/// <param name="Metric">The measure that left its norm.</param>
+/// <param name="LowerIsWorse">Whether the measure is worse when lower (then <see cref="Limit"/> lies below the median).</param>
+/// <param name="Value">The measure on the batch.</param>
+/// <param name="Norm">The history's norm (median, spread combined with the value's sampling error).</param>
+/// <param name="Deviations">How many spreads the value lies on the worse side of the median.</param>
+/// <param name="Limit">The value beyond which the measure alarms.</param>
+/// <param name="Rows">Labeled rows behind the value.</param>
+public sealed record QualityFinding(string Scope, string? SliceKey, string Metric, bool LowerIsWorse, double Value, EmpiricalNull Norm, double Deviations, double Limit, int Rows);
 
 /// <summary>A prediction-drift alarm.</summary>
 public sealed record PredictionDriftFinding(double Psi, double Limit, int ReferenceBatches, int Rows);
@@ -31,6 +49,23 @@ public sealed record QualityVerdict(IReadOnlyList<QualityFinding> Quality, Predi
 /// the way the Validator judges drift: median and MAD of the history, widened for a short one, no alarm before
 /// <see cref="QualitySettings.MinHistory"/> batches. Pure: the caller supplies the history.
 /// </summary>
+/// <remarks>
+/// The measures are chosen so that what a stream does naturally (its label mix swinging with seasons and regimes)
+/// leaves them in place while a change of P(y|x) moves them. Raw log loss does not qualify: it rises and falls with
+/// the entropy of the batch's own label mix, and on a stream whose positive rate swings between 12 % and 36 % that
+/// swing is as large as what a turned-around relation adds. So the whole is judged on
+/// <list type="bullet">
+/// <item>ranking: ROC AUC (binary) or balanced accuracy, the mean of per-class recall (multiclass), which do not
+/// depend on how many rows each class has;</item>
+/// <item>log loss in excess of the entropy of the batch's own label mix (<c>log_loss_excess</c>): what the model's
+/// probabilities cost beyond knowing only the batch's class shares, which keeps calibration failures visible;</item>
+/// </list>
+/// and a slice on its log loss minus the whole's (<c>log_loss_gap</c>), so a swing that moves every slice together is
+/// not counted against each. Per-class slices (<see cref="Evaluator.ClassSlice"/>) are measured and stored but not
+/// judged: their rows are selected by the label, so their loss follows the class's share against the prior the
+/// model learned, which is natural variation; a class whose relation changes lowers the balanced accuracy.
+/// Regression keeps RMSE overall and per slice.
+/// </remarks>
 public static class QualityDetector
 {
     /// <summary>Slice keys join the feature and the value with this character (never in a feature name or a CSV value we keep).</summary>
@@ -44,7 +79,7 @@ public static class QualityDetector
         return i < 0 ? (key, null) : (key[..i], key[(i + 1)..] is { Length: > 0 } v ? v : null);
     }
 
-    /// <summary>The metric judged: log loss for classification, RMSE for regression (higher is worse for both).</summary>
+    /// <summary>The headline metric stored with each point: log loss for classification, RMSE for regression (higher is worse for both).</summary>
     public static string MetricName(ModelTask task) => task == ModelTask.Regression ? "rmse" : "log_loss";
 
     /// <summary>A batch's point from its metrics.</summary>
@@ -60,16 +95,74 @@ public static class QualityDetector
     {
         ArgumentNullException.ThrowIfNull(overall);
         ArgumentNullException.ThrowIfNull(slices);
-        var bySlice = new Dictionary<string, (int Rows, double Value, double? StdError)>(StringComparer.Ordinal);
-        foreach (var s in slices)
+        var classes = slices.Where(s => s.Feature == Evaluator.ClassSlice).Select(s => s.Metrics).ToList();
+        var bySlice = new Dictionary<string, (int Rows, IReadOnlyList<QualityMeasure> Measures)>(StringComparer.Ordinal);
+        foreach (var s in slices.Where(s => s.Feature != Evaluator.ClassSlice))
         {
-            if ((regression ? s.Metrics.Rmse : s.Metrics.LogLoss) is { } v)
+            var measures = SliceMeasures(s.Metrics, overall, regression);
+            if (measures.Count > 0)
             {
-                bySlice.TryAdd(SliceKey(s.Feature, s.Value), (s.Metrics.Count, v, StdError(s.Metrics)));
+                bySlice.TryAdd(SliceKey(s.Feature, s.Value), (s.Metrics.Count, measures));
             }
         }
 
-        return new QualityPoint(version, overall.Count, regression ? overall.Rmse : overall.LogLoss, StdError(overall), bySlice, histogram, null);
+        return new QualityPoint(version, overall.Count, regression ? overall.Rmse : overall.LogLoss, OverallMeasures(overall, regression, classes), bySlice, histogram, null);
+    }
+
+    /// <summary>The measures of the whole (see the class's remarks); per-class counts and recalls come from the class slices.</summary>
+    private static List<QualityMeasure> OverallMeasures(MetricValues m, bool regression, IReadOnlyList<MetricValues> classes)
+    {
+        var measures = new List<QualityMeasure>();
+        if (regression)
+        {
+            if (m.Rmse is { } rmse)
+            {
+                measures.Add(new QualityMeasure("rmse", rmse, null, LowerIsWorse: false));
+            }
+
+            return measures;
+        }
+
+        var counts = classes.Select(c => c.Count).Where(c => c > 0).ToList();
+        if (m.RocAuc is { } auc && classes.Count == 2 && counts.Count == 2)
+        {
+            measures.Add(new QualityMeasure("roc_auc", auc, AucStdError(auc, classes[1].Count, classes[0].Count), LowerIsWorse: true));
+        }
+        else if (m.RocAuc is null && counts.Count >= 2 && classes.All(c => c.Count == 0 || c.Accuracy is not null))
+        {
+            // Balanced accuracy: each present class's recall (the accuracy on its rows) counts once, whatever its share.
+            var present = classes.Where(c => c.Count > 0).ToList();
+            var recall = present.Average(c => c.Accuracy!.Value);
+            var variance = present.Sum(c => c.Accuracy!.Value * (1 - c.Accuracy.Value) / c.Count);
+            measures.Add(new QualityMeasure("balanced_accuracy", recall, Math.Sqrt(variance) / present.Count, LowerIsWorse: true));
+        }
+
+        if (m.LogLoss is { } logLoss && counts.Count > 0)
+        {
+            var total = (double)counts.Sum();
+            var entropy = -counts.Sum(c => c / total * Math.Log(c / total));
+            measures.Add(new QualityMeasure("log_loss_excess", logLoss - entropy, StdError(m), LowerIsWorse: false));
+        }
+
+        return measures;
+    }
+
+    private static List<QualityMeasure> SliceMeasures(MetricValues s, MetricValues overall, bool regression)
+    {
+        if (regression)
+        {
+            return s.Rmse is { } rmse ? [new QualityMeasure("rmse", rmse, null, LowerIsWorse: false)] : [];
+        }
+
+        return s.LogLoss is { } v && overall.LogLoss is { } whole ? [new QualityMeasure("log_loss_gap", v - whole, StdError(s), LowerIsWorse: false)] : [];
+    }
+
+    /// <summary>The standard error of an AUC on <paramref name="positives"/> and <paramref name="negatives"/> rows (Hanley and McNeil, 1982).</summary>
+    public static double AucStdError(double auc, int positives, int negatives)
+    {
+        double q1 = auc / (2 - auc), q2 = 2 * auc * auc / (1 + auc);
+        var variance = ((auc * (1 - auc)) + ((positives - 1) * (q1 - (auc * auc))) + ((negatives - 1) * (q2 - (auc * auc)))) / Math.Max(1.0, (double)positives * negatives);
+        return Math.Sqrt(Math.Max(0, variance));
     }
 
     private static double? StdError(MetricValues m) => m.LogLossSd is { } sd && m.Count > 0 ? sd / Math.Sqrt(m.Count) : null;
@@ -115,8 +208,9 @@ public static class QualityDetector
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(settings);
         var findings = new List<QualityFinding>();
-        var overall = current.Rows >= settings.MinRows && current.Value is { } v
-            ? Check("overall", null, v, current.StdError, current.Rows, [.. history.Where(p => p.Rows >= settings.MinRows && p.Value is not null).Select(p => p.Value!.Value)], settings.Deviations, settings)
+        var usable = history.Where(p => p.Rows >= settings.MinRows).ToList();
+        var overall = current.Rows >= settings.MinRows
+            ? Worst("overall", null, current.Rows, current.Measures, name => usable.SelectMany(p => p.Measures.Where(m => m.Name == name)), settings.Deviations, settings)
             : null;
         if (overall is not null)
         {
@@ -125,16 +219,17 @@ public static class QualityDetector
         else
         {
             var slices = new List<QualityFinding>();
-            foreach (var (key, (rows, value, error)) in current.Slices)
+            foreach (var (key, (rows, measures)) in current.Slices)
             {
                 if (rows < settings.MinRows)
                 {
                     continue;
                 }
 
-                var past = history.Select(p => p.Slices.TryGetValue(key, out var s) && s.Rows >= settings.MinRows ? s.Value : (double?)null)
-                    .Where(x => x is not null).Select(x => x!.Value).ToList();
-                if (Check("slice", key, value, error, rows, past, settings.SliceDeviations, settings) is { } f)
+                IEnumerable<QualityMeasure> Past(string name) => history
+                    .Select(p => p.Slices.TryGetValue(key, out var s) && s.Rows >= settings.MinRows ? s.Measures.FirstOrDefault(m => m.Name == name) : null)
+                    .OfType<QualityMeasure>();
+                if (Worst("slice", key, rows, measures, Past, settings.SliceDeviations, settings) is { } f)
                 {
                     slices.Add(f);
                 }
@@ -147,12 +242,18 @@ public static class QualityDetector
         return new QualityVerdict(findings, drift, psi);
     }
 
+    /// <summary>The measure furthest beyond its limit, or null when every one is within.</summary>
+    private static QualityFinding? Worst(
+        string scope, string? key, int rows, IReadOnlyList<QualityMeasure> measures, Func<string, IEnumerable<QualityMeasure>> past, double deviations, QualitySettings settings) =>
+        measures.Select(m => Check(scope, key, m, rows, [.. past(m.Name).Select(p => p.Value)], deviations, settings))
+            .OfType<QualityFinding>().OrderByDescending(f => f.Deviations).FirstOrDefault();
+
     /// <summary>
     /// The value against the history's norm. The spread is the widened robust spread of the history combined with the
     /// value's own sampling error: a short history's MAD can come out far too tight by chance, and a slice of few rows
     /// is noisier than the history's typical batch; counting the noise twice only makes the alarm more cautious.
     /// </summary>
-    private static QualityFinding? Check(string scope, string? key, double value, double? error, int rows, IReadOnlyList<double> past, double deviations, QualitySettings settings)
+    private static QualityFinding? Check(string scope, string? key, QualityMeasure measure, int rows, IReadOnlyList<double> past, double deviations, QualitySettings settings)
     {
         if (past.Count < settings.MinHistory)
         {
@@ -160,12 +261,15 @@ public static class QualityDetector
         }
 
         var fitted = EmpiricalNull.Fit(past, settings.SpreadFloor);
-        var noise = error ?? 0;
+        var noise = measure.StdError ?? 0;
         var spread = Math.Sqrt((fitted.Widened * fitted.Widened) + (noise * noise));
         // Stored as an EmpiricalNull whose widened spread is the combined one, so the alarm's numbers add up.
         var norm = new EmpiricalNull(fitted.Median, spread / (1 + (3.0 / Math.Max(1, fitted.Count))), fitted.Count);
-        var d = norm.Deviations(value);
-        return d > deviations ? new QualityFinding(scope, key, value, norm, d, norm.Limit(deviations), rows) : null;
+        var sign = measure.LowerIsWorse ? -1 : 1;
+        var d = sign * norm.Deviations(measure.Value);
+        return d > deviations
+            ? new QualityFinding(scope, key, measure.Name, measure.LowerIsWorse, measure.Value, norm, d, norm.Median + (sign * deviations * norm.Widened), rows)
+            : null;
     }
 
     /// <summary>
@@ -222,7 +326,7 @@ public static class QualityDetector
     }
 
     /// <summary>The sentence of a quality alarm, with its numbers.</summary>
-    public static string Sentence(string dataset, int version, string metric, QualityFinding f)
+    public static string Sentence(string dataset, int version, QualityFinding f)
     {
         ArgumentNullException.ThrowIfNull(f);
         var (feature, value) = f.SliceKey is null ? ("", null) : SplitKey(f.SliceKey);
@@ -231,9 +335,20 @@ public static class QualityDetector
             : feature == NamedSlices.Feature ? $"on the named slice '{value}'"
             : $"on slice {feature} = {value ?? "(missing)"}";
         var also = f.Scope == "slice" ? " while the whole stayed normal" : "";
+        var side = f.LowerIsWorse ? "below" : "above";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{dataset} v{version} degraded {where}{also}: {metric} {f.Value:0.####} on {f.Rows} labeled rows against a median of {f.Norm.Median:0.####} over the last {f.Norm.Count} batches ({f.Deviations:0.#} robust deviations of {f.Norm.Widened:0.####}; the limit is {f.Limit:0.####}).");
+            $"{dataset} v{version} degraded {where}{also}: {Describe(f.Metric)} {f.Value:0.####} on {f.Rows} labeled rows against a median of {f.Norm.Median:0.####} over the last {f.Norm.Count} batches ({f.Deviations:0.#} robust deviations of {f.Norm.Widened:0.####} {side} it; the limit is {f.Limit:0.####}).");
     }
+
+    private static string Describe(string metric) => metric switch
+    {
+        "roc_auc" => "ROC AUC",
+        "balanced_accuracy" => "balanced accuracy (mean recall over classes)",
+        "log_loss_excess" => "log loss beyond the entropy of the batch's label mix",
+        "log_loss_gap" => "log loss above the whole's",
+        "rmse" => "RMSE",
+        _ => metric,
+    };
 
     /// <summary>The sentence of a prediction-drift alarm, with its numbers.</summary>
     public static string Sentence(string dataset, int version, string quantity, PredictionDriftFinding f) => f is null ? throw new ArgumentNullException(nameof(f)) :

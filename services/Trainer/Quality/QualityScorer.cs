@@ -126,8 +126,8 @@ public sealed partial class QualityScorer(
                 var message = new ModelQualityDegraded
                 {
                     Dataset = dataset, Version = p.Version, BatchId = p.BatchId, Scope = f.Scope, Feature = feature, Slice = slice,
-                    Metric = metric, Value = f.Value, Median = f.Norm.Median, Spread = f.Norm.Widened, Deviations = f.Deviations, Limit = f.Limit,
-                    History = f.Norm.Count, Rows = f.Rows, Sentence = QualityDetector.Sentence(dataset, p.Version, metric, f),
+                    Metric = f.Metric, Value = f.Value, Median = f.Norm.Median, Spread = f.Norm.Widened, Deviations = f.Deviations, Limit = f.Limit,
+                    History = f.Norm.Count, Rows = f.Rows, Sentence = QualityDetector.Sentence(dataset, p.Version, f),
                     RetrainRequested = retrain, DetectedAt = now, CorrelationId = p.CorrelationId,
                 };
                 await RecordAlertAsync(dataset, p, message, "quality-" + f.Scope, f.SliceKey is null ? null : $"{feature}={slice}", message.Sentence, now, ct);

@@ -11,7 +11,7 @@ namespace Ctm.Registry.Tests;
 /// test (ModelTrained with artifacts served by <see cref="ArtifactHost"/>), so no training is needed.
 /// </summary>
 [Collection(RegistryCollection.Name)]
-public sealed class RollbackMessageTests(RegistryFixture system)
+public sealed class RollbackMessageTests(RegistryFixture system) : IDisposable
 {
     [Fact]
     public async Task DuplicateLateAndRacingMessages_LeaveOneConsistentState()
@@ -68,12 +68,12 @@ public sealed class RollbackMessageTests(RegistryFixture system)
         Assert.Equal(5, serving.GetProperty("generation").GetInt64());
 
         // A tainted target needs force; refused, nothing changes. With force it serves, audited as forced.
-        var refused = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { targetVersion = 3, reason = "compare", @operator = "carol" });
+        var refused = await As("carol").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { targetVersion = 3, reason = "compare", @operator = "carol" });
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Contains("tainted", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         serving = await system.WaitServingAsync(dataset, 7);
         Assert.Equal(5, serving.GetProperty("generation").GetInt64());
-        var forced = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { targetVersion = 3, reason = "compare", @operator = "carol", force = true });
+        var forced = await As("carol").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { targetVersion = 3, reason = "compare", @operator = "carol", force = true });
         Assert.True((await forced.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("forced").GetBoolean());
         await system.WaitServingAsync(dataset, 3);
 
@@ -105,13 +105,13 @@ public sealed class RollbackMessageTests(RegistryFixture system)
         await bus.Publish(TestModels.Trained(dataset, artifact, [a, b], 1, 0.8, DateTimeOffset.UtcNow));
         var before = await system.WaitServingAsync(dataset, 2);
 
-        var response = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchId = a, reason = "bad sensor", @operator = "dave" });
+        var response = await As("dave").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchId = a, reason = "bad sensor", @operator = "dave" });
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("no clean version", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Contains("nothing was changed", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
-        var unknown = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchId = Guid.NewGuid(), reason = "typo", @operator = "dave" });
+        var unknown = await As("dave").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchId = Guid.NewGuid(), reason = "typo", @operator = "dave" });
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
 
         await bus.Publish(CtmSystem.SignedByOperator(new RequestRollback { RequestId = Guid.NewGuid(), Dataset = dataset, CorruptBatchId = a, Reason = "bad sensor", Operator = "erin", CorrelationId = Guid.NewGuid() }));
@@ -139,4 +139,26 @@ public sealed class RollbackMessageTests(RegistryFixture system)
             var entry = list?.SingleOrDefault(r => r.GetProperty("requestId").GetGuid() == requestId);
             return entry is { } x && x.GetProperty("deliveries").GetInt32() >= deliveries ? "ok" : null;
         }, RegistryFixture.Patience, $"rollback {requestId} seen {deliveries} times");
+
+    // HTTP rollbacks act as the named operator's key: the audit records the key's identity, not a body field.
+    private HttpClient As(string identity)
+    {
+        if (!_clients.TryGetValue(identity, out var client))
+        {
+            client = system.Client("Registry", identity);
+            _clients[identity] = client;
+        }
+
+        return client;
+    }
+
+    private readonly Dictionary<string, HttpClient> _clients = [];
+
+    public void Dispose()
+    {
+        foreach (var client in _clients.Values)
+        {
+            client.Dispose();
+        }
+    }
 }

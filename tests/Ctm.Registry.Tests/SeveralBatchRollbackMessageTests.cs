@@ -11,7 +11,7 @@ namespace Ctm.Registry.Tests;
 /// or selecting nothing. Lineages are chosen by the test (ModelTrained with artifacts from <see cref="ArtifactHost"/>).
 /// </summary>
 [Collection(RegistryCollection.Name)]
-public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
+public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system) : IDisposable
 {
     [Fact]
     public async Task SeveralBatchesOverTheBus_OneEffect_EachVersionNamesItsBatches_BadSelectorsChangeNothing()
@@ -34,7 +34,7 @@ public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
         await system.WaitServingAsync(dataset, 4);
 
         // The single form still works: c taints v3 and v4; v2 is the newest clean version that served.
-        var single = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchId = c, reason = "clock skew", @operator = "bob" });
+        var single = await As("bob").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchId = c, reason = "clock skew", @operator = "bob" });
         var first = await single.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, first.GetProperty("servingVersion").GetInt32());
         Assert.Equal(c, first.GetProperty("corruptBatchId").GetGuid());
@@ -68,7 +68,7 @@ public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
         Assert.Contains($"batch {c}", versions![2].GetProperty("taintReason").GetString(), StringComparison.Ordinal);
 
         // The same request again, now over the API: the first answer, marked a duplicate, and no second effect.
-        var again = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { requestId = rollback.RequestId, corruptBatchIds = new[] { b, c }, reason = rollback.Reason, @operator = "carol" });
+        var again = await As("carol").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { requestId = rollback.RequestId, corruptBatchIds = new[] { b, c }, reason = rollback.Reason, @operator = "carol" });
         var repeated = await again.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(repeated.GetProperty("duplicate").GetBoolean());
         Assert.Equal([2, 3, 4], repeated.GetProperty("taintedVersions").EnumerateArray().Select(v => v.GetInt32()));
@@ -76,16 +76,16 @@ public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
 
         // Refused, each with a clear reason, nothing changed.
         var unknown = Guid.NewGuid();
-        var partlyUnknown = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchIds = new[] { a, unknown }, reason = "typo", @operator = "dave" });
+        var partlyUnknown = await As("dave").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { corruptBatchIds = new[] { a, unknown }, reason = "typo", @operator = "dave" });
         Assert.Equal(HttpStatusCode.NotFound, partlyUnknown.StatusCode);
         Assert.Contains($"batch {unknown} is unknown", await partlyUnknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var ghost = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { upstream = "ghost", reason = "typo", @operator = "dave" });
+        var ghost = await As("dave").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { upstream = "ghost", reason = "typo", @operator = "dave" });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, ghost.StatusCode);
         Assert.Contains("matches upstream 'ghost'", await ghost.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var backwards = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { ingestedFrom = now, ingestedTo = now.AddHours(-1), reason = "typo", @operator = "dave" });
+        var backwards = await As("dave").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { ingestedFrom = now, ingestedTo = now.AddHours(-1), reason = "typo", @operator = "dave" });
         Assert.Equal(HttpStatusCode.BadRequest, backwards.StatusCode);
         Assert.Contains("must be before ingestedTo", await backwards.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var both = await registry.PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { targetVersion = 1, corruptBatchIds = new[] { a }, reason = "typo", @operator = "dave" });
+        var both = await As("dave").PostAsJsonAsync($"v1/datasets/{dataset}/rollbacks", new { targetVersion = 1, corruptBatchIds = new[] { a }, reason = "typo", @operator = "dave" });
         Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
         await bus.Publish(CtmSystem.SignedByOperator(new RequestRollback { RequestId = Guid.NewGuid(), Dataset = dataset, Upstream = "ghost", Reason = "typo", Operator = "erin", CorrelationId = Guid.NewGuid() }));
         var audit = await system.EventuallyAsync(async () =>
@@ -102,5 +102,27 @@ public sealed class SeveralBatchRollbackMessageTests(RegistryFixture system)
         var batchA = await registry.GetFromJsonAsync<JsonElement>($"v1/batches/{a}/versions");
         Assert.NotEqual("corrupt", batchA.TryGetProperty("status", out var status) ? status.GetString() : null);
         Assert.Equal(2, (await registry.GetFromJsonAsync<List<JsonElement>>($"v1/datasets/{dataset}/rollbacks"))!.Count);
+    }
+
+    // HTTP rollbacks act as the named operator's key: the audit records the key's identity, not a body field.
+    private HttpClient As(string identity)
+    {
+        if (!_clients.TryGetValue(identity, out var client))
+        {
+            client = system.Client("Registry", identity);
+            _clients[identity] = client;
+        }
+
+        return client;
+    }
+
+    private readonly Dictionary<string, HttpClient> _clients = [];
+
+    public void Dispose()
+    {
+        foreach (var client in _clients.Values)
+        {
+            client.Dispose();
+        }
     }
 }

@@ -1,5 +1,6 @@
 using Ctm.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Polly;
 
@@ -31,6 +32,8 @@ public static class HttpExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<ServiceUrls>().BindConfiguration(ServiceUrls.Section);
+        // The handler sends nothing when no service key is configured (Auth:ServiceKey), so a host without auth works too.
+        builder.Services.TryAddTransient<ServiceKeyHandler>();
         builder.Services.AddHttpClient(ClientName, c => c.Timeout = TotalTimeout)
             .AddHttpMessageHandler<ServiceKeyHandler>()
             .AddStandardResilienceHandler(o =>

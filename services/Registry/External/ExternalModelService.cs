@@ -61,7 +61,8 @@ public sealed partial class ExternalModelService(
             }
             else
             {
-                var (resolved, error) = InputMapping.Resolve(session.Inputs, session.Outputs, upload.InputMapping, features);
+                var (resolved, error) = InputMapping.Resolve(
+                    session.Inputs, session.Outputs, InputMapping.WithNamedColumns(upload.InputMapping, session.Metadata), features);
                 if (error is not null)
                 {
                     return await RefuseAsync(upload, "invalid", error, ct);

@@ -21,6 +21,39 @@ public static class InputMapping
     /// The effective mapping (model input → feature, or comma-separated features for a matrix input), or the reason
     /// the inputs cannot be mapped. An input the mapping does not name is fed by the feature of the same name.
     /// </summary>
+    /// <summary>
+    /// The mapping asked for, completed from a Ctm export's own column names: its packed inputs (<c>[N,k]</c> numeric,
+    /// <c>[N,c]</c> categorical) name the feature of each column in the <c>ctm.inputs</c> metadata (a JSON object: input name
+    /// → feature names). An input the upload maps explicitly keeps that mapping.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> WithNamedColumns(IReadOnlyDictionary<string, string> requested, IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(requested);
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (!metadata.TryGetValue("ctm.inputs", out var json))
+        {
+            return requested;
+        }
+
+        Dictionary<string, string[]>? columns;
+        try
+        {
+            columns = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string[]>>(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return requested; // not a Ctm export's metadata: judged on the mapping asked for alone
+        }
+
+        var completed = new Dictionary<string, string>(requested, StringComparer.Ordinal);
+        foreach (var (input, names) in columns ?? [])
+        {
+            completed.TryAdd(input, string.Join(',', names));
+        }
+
+        return completed;
+    }
+
     public static (IReadOnlyDictionary<string, string>? Mapping, string? Error) Resolve(
         IReadOnlyList<OnnxNodeInfo> inputs, IReadOnlyList<OnnxNodeInfo> outputs, IReadOnlyDictionary<string, string> requested, IReadOnlyList<FeatureInfo> features)
     {

@@ -58,9 +58,15 @@ public class CtmSystem : IAsyncLifetimeFixture
     /// <summary>A client of <paramref name="service"/> that sends the key of <see cref="TestKeys.Default"/> (operator and producer).</summary>
     public HttpClient Client(string service) => Client(service, TestKeys.Default);
 
-    /// <summary>A client of <paramref name="service"/> that sends the key of <paramref name="identity"/> (one of <see cref="TestKeys"/>), or none when null.</summary>
-    public HttpClient Client(string service, string? identity) =>
-        TestKeys.Authenticate(new HttpClient { BaseAddress = _services[service].BaseUrl, Timeout = TimeSpan.FromSeconds(60) }, identity);
+    /// <summary>
+    /// A client of <paramref name="service"/> that sends the key of <paramref name="identity"/> (one of <see cref="TestKeys"/>),
+    /// or none when null. With replicas it talks to the first process still running, as a load balancer would.
+    /// </summary>
+    public HttpClient Client(string service, string? identity)
+    {
+        var process = Replicas(service).FirstOrDefault(p => !p.HasExited) ?? _services[service];
+        return TestKeys.Authenticate(new HttpClient { BaseAddress = process.BaseUrl, Timeout = TimeSpan.FromSeconds(60) }, identity);
+    }
 
     public async ValueTask InitializeAsync()
     {

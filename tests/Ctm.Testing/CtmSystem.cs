@@ -15,7 +15,7 @@ public class CtmSystem : IAsyncLifetimeFixture
     private readonly Dictionary<string, ServiceProcess> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BrokerCredentials> _brokerUsers = new(StringComparer.Ordinal);
-    private readonly List<ServiceProcess> _extraPredictors = [];
+    private readonly List<ServiceProcess> _replicas = []; // processes beyond the first of each service
     private IBusControl? _bus;
 
     public IsolatedInfrastructure Infrastructure { get; private set; } = null!;
@@ -50,14 +50,23 @@ public class CtmSystem : IAsyncLifetimeFixture
     /// <summary>The broker user <paramref name="service"/> runs as on this system's virtual host.</summary>
     public BrokerCredentials BrokerUser(string service) => _brokerUsers[service];
 
-    public IReadOnlyList<ServiceProcess> Predictors => [_services["Predictor"], .. _extraPredictors];
+    public IReadOnlyList<ServiceProcess> Predictors => Replicas("Predictor");
+
+    /// <summary>Every process of <paramref name="service"/>: the first, then those <see cref="StartReplicaAsync"/> added.</summary>
+    public IReadOnlyList<ServiceProcess> Replicas(string service) => [_services[service], .. _replicas.Where(r => r.Name == service)];
 
     /// <summary>A client of <paramref name="service"/> that sends the key of <see cref="TestKeys.Default"/> (operator and producer).</summary>
     public HttpClient Client(string service) => Client(service, TestKeys.Default);
 
-    /// <summary>A client of <paramref name="service"/> that sends the key of <paramref name="identity"/> (one of <see cref="TestKeys"/>), or none when null.</summary>
-    public HttpClient Client(string service, string? identity) =>
-        TestKeys.Authenticate(new HttpClient { BaseAddress = _services[service].BaseUrl, Timeout = TimeSpan.FromSeconds(60) }, identity);
+    /// <summary>
+    /// A client of <paramref name="service"/> that sends the key of <paramref name="identity"/> (one of <see cref="TestKeys"/>),
+    /// or none when null. With replicas it talks to the first process still running, as a load balancer would.
+    /// </summary>
+    public HttpClient Client(string service, string? identity)
+    {
+        var process = Replicas(service).FirstOrDefault(p => !p.HasExited) ?? _services[service];
+        return TestKeys.Authenticate(new HttpClient { BaseAddress = process.BaseUrl, Timeout = TimeSpan.FromSeconds(60) }, identity);
+    }
 
     public async ValueTask InitializeAsync()
     {
@@ -78,25 +87,25 @@ public class CtmSystem : IAsyncLifetimeFixture
     }
 
     /// <summary>Starts another Predictor replica (fan-out of promotions is per replica).</summary>
-    public async Task<ServiceProcess> StartPredictorReplicaAsync()
-    {
-        var replica = ServiceProcess.Start("Predictor", TestEnvironment.FreePort(), Environment("Predictor"));
-        _extraPredictors.Add(replica);
-        await replica.WaitReadyAsync(TimeSpan.FromSeconds(90));
-        return replica;
-    }
+    public Task<ServiceProcess> StartPredictorReplicaAsync() => StartReplicaAsync("Predictor");
 
     /// <summary>Starts another Predictor replica with extra settings (e.g. <c>Serving__StaticTableLimit</c>) on top of <see cref="Settings"/>.</summary>
-    public async Task<ServiceProcess> StartPredictorReplicaAsync(IReadOnlyDictionary<string, string> extraSettings)
+    public Task<ServiceProcess> StartPredictorReplicaAsync(IReadOnlyDictionary<string, string> extraSettings) => StartReplicaAsync("Predictor", extraSettings);
+
+    /// <summary>
+    /// Starts another process of <paramref name="service"/> on the same database, virtual host and broker user, as a
+    /// deployment scales out: competing consumers for most services, one more fan-out receiver for the Predictor.
+    /// </summary>
+    public async Task<ServiceProcess> StartReplicaAsync(string service, IReadOnlyDictionary<string, string>? extraSettings = null)
     {
-        var environment = Environment("Predictor");
-        foreach (var (key, value) in extraSettings)
+        var environment = Environment(service);
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>())
         {
             environment[key] = value;
         }
 
-        var replica = ServiceProcess.Start("Predictor", TestEnvironment.FreePort(), environment);
-        _extraPredictors.Add(replica);
+        var replica = ServiceProcess.Start(service, TestEnvironment.FreePort(), environment);
+        _replicas.Add(replica);
         await replica.WaitReadyAsync(TimeSpan.FromSeconds(90));
         return replica;
     }
@@ -155,7 +164,7 @@ public class CtmSystem : IAsyncLifetimeFixture
         throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}{(last is null ? "" : $" (last error: {last.Message})")}.\n{Logs()}");
     }
 
-    public string Logs() => string.Join("\n", _services.Values.Concat(_extraPredictors).Select(s => $"----- {s.Name} -----\n{s.Tail(40)}"));
+    public string Logs() => string.Join("\n", _services.Values.Concat(_replicas).Select(s => $"----- {s.Name} -----\n{s.Tail(40)}"));
 
     public async ValueTask DisposeAsync()
     {
@@ -164,7 +173,7 @@ public class CtmSystem : IAsyncLifetimeFixture
             await _bus.StopAsync();
         }
 
-        foreach (var service in _services.Values.Concat(_extraPredictors))
+        foreach (var service in _services.Values.Concat(_replicas))
         {
             await service.DisposeAsync();
         }

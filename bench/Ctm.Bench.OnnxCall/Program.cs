@@ -60,29 +60,7 @@ static void Measure(string name, int calls, Func<float> run)
 
 static TrainedModel Train()
 {
-    var random = new Random(2);
-    const int n = 2000;
-    var builder = TabularDataset.CreateBuilder();
-    var columns = Enumerable.Range(0, 32).Select(_ => new double[n]).ToArray();
-    var y = new string?[n];
-    for (var i = 0; i < n; i++)
-    {
-        var sum = 0.0;
-        for (var f = 0; f < columns.Length; f++)
-        {
-            columns[f][i] = (random.NextDouble() * 4) - 2;
-            sum += columns[f][i] * (f % 2 == 0 ? 1 : -0.5);
-        }
-
-        y[i] = sum > 0 ? "yes" : "no";
-    }
-
-    for (var f = 0; f < columns.Length; f++)
-    {
-        builder.AddNumeric($"f{f}", columns[f]);
-    }
-
-    return new ManagedTrainingEngine().Train(builder.WithLabel("label", y).Build(), new TrainingOptions { Task = ModelTask.BinaryClassification, HiddenLayers = [32], Epochs = 3 });
+    return new ManagedTrainingEngine().Train(Ctm.Bench.Shared.NumericData.ThirtyTwoFeatures(2000), new TrainingOptions { Task = ModelTask.BinaryClassification, HiddenLayers = [32], Epochs = 3 });
 }
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";

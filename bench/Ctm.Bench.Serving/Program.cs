@@ -328,29 +328,7 @@ namespace Ctm.Bench.Serving
 
         public static byte[] Numeric(OnnxInputLayout layout)
         {
-            var random = new Random(2);
-            var n = 4000;
-            var builder = TabularDataset.CreateBuilder();
-            var columns = Enumerable.Range(0, 32).Select(_ => new double[n]).ToArray();
-            var y = new string?[n];
-            for (var i = 0; i < n; i++)
-            {
-                var sum = 0.0;
-                for (var f = 0; f < columns.Length; f++)
-                {
-                    columns[f][i] = (random.NextDouble() * 4) - 2;
-                    sum += columns[f][i] * (f % 2 == 0 ? 1 : -0.5);
-                }
-
-                y[i] = sum > 0 ? "yes" : "no";
-            }
-
-            for (var f = 0; f < columns.Length; f++)
-            {
-                builder.AddNumeric($"f{f}", columns[f]);
-            }
-
-            return new Ctm.Ml.Engine.ManagedTrainingEngine().Train(builder.WithLabel("label", y).Build(), new TrainingOptions { Task = ModelTask.BinaryClassification, HiddenLayers = [32], Epochs = 5 })
+            return new Ctm.Ml.Engine.ManagedTrainingEngine().Train(Ctm.Bench.Shared.NumericData.ThirtyTwoFeatures(4000), new TrainingOptions { Task = ModelTask.BinaryClassification, HiddenLayers = [32], Epochs = 5 })
                 .ToOnnx(new OnnxExportOptions { Layout = layout });
         }
     }

@@ -46,6 +46,7 @@ public static class TrafficApi
                 c.LastAt,
             }),
             shadowDropped = shadow.Dropped,
+            shadowDroppedRows = shadow.DroppedRows,
             shadowIncompatible = shadow.Incompatible,
         });
     }

@@ -62,9 +62,13 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
 
     private readonly ConcurrentDictionary<(string, int, int), ShadowComparison> _comparisons = new();
     private long _dropped;
+    private long _droppedRows;
     private long _incompatible;
 
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Rows of the blocks dropped (queue full, shadow not loaded, overloaded or failing): the shadow never answered them.</summary>
+    public long DroppedRows => Interlocked.Read(ref _droppedRows);
     public long Incompatible => Interlocked.Read(ref _incompatible);
 
     public IEnumerable<ShadowComparison> For(string dataset) => _comparisons.Values.Where(c => c.Dataset == dataset).OrderBy(c => c.LiveVersion).ThenBy(c => c.ShadowVersion);
@@ -79,8 +83,14 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
 
         if (!_queue.Writer.TryWrite((live, block, answers)))
         {
-            Interlocked.Increment(ref _dropped);
+            Drop(block);
         }
+    }
+
+    private void Drop(RowBlock block)
+    {
+        Interlocked.Increment(ref _dropped);
+        Interlocked.Add(ref _droppedRows, block.Count);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -90,6 +100,7 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
             var shadow = catalog.AcquireShadow(live.Dataset);
             if (shadow is null)
             {
+                Drop(block);
                 continue;
             }
 
@@ -118,7 +129,7 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
             }
             catch (Exception e) when (e is ServingOverloadedException or ServingFaultException or PredictionInputException)
             {
-                Interlocked.Increment(ref _dropped);
+                Drop(block);
             }
             finally
             {

@@ -181,10 +181,11 @@ public sealed class FeedbackSystemTests(FeedbackSystem system) : IClassFixture<F
             csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i % 7},o{i},{(i % 2 == 0 ? "yes" : "no")}\n");
         }
 
-        using var host = new CsvHost(Encoding.UTF8.GetBytes(csv.ToString()));
+        using var host = new ArtifactHost();
+        var (location, sha256) = host.Add(Encoding.UTF8.GetBytes(csv.ToString()));
         var accepted = new BatchAccepted
         {
-            BatchId = Guid.NewGuid(), Dataset = dataset, CorrelationId = Guid.NewGuid(), RowCount = 30, Sha256 = host.Sha256, Location = host.Url,
+            BatchId = Guid.NewGuid(), Dataset = dataset, CorrelationId = Guid.NewGuid(), RowCount = 30, Sha256 = sha256, Location = location,
             SchemaVersion = 1, Features = [new ColumnSpec { Name = "x", Kind = "numeric" }, new ColumnSpec { Name = "order_id", Kind = "categorical" }],
             LabelColumn = "label", Task = "binary", AcceptedAt = DateTimeOffset.UtcNow,
         };
@@ -223,52 +224,6 @@ public sealed class FeedbackSystemTests(FeedbackSystem system) : IClassFixture<F
         long PredictionsEvictedUnlabeled, long LabelsReceived, long LabelsDuplicate, long LabelsJoined, long LabelsWithoutPrediction);
 
     private sealed record Stored(long Predictions, long PredictionsUnlabeled, long PredictionsAwaitingScore, long LabelsWaiting);
-
-    /// <summary>Serves one CSV as Ingest's claim check would.</summary>
-    private sealed class CsvHost : IDisposable
-    {
-        private readonly System.Net.HttpListener _listener = new();
-        private readonly byte[] _bytes;
-        private int _requests;
-
-        public CsvHost(byte[] bytes)
-        {
-            _bytes = bytes;
-            Url = $"http://127.0.0.1:{TestEnvironment.FreePort()}/batch.csv";
-            _listener.Prefixes.Add(Url[..(Url.LastIndexOf('/') + 1)]);
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
-
-        public string Url { get; }
-
-        public string Sha256 => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(_bytes));
-
-        public int Requests => Volatile.Read(ref _requests);
-
-        public void Dispose() => _listener.Close();
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                System.Net.HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception) when (!_listener.IsListening)
-                {
-                    return;
-                }
-
-                Interlocked.Increment(ref _requests);
-                context.Response.ContentType = "text/csv";
-                await context.Response.OutputStream.WriteAsync(_bytes);
-                context.Response.Close();
-            }
-        }
-    }
 
     /// <summary>Publishes label events as any AMQP client would: plain JSON on the label exchange, no MassTransit envelope.</summary>
     private sealed class LabelPublisher(IConnection connection, IChannel channel) : IAsyncDisposable

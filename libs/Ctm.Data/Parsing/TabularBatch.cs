@@ -45,9 +45,12 @@ public sealed class TabularBatch
     }
 
     /// <summary>Reads a whole CSV input (header row required); empty fields become missing values.</summary>
-    public static TabularBatch ReadCsv(Stream stream, string? source = null)
+    public static TabularBatch ReadCsv(Stream stream, string? source = null) => ReadCsv(stream, source, TabularLimits.None);
+
+    /// <summary>Reads a whole CSV input, refusing what crosses <paramref name="limits"/>; empty fields become missing values.</summary>
+    public static TabularBatch ReadCsv(Stream stream, string? source, TabularLimits limits)
     {
-        using var reader = new CsvReader(stream, source);
+        using var reader = new CsvReader(stream, source, limits);
         var rows = new List<string?[]>();
         while (reader.Read())
         {

@@ -146,13 +146,15 @@ internal static class MessagingTables
     /// <summary>The channel a schema's outbox notifies when rows are committed into it (<see cref="PostgresWakeups"/>).</summary>
     public static string Channel(string schema) => "ctm_outbox_" + schema;
 
-    // Every insert into the outbox wakes the relays of every replica at commit, whichever code wrote it.
+    // wakeup() notifies the channel its trigger names; a schema's tables that background loops wait on (the outbox here,
+    // others in the service's own migrations) get a statement trigger calling it. So every insert wakes the loops of
+    // every replica at commit, whichever code wrote it.
     public static string WakeupSql(string schema) => $"""
-        CREATE OR REPLACE FUNCTION {schema}.outbox_wakeup() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION {schema}.wakeup() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            PERFORM pg_notify('{Channel(schema)}', '');
+            PERFORM pg_notify(TG_ARGV[0], '');
             RETURN NULL;
         END $$;
-        CREATE OR REPLACE TRIGGER wakeup AFTER INSERT ON {schema}.outbox FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_wakeup();
+        CREATE OR REPLACE TRIGGER wakeup AFTER INSERT ON {schema}.outbox FOR EACH STATEMENT EXECUTE FUNCTION {schema}.wakeup('{Channel(schema)}');
         """;
 }

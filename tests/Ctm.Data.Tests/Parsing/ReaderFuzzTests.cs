@@ -132,24 +132,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output)
         }
     }
 
-    private static TabularBatch ReadCsv(byte[] bytes, TabularLimits limits)
-    {
-        using var reader = new CsvReader(new MemoryStream(bytes), "fuzz.csv", limits);
-        var rows = new List<string?[]>();
-        while (reader.Read())
-        {
-            var row = new string?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-            {
-                var field = reader.GetField(i);
-                row[i] = field.IsEmpty ? null : field.ToString();
-            }
-
-            rows.Add(row);
-        }
-
-        return new TabularBatch(reader.Header, rows);
-    }
+    private static TabularBatch ReadCsv(byte[] bytes, TabularLimits limits) => TabularBatch.ReadCsv(new MemoryStream(bytes), "fuzz.csv", limits);
 
     private static byte[] GenerateCsv(Mutator m)
     {

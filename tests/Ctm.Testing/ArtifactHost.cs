@@ -1,19 +1,20 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
-using Ctm.Testing;
 
-namespace Ctm.Registry.Tests;
+namespace Ctm.Testing;
 
 /// <summary>
-/// Serves artifacts over HTTP as the Trainer would, so a test can publish <c>ModelTrained</c> for lineages it
-/// chooses (parents, batches, start times) without training each one.
+/// Serves bytes over HTTP on loopback, addressed by their SHA-256, as a claim check's location would: artifacts as the
+/// Trainer serves them (so a test can publish <c>ModelTrained</c> for lineages it chooses without training each one),
+/// or a batch as Ingest serves it.
 /// </summary>
 public sealed class ArtifactHost : IDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
+    private int _requests;
 
     public ArtifactHost()
     {
@@ -25,6 +26,9 @@ public sealed class ArtifactHost : IDisposable
     }
 
     public Uri BaseUrl { get; }
+
+    /// <summary>How many requests the host has answered, found or not.</summary>
+    public int Requests => Volatile.Read(ref _requests);
 
     /// <summary>Publishes <paramref name="bytes"/>; returns its URL and SHA-256.</summary>
     public (string Url, string Sha256) Add(byte[] bytes)
@@ -55,6 +59,7 @@ public sealed class ArtifactHost : IDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _requests);
             var key = context.Request.Url!.Segments[^1];
             if (_files.TryGetValue(key, out var bytes))
             {

@@ -37,7 +37,8 @@ try
 
     await WaitAsync(async () => (await registry.GetAsync($"v1/datasets/{seed}/serving")).IsSuccessStatusCode, "the seed model");
     var bytes = await registry.GetByteArrayAsync($"v1/datasets/{seed}/versions/1/artifact");
-    using var host = new ArtifactHost(bytes);
+    using var host = new ArtifactHost();
+    var (artifactUrl, artifactSha) = host.Add(bytes);
     var bus = await system.BusAsync();
     Console.WriteLine($"# {replicaCount} Predictor replicas, artifact {bytes.Length} bytes, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
     Console.WriteLine("run\tapi_ms\tlast_replica_ms\tper_replica_ms");
@@ -47,9 +48,9 @@ try
     {
         var dataset = $"rollback-bench-{run}";
         var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
-        await bus.Publish(Trained(dataset, host, [a], null));
+        await bus.Publish(Trained(dataset, artifactUrl, artifactSha, bytes.Length, [a], null));
         await WaitAsync(async () => await ServingVersionAsync(registry, dataset) == 1, $"{dataset} v1");
-        await bus.Publish(Trained(dataset, host, [a, b], 1));
+        await bus.Publish(Trained(dataset, artifactUrl, artifactSha, bytes.Length, [a, b], 1));
         await WaitAsync(async () => await ServingVersionAsync(registry, dataset) == 2, $"{dataset} v2");
         foreach (var replica in system.Predictors)
         {
@@ -138,7 +139,7 @@ static async Task WaitAsync(Func<Task<bool>> probe, string what)
     throw new TimeoutException($"Timed out waiting for {what}");
 }
 
-static ModelTrained Trained(string dataset, ArtifactHost host, Guid[] batches, int? parent) => new()
+static ModelTrained Trained(string dataset, string artifactUrl, string artifactSha, long artifactSize, Guid[] batches, int? parent) => new()
 {
     RunId = Guid.NewGuid(),
     Dataset = dataset,
@@ -147,9 +148,9 @@ static ModelTrained Trained(string dataset, ArtifactHost host, Guid[] batches, i
     ParentVersion = parent,
     SchemaVersion = 1,
     Task = "binary",
-    ArtifactLocation = host.Url,
-    ArtifactSha256 = host.Sha256,
-    ArtifactSize = host.Size,
+    ArtifactLocation = artifactUrl,
+    ArtifactSha256 = artifactSha,
+    ArtifactSize = artifactSize,
     Metrics = new Dictionary<string, double> { ["accuracy"] = 0.8 },
     Parameters = new Dictionary<string, string>(),
     Engine = "bench",
@@ -179,48 +180,5 @@ namespace Ctm.Bench.Rollback
     internal static class Http
     {
         public static readonly HttpClient Client = TestKeys.Authenticate(new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
-    }
-
-    /// <summary>Serves one artifact as the Trainer would, so each run's versions are announced without training.</summary>
-    internal sealed class ArtifactHost : IDisposable
-    {
-        private readonly System.Net.HttpListener _listener = new();
-        private readonly byte[] _bytes;
-
-        public ArtifactHost(byte[] bytes)
-        {
-            _bytes = bytes;
-            Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-            Url = $"http://127.0.0.1:{TestEnvironment.FreePort()}/artifact";
-            _listener.Prefixes.Add(Url[..(Url.LastIndexOf('/') + 1)]);
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
-
-        public string Url { get; }
-        public string Sha256 { get; }
-        public long Size => _bytes.Length;
-
-        public void Dispose() => _listener.Close();
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                System.Net.HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception) when (!_listener.IsListening)
-                {
-                    return;
-                }
-
-                context.Response.ContentLength64 = _bytes.Length;
-                await context.Response.OutputStream.WriteAsync(_bytes);
-                context.Response.Close();
-            }
-        }
     }
 }

@@ -14,7 +14,7 @@ public static class Problems
 {
     /// <summary>
     /// The problem in <paramref name="response"/>; fails, showing the body, unless it has status <paramref name="expected"/>,
-    /// the problem media type, a title and a detail.
+    /// the problem media type, a title, and a detail or (a validation problem) errors by field.
     /// </summary>
     public static async Task<Problem> ProblemAsync(this HttpResponseMessage response, HttpStatusCode expected)
     {
@@ -31,10 +31,16 @@ public static class Problems
         }
 
         var body = JsonDocument.Parse(text).RootElement;
+        var detail = body.TryGetProperty("detail", out var d) ? d.GetString() : null;
+        if (string.IsNullOrEmpty(detail) && !body.TryGetProperty("errors", out _))
+        {
+            throw new InvalidOperationException($"a problem that names nothing to fix (no detail, no errors): {text}");
+        }
+
         return new Problem(
             (int)response.StatusCode,
             body.TryGetProperty("title", out var title) ? title.GetString() ?? "" : throw new InvalidOperationException($"no title: {text}"),
-            body.TryGetProperty("detail", out var detail) ? detail.GetString() ?? "" : throw new InvalidOperationException($"no detail: {text}"),
+            detail ?? "",
             body);
     }
 }

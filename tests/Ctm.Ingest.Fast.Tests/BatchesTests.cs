@@ -75,6 +75,7 @@ public sealed class BatchesTests(IngestService ingest) : IClassFixture<IngestSer
             Row = JsonSerializer.SerializeToElement(new { tenure, plan = "pro", churned = "no" }),
         };
 
+        // The batch is cut at three pending rows (the fixture's Ingest:RowEvents:MaxRows); the repeat adds none.
         await ingest.PublishAsync(Event("e-1", 1));
         await ingest.PublishAsync(Event("e-2", 2));
         await ingest.PublishAsync(Event("e-1", 1));
@@ -84,6 +85,7 @@ public sealed class BatchesTests(IngestService ingest) : IClassFixture<IngestSer
         Assert.All(consumed, c => Assert.Null(c.Exception));
         var batch = await ingest.Harness.PublishedAsync<BatchIngested>(m => m.Dataset == "stream");
         Assert.Equal(3, batch.RowCount);
+        Assert.Equal(0L, await ingest.Database.ScalarAsync<long>("SELECT count(*) FROM ingest.pending_rows WHERE dataset = 'stream'"));
         Assert.Equal(("bus", "crm"), (batch.Source, batch.Upstream));
         Assert.Empty(ingest.Harness.PublishedSoFar<Fault<RowEvent>>(f => f.Message.Dataset == "stream"));
     }

@@ -15,8 +15,9 @@ public sealed class IngestService() : ServiceFactory<Program>("ingest"), IAsyncL
     {
         ["Services:Ingest"] = BaseUrl,
         ["Ingest:MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        // Row events are cut into a batch a moment after the last one.
-        ["Ingest:RowEvents:MaxDelaySeconds"] = "0.2",
+        // Row events are cut into a batch at three pending rows, never by age: what a batch holds does not depend on timing.
+        ["Ingest:RowEvents:MaxRows"] = "3",
+        ["Ingest:RowEvents:MaxDelaySeconds"] = "3600",
     };
 
     /// <summary>POSTs <paramref name="body"/> as an upload of <paramref name="dataset"/> with the producer's key.</summary>

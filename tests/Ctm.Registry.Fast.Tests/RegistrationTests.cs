@@ -59,13 +59,15 @@ public sealed class RegistrationTests(RegistryService registry) : IClassFixture<
     public async Task ModelTrained_ArtifactNotWhatItsHashSays_FaultedAndNothingRegistered()
     {
         var trained = registry.Trained("changed", 3.5f, 0.8, [Guid.NewGuid()]) with { ArtifactSha256 = new string('a', 64) };
+        var fetches = registry.ArtifactFetches;
 
         await registry.PublishAsync(trained);
 
-        // Permanent: the same bytes would fail the same way, so no retry, straight to the error queue (a Fault here).
         var fault = await registry.Harness.PublishedAsync<Fault<ModelTrained>>(f => f.Message.RunId == trained.RunId);
         Assert.Contains("SHA-256", fault.Exceptions[0].Message, StringComparison.Ordinal);
-        Assert.Single(registry.Harness.Consumed.Select<ModelTrained>(m => m.Context.Message.RunId == trained.RunId));
+        Assert.NotNull((await registry.Harness.ConsumedAsync<ModelTrained>(m => m.RunId == trained.RunId)).Exception);
+        // Permanent: the same bytes would fail the same way, so not retried (one fetch), straight to the error queue.
+        Assert.Equal(fetches + 1, registry.ArtifactFetches);
         Assert.Empty(await VersionsAsync("changed"));
         Assert.Empty(registry.Harness.PublishedSoFar<ModelPromoted>(m => m.Dataset == "changed"));
     }

@@ -29,6 +29,9 @@ public sealed class RegistryService() : ServiceFactory<Program>("registry"), IAs
     public ModelTrained Trained(string dataset, float scale, double accuracy, Guid[] batches, int? parent = null) =>
         TestModels.Trained(dataset, _artifacts.Add(TestModels.Linear(scale)), batches, parent, accuracy, DateTimeOffset.UtcNow);
 
+    /// <summary>How many times an artifact was fetched: each attempt at a registration fetches it once.</summary>
+    public int ArtifactFetches => _artifacts.Requests;
+
     public RequestRollback SignedByOperator(RequestRollback m) => m with { Signature = OperatorKey.Sign(SignedPayload.Rollback(m)) };
 
     public override async ValueTask DisposeAsync()

@@ -11,6 +11,9 @@ public sealed class ValidatorService() : ServiceFactory<Program>("validator"), I
 {
     private readonly ArtifactHost _batches = new();
 
+    /// <summary>How many times a batch was fetched: each attempt at a decision redeems the claim check once.</summary>
+    public int BatchFetches => _batches.Requests;
+
     /// <summary>What Ingest publishes after storing <paramref name="csv"/> as a batch of <paramref name="dataset"/>.</summary>
     public BatchIngested Ingested(string dataset, string csv) => Ingested(dataset, Encoding.UTF8.GetBytes(csv));
 

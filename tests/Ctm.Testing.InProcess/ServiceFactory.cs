@@ -28,7 +28,7 @@ public abstract class ServiceFactory<TProgram> : WebApplicationFactory<TProgram>
     /// <param name="name">The service's name, the prefix of its database's name.</param>
     protected ServiceFactory(string name) => _name = name;
 
-    /// <summary>The service's database (null for a service that has none).</summary>
+    /// <summary>The service's database; throws for a service that keeps none.</summary>
     public TestDatabase Database => _database ?? throw new InvalidOperationException($"{_name} has no database, or the fixture was not initialized");
 
     /// <summary>The bus as the test sees it: what was sent, published and consumed.</summary>
@@ -118,26 +118,8 @@ public abstract class ServiceFactory<TProgram> : WebApplicationFactory<TProgram>
                     r.Ignore<Exception>(Failures.IsPermanent);
                     r.Immediate(2);
                 });
-                ConfigureBus(context, cfg);
                 cfg.ConfigureEndpoints(context);
             }));
-            services.Configure<TestHarnessOptions>(o =>
-            {
-                o.TestTimeout = TimeSpan.FromSeconds(30);
-                // How long "nothing more happened" is waited for, e.g. before asserting that no fault was published.
-                o.TestInactivityTimeout = TimeSpan.FromSeconds(1);
-            });
-            ConfigureServices(services);
         });
-    }
-
-    /// <summary>Endpoints the service adds beside <c>ConfigureEndpoints</c> on RabbitMQ (raw JSON queues), here on the in-memory bus.</summary>
-    protected virtual void ConfigureBus(IBusRegistrationContext context, IInMemoryBusFactoryConfigurator cfg)
-    {
-    }
-
-    /// <summary>Service replacements for the test (hosted services that would need the broker or another service).</summary>
-    protected virtual void ConfigureServices(IServiceCollection services)
-    {
     }
 }

@@ -12,5 +12,6 @@ app.MapDatasetsApi();
 app.MapQuarantineApi();
 app.MapSchemaApi();
 app.MapStatisticsApi();
+app.MapBatchHistogramsApi();
 app.MapSkewApi();
 app.Run();

@@ -200,7 +200,7 @@ function showPredictors(p) {
   $('predictors').tBodies[0].replaceChildren(...(p.replicas.length ? p.replicas.map((r) => {
     const s = r.stats;
     const version = r.version ? `v${r.version}${r.canaryVersion ? ` (+ canary v${r.canaryVersion})` : ''}` : '—';
-    if (!s) return el('tr', { 'data-replica': r.replica }, el('td', {}, r.replica), el('td', {}, version), el('td', { colSpan: 5, class: 'tainted' }, r.unreached || 'no numbers'));
+    if (!s) return el('tr', { 'data-replica': r.replica }, el('td', {}, r.replica), el('td', {}, version), el('td', { colSpan: 5, class: 'tainted unreached' }, r.unreached || 'no numbers'));
     return el('tr', { 'data-replica': r.replica },
       el('td', {}, r.replica), el('td', { class: 'version' }, version), el('td', { class: 'rps' }, num(s.requestsPerSecond, 1)),
       el('td', { class: 'p99' }, typeof s.p99Ms === 'number' ? `${num(s.p99Ms, 2)} ms` : '—'), el('td', { class: 'p50' }, typeof s.p50Ms === 'number' ? `${num(s.p50Ms, 2)} ms` : '—'),

@@ -204,7 +204,7 @@ function showPredictors(p) {
     return el('tr', { 'data-replica': r.replica },
       el('td', {}, r.replica), el('td', { class: 'version' }, version), el('td', { class: 'rps' }, num(s.requestsPerSecond, 1)),
       el('td', { class: 'p99' }, typeof s.p99Ms === 'number' ? `${num(s.p99Ms, 2)} ms` : '—'), el('td', { class: 'p50' }, typeof s.p50Ms === 'number' ? `${num(s.p50Ms, 2)} ms` : '—'),
-      el('td', { class: 'cache', title: s.cacheHits === null ? 'cache off' : `${s.cacheHits} hits, ${s.cacheMisses} misses since v${s.version} loaded` }, pct(s.cacheHitRate)),
+      el('td', { class: 'cache', title: typeof s.cacheHits !== 'number' ? 'cache off' : `${s.cacheHits} hits, ${s.cacheMisses} misses since v${s.version} loaded` }, pct(s.cacheHitRate)),
       el('td', { class: 'requests' }, String(s.requestsTotal)));
   }) : [el('tr', {}, el('td', { colSpan: 7, class: 'muted' }, 'no Predictor replica serves this dataset'))]));
   $('predictor-problems').textContent = (p.problems || []).join('; ');
@@ -275,21 +275,22 @@ function svgEl(tag, attrs, ...children) {
 
 // Bars are shares (proportions), so a batch and a baseline of different sizes compare: baseline filled grey, this batch outlined.
 function histogramSvg(f) {
-  const W = 280, H = 110, top = 6, plot = 78, left = 4, right = 4;
+  const W = 280, H = 118, top = 14, plot = 78, left = 4, right = 4;
   const bars = f.bars || [];
   const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `histogram of ${f.feature}` });
   svg.append(svgEl('line', { x1: left, y1: top + plot, x2: W - right, y2: top + plot, stroke: '#495057' }));
   if (!bars.length) { svg.append(svgEl('text', { x: left, y: top + plot / 2, 'font-size': 11 }, 'no values')); return svg; }
+  // Nulls are left out of the Validator's JSON: a missing baseline share is undefined, not null.
   const max = Math.max(1e-12, ...bars.map((b) => Math.max(b.batch, b.baseline ?? 0)));
   const slot = (W - left - right) / bars.length;
   const numeric = f.kind === 'numeric';
   bars.forEach((b, j) => {
     const x = left + j * slot;
     const label = numeric ? `${b.low.toPrecision(4)} – ${b.high.toPrecision(4)}` : b.label;
-    const tip = `${label}: this batch ${(b.batch * 100).toFixed(1)} %${b.baseline === null ? '' : `, baseline ${(b.baseline * 100).toFixed(1)} %`}`;
+    const tip = `${label}: this batch ${(b.batch * 100).toFixed(1)} %${typeof b.baseline !== 'number' ? '' : `, baseline ${(b.baseline * 100).toFixed(1)} %`}`;
     const g = svgEl('g', { class: 'bar', 'data-batch-share': b.batch, 'data-baseline-share': b.baseline ?? '' }, svgEl('title', {}, tip));
     const w = numeric ? slot : (slot - 4) / 2;
-    if (b.baseline !== null) {
+    if (typeof b.baseline === 'number') {
       const hb = b.baseline / max * plot;
       g.append(svgEl('rect', { class: 'baseline', x: (x + (numeric ? 0 : 1)).toFixed(1), y: (top + plot - hb).toFixed(1), width: w.toFixed(1), height: hb.toFixed(1), fill: '#b8c2cc' }));
     }
@@ -306,7 +307,7 @@ function histogramSvg(f) {
     svg.append(svgEl('text', { x: left, y: top + plot + 13, 'font-size': 10 }, bars[0].low.toPrecision(4)));
     svg.append(svgEl('text', { x: W - right, y: top + plot + 13, 'font-size': 10, 'text-anchor': 'end' }, bars[bars.length - 1].high.toPrecision(4)));
   }
-  svg.append(svgEl('text', { x: W - right, y: top + 9, 'font-size': 10, 'text-anchor': 'end', fill: '#667085' }, `max ${(max * 100).toFixed(0)} %`));
+  svg.append(svgEl('text', { x: W - right, y: 10, 'font-size': 10, 'text-anchor': 'end', fill: '#667085' }, `tallest bar ${(max * 100).toFixed(0)} %`));
   return svg;
 }
 

@@ -29,10 +29,13 @@ public static partial class PredictorLiveStats
         return api;
     }
 
-    public static ServerSentEventsResult<PredictorsDto> StreamAsync(string dataset, HttpContext context, IServiceScopeFactory scopes, IOptions<ConsoleOptions> options, CancellationToken ct) =>
-        TypedResults.ServerSentEvents(TicksAsync(dataset, context, scopes, TimeSpan.FromMilliseconds(options.Value.LiveStatsMilliseconds), ct), "predictors");
+    public static ServerSentEventsResult<PredictorsDto> StreamAsync(
+        string dataset, HttpContext context, IServiceScopeFactory scopes, IOptions<ConsoleOptions> options, ILoggerFactory logs, CancellationToken ct) =>
+        TypedResults.ServerSentEvents(
+            TicksAsync(dataset, context, scopes, TimeSpan.FromMilliseconds(options.Value.LiveStatsMilliseconds), logs.CreateLogger(typeof(PredictorLiveStats)), ct), "predictors");
 
-    private static async IAsyncEnumerable<PredictorsDto> TicksAsync(string dataset, HttpContext context, IServiceScopeFactory scopes, TimeSpan interval, [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<PredictorsDto> TicksAsync(
+        string dataset, HttpContext context, IServiceScopeFactory scopes, TimeSpan interval, ILogger log, [EnumeratorCancellation] CancellationToken ct)
     {
         using var timer = new PeriodicTimer(interval);
         do
@@ -45,7 +48,7 @@ public static partial class PredictorLiveStats
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A database hiccup must not end the page's stream: the next tick tries again.
-                LogGatherFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PredictorLiveStats)), dataset, e);
+                LogGatherFailed(log, dataset, e);
             }
 
             if (now is not null)

@@ -12,6 +12,7 @@ app.MapDatasetsApi();
 app.MapQuarantineApi();
 app.MapSchemaApi();
 app.MapStatisticsApi();
+app.MapBatchHistogramsApi();
 app.MapSkewApi();
 app.Run();
 

@@ -15,7 +15,15 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the built CLI as its own process against a running system, with endpoints in CTM_* variables as an operator sets them.</summary>
 public static class CliRunner
 {
-    public static async Task<CliResult> RunAsync(CtmSystem system, IReadOnlyDictionary<string, string>? overrides, params string[] args)
+    public static Task<CliResult> RunAsync(CtmSystem system, IReadOnlyDictionary<string, string>? overrides, params string[] args) =>
+        RunAsync(system, CtmSystem.ServiceNames, overrides, null, TimeSpan.FromMinutes(4), args);
+
+    /// <summary>
+    /// Runs the CLI with the endpoints of <paramref name="services"/> only (a system may start fewer than five), calling
+    /// <paramref name="whileRunning"/> with its process as soon as it starts (e.g. to sample its memory); it is cancelled when the process exits.
+    /// </summary>
+    public static async Task<CliResult> RunAsync(
+        CtmSystem system, IEnumerable<string> services, IReadOnlyDictionary<string, string>? overrides, Func<Process, CancellationToken, Task>? whileRunning, TimeSpan timeout, string[] args)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         var dll = Path.Combine(TestEnvironment.RepositoryRoot, "tools", "Ctm.Cli", "bin", configuration, "net10.0", "ctm-cli.dll");
@@ -25,7 +33,7 @@ public static class CliRunner
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var name in CtmSystem.ServiceNames)
+        foreach (var name in services)
         {
             start.Environment[$"CTM_{name.ToUpperInvariant()}_URL"] = system[name].BaseUrl.ToString();
         }
@@ -44,8 +52,12 @@ public static class CliRunner
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await process.WaitForExitAsync(timeout.Token);
+        using var exited = new CancellationTokenSource();
+        var watching = whileRunning?.Invoke(process, exited.Token) ?? Task.CompletedTask;
+        using var limit = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(limit.Token);
+        await exited.CancelAsync();
+        await watching;
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 

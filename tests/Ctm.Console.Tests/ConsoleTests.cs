@@ -9,7 +9,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Ctm.Console.Tests;
 
 /// <summary>The console page in headless Chromium against the running system: what an operator sees and does there.</summary>
-public sealed class ConsoleTests(ConsoleSystem system, Chromium chromium) : IClassFixture<ConsoleSystem>, IClassFixture<Chromium>
+public sealed partial class ConsoleTests(ConsoleSystem system, Chromium chromium) : IClassFixture<ConsoleSystem>, IClassFixture<Chromium>
 {
     private const string Dataset = "churn-console";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(150);

@@ -52,6 +52,7 @@ public static class Extensions
         app.MapTfServingApi();
         app.MapInferenceProtocolApi();
         app.MapTrafficApi();
+        app.MapLiveStatsApi();
         return app;
     }
 }

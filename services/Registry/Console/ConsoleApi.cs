@@ -15,7 +15,7 @@ namespace Ctm.Registry.Console;
 /// <summary>
 /// The operators' console: one page (static HTML, CSS and plain JavaScript embedded in the assembly) that reads the
 /// Registry's own APIs, and a few proxy endpoints so the browser talks to one origin when it needs the Validator
-/// (quarantine, drift pictures) or the Trainer (runs, loss curves). Live updates come over server-sent events.
+/// (quarantine, batches and their histograms, drift pictures), the Trainer (runs, loss curves) or the Predictor replicas (live numbers). Live updates come over server-sent events.
 /// The page signs in once with a key (<c>POST /console/session</c>) and gets an HttpOnly session cookie, because an
 /// <c>EventSource</c> cannot send headers; the proxy calls the other services with the caller's own key, so their
 /// policies and audit logs see the operator, not the Registry.
@@ -57,6 +57,10 @@ public static class ConsoleApi
         api.MapGet("/datasets", ListDatasetsAsync);
         api.MapGet("/datasets/{dataset}/quarantine", (string dataset, HttpContext context, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
             ProxyAsync(context, http, urls.Value.Validator, "Validator", HttpMethod.Get, $"v1/datasets/{Uri.EscapeDataString(dataset)}/batches?status=quarantined", null, ct));
+        api.MapGet("/datasets/{dataset}/batches", (string dataset, HttpContext context, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
+            ProxyAsync(context, http, urls.Value.Validator, "Validator", HttpMethod.Get, $"v1/datasets/{Uri.EscapeDataString(dataset)}/batches", null, ct));
+        api.MapGet("/batches/{id:guid}/histograms", (Guid id, HttpContext context, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
+            ProxyAsync(context, http, urls.Value.Validator, "Validator", HttpMethod.Get, $"v1/batches/{id}/histograms", null, ct));
         api.MapGet("/batches/{id:guid}/drift.svg", (Guid id, HttpContext context, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
             ProxyAsync(context, http, urls.Value.Validator, "Validator", HttpMethod.Get, $"v1/batches/{id}/drift.svg", null, ct));
         api.MapPost("/batches/{id:guid}/{action:regex(^(release|discard)$)}", ActAsync).RequireAuthorization(CtmPolicies.Operate);
@@ -65,6 +69,7 @@ public static class ConsoleApi
         api.MapGet("/runs/{id:guid}/loss.svg", (Guid id, HttpContext context, IHttpClientFactory http, IOptions<ServiceUrls> urls, CancellationToken ct) =>
             ProxyAsync(context, http, urls.Value.Trainer, "Trainer", HttpMethod.Get, $"v1/runs/{id}/loss.svg", null, ct));
         api.MapGet("/events", ConsoleEvents.StreamAsync);
+        api.MapPredictorLiveStats();
         return app;
     }
 

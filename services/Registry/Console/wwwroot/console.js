@@ -1,10 +1,10 @@
-// The Ctm console: reads the Registry's APIs (and, through /console/api, the Validator's and the Trainer's),
-// and reloads what it shows when the Registry's event stream says its record changed.
+// The Ctm console: reads the Registry's APIs (and, through /console/api, the Validator's, the Trainer's and the
+// Predictor replicas'), and reloads what it shows when the Registry's event stream says its record changed.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
-const state = { dataset: null, version: null, loading: null, again: false, user: null };
+const state = { dataset: null, version: null, batch: null, loading: null, again: false, user: null, predictors: null };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -43,7 +43,7 @@ async function refresh() {
   state.loading = (async () => {
     try {
       await loadDatasets();
-      if (state.dataset) await Promise.all([timeline(), lineage(), quarantine(), serving(), runs()]);
+      if (state.dataset) await Promise.all([timeline(), lineage(), quarantine(), serving(), runs(), batches()]);
       document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
     } catch (e) { say(e.message); }
   })();
@@ -123,6 +123,7 @@ async function quarantine() {
     el('div', { class: 'actions' },
       el('button', { class: 'release', type: 'button', onclick: () => act(b, 'release') }, 'Release…'),
       el('button', { class: 'discard', type: 'button', onclick: () => act(b, 'discard') }, 'Discard…'),
+      el('button', { class: 'inspect', type: 'button', onclick: () => showBatch(b.batchId) }, 'Histograms'),
       el('a', { href: `/console/api/batches/${b.batchId}/drift.svg`, target: '_blank' }, 'drift')))) : [el('p', { class: 'muted' }, 'nothing in quarantine')]));
 }
 
@@ -180,6 +181,136 @@ async function runs() {
     el('img', { src: `/console/api/runs/${r.id}/loss.svg`, alt: `loss curve of run ${r.id}`, loading: 'lazy' }))) : [el('p', { class: 'muted' }, 'no training run yet')]));
 }
 
+// Live numbers of the Predictor replicas: the Registry asks each replica every few seconds and streams what they said.
+const num = (x, digits) => typeof x === 'number' ? x.toFixed(digits) : '—';
+const pct = (x) => typeof x === 'number' ? `${(x * 100).toFixed(1)} %` : '—';
+
+function figure(label, value, id) {
+  return el('span', { 'data-figure': id }, el('span', { class: 'label' }, label), el('span', { class: 'figure' }, value));
+}
+
+function showPredictors(p) {
+  state.predictors = p;
+  if (!p || p.dataset !== state.dataset) return;
+  $('predictor-totals').replaceChildren(
+    figure('requests/s', num(p.total.requestsPerSecond, 1), 'rps'),
+    figure('p99 latency', typeof p.total.p99Ms === 'number' ? `${num(p.total.p99Ms, 2)} ms` : '—', 'p99'),
+    figure('cache hit rate', pct(p.total.cacheHitRate), 'cache'),
+    figure('replicas', String(p.replicas.filter((r) => r.stats).length) + (p.replicas.some((r) => !r.stats) ? ` of ${p.replicas.length}` : ''), 'replicas'));
+  $('predictors').tBodies[0].replaceChildren(...(p.replicas.length ? p.replicas.map((r) => {
+    const s = r.stats;
+    const version = r.version ? `v${r.version}${r.canaryVersion ? ` (+ canary v${r.canaryVersion})` : ''}` : '—';
+    if (!s) return el('tr', { 'data-replica': r.replica }, el('td', {}, r.replica), el('td', {}, version), el('td', { colSpan: 5, class: 'tainted unreached' }, r.unreached || 'no numbers'));
+    return el('tr', { 'data-replica': r.replica },
+      el('td', {}, r.replica), el('td', { class: 'version' }, version), el('td', { class: 'rps' }, num(s.requestsPerSecond, 1)),
+      el('td', { class: 'p99' }, typeof s.p99Ms === 'number' ? `${num(s.p99Ms, 2)} ms` : '—'), el('td', { class: 'p50' }, typeof s.p50Ms === 'number' ? `${num(s.p50Ms, 2)} ms` : '—'),
+      el('td', { class: 'cache', title: typeof s.cacheHits !== 'number' ? 'cache off' : `${s.cacheHits} hits, ${s.cacheMisses} misses since v${s.version} loaded` }, pct(s.cacheHitRate)),
+      el('td', { class: 'requests' }, String(s.requestsTotal)));
+  }) : [el('tr', {}, el('td', { colSpan: 7, class: 'muted' }, 'no Predictor replica serves this dataset'))]));
+  $('predictor-problems').textContent = (p.problems || []).join('; ');
+}
+
+let predictorSource = null;
+function listenPredictors() {
+  if (predictorSource) predictorSource.close();
+  if (!state.dataset) return;
+  const source = new EventSource(`/console/api/datasets/${enc(state.dataset)}/predictors/events`);
+  predictorSource = source;
+  source.onopen = () => { $('predictors-live').className = 'live on'; $('predictors-live').textContent = 'live'; };
+  source.onerror = () => { $('predictors-live').className = 'live off'; $('predictors-live').textContent = 'reconnecting'; };
+  source.addEventListener('predictors', (e) => showPredictors(JSON.parse(e.data)));
+}
+
+// Per batch: its anomalies, and per feature its histogram beside its baseline's, drawn here from the Validator's numbers.
+async function batches() {
+  const list = ((await get(`/console/api/datasets/${enc(state.dataset)}/batches`)) || []).slice().reverse();
+  if (!list.some((b) => b.batchId === state.batch)) state.batch = list.length ? list[0].batchId : null;
+  $('batch').replaceChildren(...list.map((b) => el('option', { value: b.batchId, selected: b.batchId === state.batch },
+    `${short(b.batchId)} · ${b.status} · ${b.rowCount} rows · ${time(b.decidedAt)}`)));
+  await batchDetail();
+}
+
+async function showBatch(id) {
+  state.batch = id;
+  $('batch').value = id;
+  await batchDetail();
+  $('batches-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+async function batchDetail() {
+  const id = state.batch;
+  const h = id ? await get(`/console/api/batches/${id}/histograms`) : null;
+  if (id !== state.batch) return; // another batch was chosen meanwhile
+  if (!h) {
+    $('batch-detail').replaceChildren(el('span', { class: 'muted' }, id ? 'no statistics for this batch' : 'no batch decided yet'));
+    $('batch-anomalies').replaceChildren();
+    $('histograms').replaceChildren();
+    return;
+  }
+  $('batch-detail').replaceChildren(el('span', { 'data-batch': h.batchId }, `${h.batchId} · `, el('strong', { class: h.status === 'quarantined' ? 'tainted' : '' }, h.status),
+    ` · ${h.rowCount} rows · schema ${h.schemaVersion ?? '?'} · ${time(h.decidedAt)} · baseline: ${h.baselineBatches ? `the ${h.baselineBatches} accepted batch(es) before it` : 'none (no accepted batch before it)'}`));
+  const warns = (a) => String(a.severity).toLowerCase() === 'warn';
+  $('batch-anomalies').replaceChildren(...(h.anomalies.length ? h.anomalies.map((a) => el('li', { class: warns(a) ? 'warn' : 'block', 'data-kind': a.kind },
+    `${warns(a) ? 'warning' : 'blocks'} · ${a.kind}${a.feature ? ` (${a.feature})` : ''}: ${a.description}`)) : [el('li', { class: 'muted' }, 'no anomaly')]));
+  $('histograms').replaceChildren(...h.features.map(featureCard));
+}
+
+function featureCard(f) {
+  const drift = typeof f.distance === 'number' ? `${f.measure} ${f.distance.toFixed(3)}${typeof f.pValue === 'number' ? `, p ${f.pValue.toExponential(1)}` : ''}` : 'no baseline to compare';
+  const means = typeof f.mean === 'number' ? ` · mean ${f.mean.toPrecision(4)}${typeof f.baselineMean === 'number' ? ` (baseline ${f.baselineMean.toPrecision(4)})` : ''}` : '';
+  return el('div', { class: `hist${f.drifted || f.anomalous ? ' flagged' : ''}`, 'data-feature': f.feature },
+    el('h3', {}, `${f.feature}${f.drifted ? ' — drifted' : f.anomalous ? ' — anomaly' : ''}`),
+    el('div', { class: 'sub' }, `n ${f.count}${f.baselineCount !== null && f.baselineCount !== undefined ? ` vs ${f.baselineCount}` : ''}${f.missing ? ` · ${f.missing} missing` : ''}${means}`),
+    el('div', { class: 'sub' }, drift),
+    histogramSvg(f));
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+// Bars are shares (proportions), so a batch and a baseline of different sizes compare: baseline filled grey, this batch outlined.
+function histogramSvg(f) {
+  const W = 280, H = 118, top = 14, plot = 78, left = 4, right = 4;
+  const bars = f.bars || [];
+  const svg = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `histogram of ${f.feature}` });
+  svg.append(svgEl('line', { x1: left, y1: top + plot, x2: W - right, y2: top + plot, stroke: '#495057' }));
+  if (!bars.length) { svg.append(svgEl('text', { x: left, y: top + plot / 2, 'font-size': 11 }, 'no values')); return svg; }
+  // Nulls are left out of the Validator's JSON: a missing baseline share is undefined, not null.
+  const max = Math.max(1e-12, ...bars.map((b) => Math.max(b.batch, b.baseline ?? 0)));
+  const slot = (W - left - right) / bars.length;
+  const numeric = f.kind === 'numeric';
+  bars.forEach((b, j) => {
+    const x = left + j * slot;
+    const label = numeric ? `${b.low.toPrecision(4)} – ${b.high.toPrecision(4)}` : b.label;
+    const tip = `${label}: this batch ${(b.batch * 100).toFixed(1)} %${typeof b.baseline !== 'number' ? '' : `, baseline ${(b.baseline * 100).toFixed(1)} %`}`;
+    const g = svgEl('g', { class: 'bar', 'data-batch-share': b.batch, 'data-baseline-share': b.baseline ?? '' }, svgEl('title', {}, tip));
+    const w = numeric ? slot : (slot - 4) / 2;
+    if (typeof b.baseline === 'number') {
+      const hb = b.baseline / max * plot;
+      g.append(svgEl('rect', { class: 'baseline', x: (x + (numeric ? 0 : 1)).toFixed(1), y: (top + plot - hb).toFixed(1), width: w.toFixed(1), height: hb.toFixed(1), fill: '#b8c2cc' }));
+    }
+    const hc = b.batch / max * plot;
+    g.append(svgEl('rect', { class: 'current', x: (x + (numeric ? 1 : 1 + w)).toFixed(1), y: (top + plot - hc).toFixed(1), width: Math.max(0, numeric ? slot - 2 : w).toFixed(1),
+      height: hc.toFixed(1), fill: 'none', stroke: '#d9480f', 'stroke-width': 1.5 }));
+    svg.append(g);
+    if (!numeric) {
+      const text = b.label.length > 8 ? `${b.label.slice(0, 7)}…` : b.label;
+      svg.append(svgEl('text', { x: (x + slot / 2).toFixed(1), y: top + plot + 13, 'font-size': 10, 'text-anchor': 'middle' }, text));
+    }
+  });
+  if (numeric) {
+    svg.append(svgEl('text', { x: left, y: top + plot + 13, 'font-size': 10 }, bars[0].low.toPrecision(4)));
+    svg.append(svgEl('text', { x: W - right, y: top + plot + 13, 'font-size': 10, 'text-anchor': 'end' }, bars[bars.length - 1].high.toPrecision(4)));
+  }
+  svg.append(svgEl('text', { x: W - right, y: 10, 'font-size': 10, 'text-anchor': 'end', fill: '#667085' }, `tallest bar ${(max * 100).toFixed(0)} %`));
+  return svg;
+}
+
 function listen() {
   const source = new EventSource('/console/api/events');
   source.onopen = () => { $('live').className = 'live on'; $('live').textContent = 'live'; };
@@ -192,7 +323,9 @@ $('dataset').onchange = (e) => {
   state.version = null;
   history.replaceState(null, '', `?dataset=${enc(state.dataset)}`);
   refresh();
+  listenPredictors();
 };
+$('batch').onchange = (e) => { state.batch = e.target.value; batchDetail().catch((x) => say(x.message)); };
 $('version').onchange = (e) => { state.version = Number(e.target.value); lineage().catch((x) => say(x.message)); };
 
 // A key is asked for once; the Registry exchanges it for an HttpOnly session cookie that fetch and EventSource both send.
@@ -224,6 +357,7 @@ async function start() {
   $('signout').onclick = async () => { await fetch('/console/session', { method: 'DELETE' }); location.reload(); };
   await refresh();
   listen();
+  listenPredictors();
 }
 
 start();

@@ -1,0 +1,123 @@
+using System.Text.Json;
+using Ctm.Data.Drift;
+using Ctm.Data.Statistics;
+using Ctm.Data.Validation;
+using Ctm.ServiceDefaults.Auth;
+using Ctm.Validator.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Ctm.Validator.Apis;
+
+/// <summary>
+/// A batch as the console shows it, <c>GET /v1/batches/{id}/histograms</c>: its anomalies, and per feature the batch's
+/// distribution beside its baseline's (the accepted batches it was decided against) on shared bins, as proportions so
+/// samples of different sizes compare. Numbers, not a picture: the page draws them.
+/// </summary>
+public static class BatchHistogramsApi
+{
+    private const int NumericBins = 20;
+    private const int MaxCategories = 12;
+
+    public static IEndpointRouteBuilder MapBatchHistogramsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/batches/{id:guid}/histograms", GetAsync).RequireAuthorization(CtmPolicies.Read);
+        return app;
+    }
+
+    public static async Task<Results<Ok<BatchHistogramsDto>, NotFound>> GetAsync(Guid id, DatasetStore store, ValidatorDbContext db, CancellationToken ct)
+    {
+        var batch = await db.Batches.AsNoTracking().SingleOrDefaultAsync(b => b.BatchId == id, ct);
+        if (batch is null || await store.StatisticsAsync(id, ct) is not { } current)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var baseline = batch.WindowBatchIds is { Length: > 0 } ids ? await store.MergeAsync(ids, ct) : null;
+        // The decision's details hold warnings too; batches decided before details were kept have their reasons only.
+        var anomalies = batch.Details is { } details
+            ? ValidationDecision.FromJson(details).Anomalies
+            : JsonSerializer.Deserialize<List<Anomaly>>(batch.Reasons, DatasetStore.Json) ?? [];
+        var flagged = anomalies.Where(a => a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
+        var drifted = anomalies.Where(a => a.Kind == AnomalyKind.Drift && a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
+        var features = current.Columns.Select(c =>
+        {
+            var reference = baseline?.Column(c.Name);
+            var drift = reference is null ? null : DriftDetector.Compare(reference, c);
+            return new FeatureHistogram(
+                c.Name, c.Numeric is not null ? "numeric" : c.Categorical is not null ? "categorical" : "empty",
+                c.Count, c.Missing, reference?.Count, c.Numeric is { Count: > 0 } n ? n.Mean : null, reference?.Numeric is { Count: > 0 } rn ? rn.Mean : null,
+                Bars(c, reference), drift?.Measure, drift?.Distance, drift?.PValue, drifted.Contains(c.Name), flagged.Contains(c.Name));
+        }).ToList();
+        return TypedResults.Ok(new BatchHistogramsDto(
+            batch.BatchId, batch.Dataset, batch.Status, batch.RowCount, batch.SchemaVersion, batch.DecidedAt, batch.WindowBatchIds?.Length ?? 0, anomalies, features));
+    }
+
+    /// <summary>Bars on bins both sides share; the baseline's proportions are null when there is no baseline for the feature.</summary>
+    internal static IReadOnlyList<HistogramBar> Bars(ColumnStatistics current, ColumnStatistics? reference)
+    {
+        if (current.Numeric is { Count: > 0 } cn)
+        {
+            var rn = reference?.Numeric is { Count: > 0 } r ? r : null;
+            // Over the range both sides mostly cover, so one outlier does not squeeze every other value into one bin.
+            var low = Math.Min(cn.Quantile(0.005), rn?.Quantile(0.005) ?? double.PositiveInfinity);
+            var high = Math.Max(cn.Quantile(0.995), rn?.Quantile(0.995) ?? double.NegativeInfinity);
+            if (!(high > low))
+            {
+                high = low + Math.Max(1e-9, Math.Abs(low) * 0.01);
+            }
+
+            var width = (high - low) / NumericBins;
+            var batchShare = Proportions(cn.Sketch, low, width);
+            var baselineShare = rn is null ? null : Proportions(rn.Sketch, low, width);
+            return [.. Enumerable.Range(0, NumericBins).Select(j => new HistogramBar(
+                null, low + (j * width), low + ((j + 1) * width), batchShare[j], baselineShare?[j]))];
+        }
+
+        if (current.Categorical is { Count: > 0 } cc)
+        {
+            var rc = reference?.Categorical is { Count: > 0 } r ? r : null;
+            var keys = cc.Counts.Keys.Union(rc?.Counts.Keys ?? Enumerable.Empty<string>(), StringComparer.Ordinal)
+                .OrderByDescending(k => Math.Max((double)cc.CountOf(k) / cc.Count, rc is null ? 0 : (double)rc.CountOf(k) / rc.Count))
+                .ThenBy(k => k, StringComparer.Ordinal)
+                .Take(MaxCategories);
+            return [.. keys.Select(k => new HistogramBar(k, null, null, (double)cc.CountOf(k) / cc.Count, rc is null ? null : (double)rc.CountOf(k) / rc.Count))];
+        }
+
+        return [];
+    }
+
+    private static double[] Proportions(QuantileSketch sketch, double low, double width)
+    {
+        var bins = new double[NumericBins];
+        foreach (var (key, count) in sketch.Buckets())
+        {
+            // Values beyond the shared range count in the end bins: every value is somewhere on the picture.
+            var bin = (int)Math.Clamp(Math.Floor((QuantileSketch.RepresentativeValue(key) - low) / width), 0, NumericBins - 1);
+            bins[bin] += count;
+        }
+
+        for (var j = 0; j < bins.Length; j++)
+        {
+            bins[j] /= Math.Max(1, sketch.Count);
+        }
+
+        return bins;
+    }
+}
+
+/// <summary>A batch, its anomalies (blocking and warnings), and a histogram per feature beside its baseline's.</summary>
+public sealed record BatchHistogramsDto(
+    Guid BatchId, string Dataset, string Status, long RowCount, int? SchemaVersion, DateTimeOffset DecidedAt, int BaselineBatches,
+    IReadOnlyList<Anomaly> Anomalies, IReadOnlyList<FeatureHistogram> Features);
+
+/// <summary>
+/// One feature: its counts, means, bars, and the drift comparison with the baseline (null without one).
+/// <c>Drifted</c>: the decision flagged drift on it; <c>Anomalous</c>: any anomaly names it.
+/// </summary>
+public sealed record FeatureHistogram(
+    string Feature, string Kind, long Count, long Missing, long? BaselineCount, double? Mean, double? BaselineMean,
+    IReadOnlyList<HistogramBar> Bars, string? Measure, double? Distance, double? PValue, bool Drifted, bool Anomalous);
+
+/// <summary>One bar: a category (<c>Label</c>) or a numeric bin [<c>Low</c>, <c>High</c>); the share of the batch and of the baseline in it.</summary>
+public sealed record HistogramBar(string? Label, double? Low, double? High, double Batch, double? Baseline);

@@ -80,6 +80,20 @@ public sealed partial class KubernetesManifestTests
     }
 
     [Fact]
+    public void Console_AsksEveryPredictorReplica_ThroughAHeadlessServiceOfThePredictorPods()
+    {
+        // A ClusterIP Service would hand each ask to one replica; the console must reach all of them by name.
+        var registry = Assert.Single(Single<V1Deployment>("registry").Spec.Template.Spec.Containers);
+        var url = new Uri(Settings(registry)["Console__PredictorUrls__0"]);
+        var replicas = Single<V1Service>(url.Host);
+        var predictorPods = Single<V1Deployment>("predictor").Spec.Template.Metadata.Labels;
+
+        Assert.Equal("None", replicas.Spec.ClusterIP);
+        Assert.All(replicas.Spec.Selector, s => Assert.Equal(s.Value, predictorPods[s.Key]));
+        Assert.Contains(replicas.Spec.Ports, p => p.Port == url.Port && p.TargetPort.Value == "http");
+    }
+
+    [Fact]
     public void EverySecretTheManifestsUse_IsCreatedBySecretsScript_WithThatKey()
     {
         var created = CreatedSecrets();

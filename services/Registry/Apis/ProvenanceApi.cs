@@ -1,10 +1,12 @@
 using Ctm.ServiceDefaults.Auth;
 using System.Globalization;
 using System.Text.Json;
+using Ctm.Contracts;
 using Ctm.Registry.Lineage;
 using Ctm.Registry.Models;
 using Ctm.Registry.Policies;
 using Ctm.Registry.Storage;
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -110,7 +112,7 @@ public static class ProvenanceApi
         var svg = LineageSvg.Render(dataset, [.. nodes.Select(n =>
         {
             var v = versions[n.Version];
-            var metric = PromotionPolicy.PrimaryMetric(v.Task, null);
+            var metric = PromotionPolicy.PrimaryMetric(EnumText<TaskKind>.TryParse(v.Task, out var task) ? task : null, null);
             var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, ModelRegistration.Json);
             var text = metrics?.TryGetValue(metric, out var value) == true ? string.Create(CultureInfo.InvariantCulture, $"{metric} {value:0.###}") : null;
             return new SvgVersion(n.Version, n.Parent, n.Tainted, v.Origin, n.Batches, text) { TaintedBy = TaintedBy(v.TaintedByBatches, v.TaintedByBatch) };

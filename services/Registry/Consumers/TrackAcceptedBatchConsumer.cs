@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Registry.Lineage;
+using Ctm.ServiceDefaults.Storage;
 using Ctm.Registry.Storage;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -20,7 +21,7 @@ public sealed class TrackAcceptedBatchConsumer(BatchTracker batches, RegistryDbC
             new BatchFacts(m.RowCount, m.Sha256, m.Location, m.SchemaVersion), ct);
         var features = JsonSerializer.Serialize(m.Features, Json);
         await db.Database.ExecuteSqlAsync($"""
-            UPDATE registry.datasets SET schema_version = {m.SchemaVersion}, features = {features}::jsonb, label_column = {m.LabelColumn}, task = {m.Task}
+            UPDATE registry.datasets SET schema_version = {m.SchemaVersion}, features = {features}::jsonb, label_column = {m.LabelColumn}, task = {EnumText<TaskKind>.Name(m.Task)}
             WHERE name = {m.Dataset} AND (schema_version IS NULL OR schema_version <= {m.SchemaVersion})
             """, ct);
     }

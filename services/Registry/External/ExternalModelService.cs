@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Ctm.Contracts;
 using Ctm.Onnx;
 using Ctm.Registry.Models;
 using Ctm.Registry.Policies;
@@ -97,7 +98,7 @@ public sealed partial class ExternalModelService(
                 Dataset = upload.Dataset,
                 Version = version,
                 SchemaVersion = dataset?.SchemaVersion,
-                Task = dataset?.Task ?? "unknown",
+                Task = dataset?.Task is { } task ? EnumText<TaskKind>.Name(task) : "unknown",
                 Artifact = upload.Model,
                 Sha256 = sha256,
                 Size = upload.Model.LongLength,
@@ -114,7 +115,7 @@ public sealed partial class ExternalModelService(
                 CreatedAt = now,
             });
             await db.SaveChangesAsync(ct);
-            var verdict = await registration.DecideAndPromoteAsync(upload.Dataset, new Candidate(version, dataset?.Task ?? "unknown", null, null, null, null, null), null, Guid.NewGuid(), upload.Operator, ct);
+            var verdict = await registration.DecideAndPromoteAsync(upload.Dataset, new Candidate(version, dataset?.Task, null, null, null, null, null), null, Guid.NewGuid(), upload.Operator, ct);
             db.Record(now, upload.Operator, "upload-model", upload.Dataset, new { version, sha256, size = upload.Model.Length, upload.Source, upload.Description, upload.FileName, inputMapping = mapping, dataStream = features is not null, decision = verdict.Decision, verdict.Reason });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

@@ -54,7 +54,7 @@ public sealed partial class ModelRegistration(
             RunId = message.RunId,
             ParentVersion = message.ParentVersion,
             SchemaVersion = message.SchemaVersion,
-            Task = message.Task,
+            Task = EnumText<TaskKind>.Name(message.Task),
             Artifact = artifact,
             Sha256 = sha256,
             Size = artifact.LongLength,

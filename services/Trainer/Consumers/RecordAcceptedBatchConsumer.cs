@@ -63,7 +63,7 @@ public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSig
             Reason = m.Released ? "batch-released" : "batch-accepted",
             CorrelationId = m.CorrelationId,
             BatchId = m.BatchId,
-            Status = "pending",
+            Status = JobStatus.Pending,
             CreatedAt = clock.GetUtcNow(),
             TraceParent = CtmTelemetry.CurrentTraceParent(),
         });

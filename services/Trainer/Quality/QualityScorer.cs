@@ -69,9 +69,9 @@ public sealed partial class QualityScorer(
         }
 
         var state = ModelState.FromBytes(stateBytes);
-        if (ParseTask(batch.Task) != state.Task || batch.LabelColumn != state.LabelName)
+        if (batch.Task.ToModelTask() != state.Task || batch.LabelColumn != state.LabelName)
         {
-            await DropAsync(dataset, p, $"v{p.Version} predicts {state.LabelName} ({state.Task}), the batch is labeled {batch.LabelColumn} ({batch.Task})", ct);
+            await DropAsync(dataset, p, $"v{p.Version} predicts {state.LabelName} ({state.Task}), the batch is labeled {batch.LabelColumn} ({EnumText<TaskKind>.Name(batch.Task)})", ct);
             return;
         }
 
@@ -223,13 +223,6 @@ public sealed partial class QualityScorer(
         bytes[15] ^= 0x5a; // not the batch id itself when the version is 0
         return new Guid(bytes);
     }
-
-    private static ModelTask ParseTask(string task) => task switch
-    {
-        "binary" => ModelTask.BinaryClassification,
-        "multiclass" => ModelTask.MulticlassClassification,
-        _ => ModelTask.Regression,
-    };
 
     private sealed record Pending(Guid BatchId, int Version, Guid RunId, Guid CorrelationId);
 

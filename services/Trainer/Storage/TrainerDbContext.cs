@@ -1,3 +1,5 @@
+using Ctm.Contracts;
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Trainer.Storage;
@@ -19,6 +21,13 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
     public DbSet<FeedbackCountersRecord> FeedbackCounters => Set<FeedbackCountersRecord>();
     public DbSet<QualityDatasetRecord> QualityDatasets => Set<QualityDatasetRecord>();
     public DbSet<FeedbackBatchRecord> FeedbackBatches => Set<FeedbackBatchRecord>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Enums are stored as the text they had as strings, so the columns and the migrations' predicates are unchanged.
+        configurationBuilder.Properties<JobStatus>().HaveConversion<EnumTextConverter<JobStatus>>();
+        configurationBuilder.Properties<TaskKind>().HaveConversion<EnumTextConverter<TaskKind>>();
+    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -113,7 +122,7 @@ public sealed class AcceptedBatch
     public int SchemaVersion { get; set; }
     public required string Features { get; set; }
     public required string LabelColumn { get; set; }
-    public required string Task { get; set; }
+    public TaskKind Task { get; set; }
     public DateTimeOffset AcceptedAt { get; set; }
     public bool Excluded { get; set; }
     public string? ExcludedReason { get; set; }
@@ -129,7 +138,7 @@ public sealed class TrainingJob
     public Guid CorrelationId { get; set; }
     public int? FromVersion { get; set; }
     public bool FullRetrain { get; set; }
-    public required string Status { get; set; }
+    public JobStatus Status { get; set; }
     public int Attempts { get; set; }
     public Guid? RunId { get; set; }
     public string? Error { get; set; }

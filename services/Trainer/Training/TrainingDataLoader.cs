@@ -38,13 +38,8 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
         var (window, weights, description) = TrainingWindow.Apply(policy, batches);
         var newest = window[^1];
         var features = JsonSerializer.Deserialize<List<ColumnSpec>>(newest.Features, Json)!
-            .Select(c => new FeatureSpec(c.Name, c.Kind == "numeric" ? FeatureKind.Numeric : FeatureKind.Categorical)).ToList();
-        var task = newest.Task switch
-        {
-            "binary" => ModelTask.BinaryClassification,
-            "multiclass" => ModelTask.MulticlassClassification,
-            _ => ModelTask.Regression,
-        };
+            .Select(c => new FeatureSpec(c.Name, c.Kind == ColumnKind.Numeric ? FeatureKind.Numeric : FeatureKind.Categorical)).ToList();
+        var task = newest.Task.ToModelTask();
 
         var parts = new List<TabularDataset>(window.Count);
         foreach (var batch in window)

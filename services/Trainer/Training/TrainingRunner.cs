@@ -47,7 +47,7 @@ public sealed partial class TrainingRunner(
     {
         var options = settings.Value;
         var policy = TrainingPolicy.From(await db.Policies.AsNoTracking().SingleOrDefaultAsync(p => p.Dataset == dataset, ct));
-        var openJobs = await db.Jobs.AsNoTracking().Where(j => j.Dataset == dataset && (j.Status == "pending" || j.Status == "running")).ToListAsync(ct);
+        var openJobs = await db.Jobs.AsNoTracking().Where(j => j.Dataset == dataset && (j.Status == JobStatus.Pending || j.Status == JobStatus.Running)).ToListAsync(ct);
         if (openJobs.Count == 0)
         {
             return false;
@@ -61,7 +61,7 @@ public sealed partial class TrainingRunner(
         var open = openJobs.Select(j =>
         {
             var b = j.BatchId is { } id && batches.TryGetValue(id, out var found) ? found : null;
-            return new OpenJob(j.Id, j.Status == "running", b?.Seq, b?.RowCount ?? 0, b?.Excluded ?? false, j.CutoffSeq, j.CreatedAt);
+            return new OpenJob(j.Id, j.Status == JobStatus.Running, b?.Seq, b?.RowCount ?? 0, b?.Excluded ?? false, j.CutoffSeq, j.CreatedAt);
         }).ToList();
         var plan = RunPlanner.Plan(policy, open, newestSeq, lastRunAt, clock.GetUtcNow());
         if (plan is null)
@@ -72,7 +72,7 @@ public sealed partial class TrainingRunner(
         var jobs = await db.Jobs.Where(j => plan.JobIds.Contains(j.Id)).OrderBy(j => j.CreatedAt).ToListAsync(ct);
         foreach (var job in jobs)
         {
-            job.Status = "running";
+            job.Status = JobStatus.Running;
             job.Attempts++;
             job.CutoffSeq = plan.CutoffSeq;
         }
@@ -82,7 +82,7 @@ public sealed partial class TrainingRunner(
         {
             foreach (var job in jobs)
             {
-                job.Status = "failed";
+                job.Status = JobStatus.Failed;
                 job.FinishedAt = clock.GetUtcNow();
             }
 
@@ -113,7 +113,7 @@ public sealed partial class TrainingRunner(
             LogRunFailed(e, dataset, jobs.Max(j => j.Attempts), options.MaxAttempts);
             db.ChangeTracker.Clear();
             var ids = jobs.Select(j => j.Id).ToArray();
-            await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Error, e.Message), ct);
+            await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Pending).SetProperty(j => j.Error, e.Message), ct);
             return false; // retried at the next poll, not at once
         }
 
@@ -134,23 +134,23 @@ public sealed partial class TrainingRunner(
             case UnusableParentException bad:
                 LogRequestFailed(dataset, bad.Message);
                 await db.Jobs.Where(j => ids.Contains(j.Id) && j.FromVersion == bad.Version)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, bad.Message).SetProperty(j => j.FinishedAt, now), ct);
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Failed).SetProperty(j => j.Error, bad.Message).SetProperty(j => j.FinishedAt, now), ct);
                 await db.Jobs.Where(j => ids.Contains(j.Id) && j.FromVersion != bad.Version)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Attempts, j => j.Attempts - 1), ct);
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Pending).SetProperty(j => j.Attempts, j => j.Attempts - 1), ct);
                 return;
             case UnusableBatchException batch:
                 LogBatchSetAside(dataset, batch.BatchId, batch.Message);
                 await db.Batches.Where(b => b.BatchId == batch.BatchId)
                     .ExecuteUpdateAsync(s => s.SetProperty(b => b.Excluded, true).SetProperty(b => b.ExcludedReason, "unusable for training: " + batch.Message), ct);
                 await db.Jobs.Where(j => ids.Contains(j.Id) && j.BatchId == batch.BatchId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, batch.Message).SetProperty(j => j.FinishedAt, now), ct);
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Failed).SetProperty(j => j.Error, batch.Message).SetProperty(j => j.FinishedAt, now), ct);
                 await db.Jobs.Where(j => ids.Contains(j.Id) && j.BatchId != batch.BatchId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Attempts, j => j.Attempts - 1), ct);
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Pending).SetProperty(j => j.Attempts, j => j.Attempts - 1), ct);
                 return;
             default:
                 LogRunFailedForGood(e, dataset);
                 await db.Jobs.Where(j => ids.Contains(j.Id))
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, "cannot succeed as asked: " + e.Message).SetProperty(j => j.FinishedAt, now), ct);
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Failed).SetProperty(j => j.Error, "cannot succeed as asked: " + e.Message).SetProperty(j => j.FinishedAt, now), ct);
                 return;
         }
     }
@@ -297,7 +297,7 @@ public sealed partial class TrainingRunner(
             BatchIds = batchIds,
             ParentVersion = parentVersion,
             SchemaVersion = set.SchemaVersion,
-            Task = set.TaskName,
+            Task = set.TaskKind,
             ArtifactLocation = new Uri(ServiceUrls.Require(urls.Value.Trainer, "Trainer"), $"v1/runs/{runId}/artifact").ToString(),
             ArtifactSha256 = sha256,
             ArtifactSize = artifact.LongLength,
@@ -324,7 +324,7 @@ public sealed partial class TrainingRunner(
     {
         foreach (var job in jobs)
         {
-            job.Status = "done";
+            job.Status = JobStatus.Done;
             job.RunId = runId;
             job.Error = note;
             job.FinishedAt = clock.GetUtcNow();

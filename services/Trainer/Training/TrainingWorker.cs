@@ -72,7 +72,7 @@ public sealed partial class TrainingWorker(
         await using (var scope = services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TrainerDbContext>();
-            datasets = await db.Jobs.Where(j => j.Status == "pending" || j.Status == "running")
+            datasets = await db.Jobs.Where(j => j.Status == JobStatus.Pending || j.Status == JobStatus.Running)
                 .GroupBy(j => j.Dataset)
                 .OrderBy(g => g.Min(j => j.CreatedAt))
                 .Select(g => g.Key)
@@ -146,7 +146,7 @@ public sealed partial class TrainingWorker(
         while (clock.GetUtcNow() - last.FinishedAt < wait)
         {
             if (await db.Serving.AsNoTracking().AnyAsync(s => s.Dataset == dataset && s.RunId == last.Id, ct)
-                || await db.Jobs.AnyAsync(j => j.Dataset == dataset && j.TriggerKey.StartsWith("retrain:") && j.Status == "pending", ct))
+                || await db.Jobs.AnyAsync(j => j.Dataset == dataset && j.TriggerKey.StartsWith("retrain:") && j.Status == JobStatus.Pending, ct))
             {
                 return;
             }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ctm.Contracts;
 using Ctm.Data.Drift;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
@@ -28,7 +29,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettin
     }
 
     /// <summary>Records a new schema version (<paramref name="schema"/>'s version) with its contract view.</summary>
-    public void AddSchema(string dataset, DataSchema schema, string task, string reason, string? createdBy)
+    public void AddSchema(string dataset, DataSchema schema, TaskKind task, string reason, string? createdBy)
     {
         db.Schemas.Add(new SchemaVersion
         {
@@ -142,7 +143,7 @@ public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema C
             {
                 Version = row.Version,
                 LabelColumn = contract.Label,
-                Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == DatasetSchema.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
+                Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == ColumnKind.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
             };
         return new CurrentSchema(row.Version, data with { Version = row.Version }, contract, row.Reason, row.CreatedBy, row.CreatedAt);
     }

@@ -27,8 +27,6 @@ public sealed partial class ExternalModelService(
     TimeProvider clock,
     ILogger<ExternalModelService> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task<UploadResult> UploadAsync(ExternalUpload upload, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(upload.Operator))
@@ -42,7 +40,7 @@ public sealed partial class ExternalModelService(
         }
 
         var dataset = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Name == upload.Dataset, ct);
-        var features = dataset?.Features is { } json ? JsonSerializer.Deserialize<List<FeatureInfo>>(json, Json)! : null;
+        var features = dataset?.Features is { } json ? JsonSerializer.Deserialize<List<FeatureInfo>>(json, JsonSerializerOptions.Web)! : null;
         if (features is null && upload.InputMapping.Count > 0)
         {
             return await RefuseAsync(upload, "conflict", $"'{upload.Dataset}' has no data stream (no accepted batch, so no schema) to map the model's inputs onto; upload it without an input mapping to serve it on its own", ct);
@@ -103,11 +101,11 @@ public sealed partial class ExternalModelService(
                 Sha256 = sha256,
                 Size = upload.Model.LongLength,
                 Metrics = "{}",
-                Parameters = JsonSerializer.Serialize(new Dictionary<string, string> { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" }, Json),
+                Parameters = JsonSerializer.Serialize(new Dictionary<string, string> { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" }, JsonSerializerOptions.Web),
                 Engine = producer,
                 Device = "external",
                 Origin = "external",
-                InputMapping = renames ? JsonSerializer.Serialize(mapping, Json) : null,
+                InputMapping = renames ? JsonSerializer.Serialize(mapping, JsonSerializerOptions.Web) : null,
                 Description = upload.Description,
                 UploadedBy = upload.Operator,
                 ExternalSource = upload.Source,

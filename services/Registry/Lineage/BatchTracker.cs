@@ -16,15 +16,13 @@ public sealed record BatchFacts(
 /// </summary>
 public sealed class BatchTracker(RegistryDbContext db, IOptions<ServiceUrls> urls)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public const string Corrupt = "corrupt";
 
     public async Task RecordAsync(string dataset, Guid batchId, string status, DateTimeOffset at, string? actor, object? details, BatchFacts? facts, CancellationToken ct)
     {
         facts ??= new BatchFacts();
         var statistics = urls.Value.Validator is { } validator ? new Uri(validator, $"v1/batches/{batchId}").ToString() : null;
-        var detailsJson = details is null ? null : JsonSerializer.Serialize(details, Json);
+        var detailsJson = details is null ? null : JsonSerializer.Serialize(details, JsonSerializerOptions.Web);
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO registry.datasets (name) VALUES ({dataset}) ON CONFLICT DO NOTHING;
             """, ct);

@@ -15,8 +15,6 @@ namespace Ctm.Trainer.Consumers;
 /// </summary>
 public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSignal signal, TimeProvider clock) : IConsumer<BatchAccepted>
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task Consume(ConsumeContext<BatchAccepted> context)
     {
         var m = context.Message;
@@ -40,7 +38,7 @@ public sealed class RecordAcceptedBatchConsumer(TrainerDbContext db, TrainingSig
                 Sha256 = m.Sha256,
                 RowCount = m.RowCount,
                 SchemaVersion = m.SchemaVersion,
-                Features = JsonSerializer.Serialize(m.Features, Json),
+                Features = JsonSerializer.Serialize(m.Features, JsonSerializerOptions.Web),
                 LabelColumn = m.LabelColumn,
                 Task = m.Task,
                 AcceptedAt = m.AcceptedAt,

@@ -37,7 +37,6 @@ public sealed partial class TrainingRunner(
     TimeProvider clock,
     ILogger<TrainingRunner> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly string CodeVersion =
         typeof(TrainingRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
@@ -272,14 +271,14 @@ public sealed partial class TrainingRunner(
             State = model.State.ToBytes(),
             Artifact = artifact,
             Sha256 = sha256,
-            Metrics = JsonSerializer.Serialize(metrics, Json),
-            LossCurve = JsonSerializer.Serialize(model.LossCurve, Json),
-            Parameters = JsonSerializer.Serialize(parameters, Json),
+            Metrics = JsonSerializer.Serialize(metrics, JsonSerializerOptions.Web),
+            LossCurve = JsonSerializer.Serialize(model.LossCurve, JsonSerializerOptions.Web),
+            Parameters = JsonSerializer.Serialize(parameters, JsonSerializerOptions.Web),
             StartedAt = startedAt,
             FinishedAt = finishedAt,
             SamplesPerSecond = model.SamplesPerSecond,
             BaselineVersion = baselineVersion,
-            BaselineMetrics = baseline is null ? null : JsonSerializer.Serialize(baseline, Json),
+            BaselineMetrics = baseline is null ? null : JsonSerializer.Serialize(baseline, JsonSerializerOptions.Web),
             Device = choice.Device,
             Engine = choice.Engine.Name,
             HoldoutBatchId = heldOut > 0 ? set.Newest.BatchId : null,
@@ -317,7 +316,7 @@ public sealed partial class TrainingRunner(
         await FinishJobsAsync(jobs, runId, null, ct);
         await tx.CommitAsync(ct);
         outbox.Notify();
-        LogFinished(runId, dataset, JsonSerializer.Serialize(overall, Json), baselineVersion, baseline is null ? "none" : JsonSerializer.Serialize(baseline, Json));
+        LogFinished(runId, dataset, JsonSerializer.Serialize(overall, JsonSerializerOptions.Web), baselineVersion, baseline is null ? "none" : JsonSerializer.Serialize(baseline, JsonSerializerOptions.Web));
     }
 
     private async Task FinishJobsAsync(List<TrainingJob> jobs, Guid? runId, string? note, CancellationToken ct)

@@ -10,8 +10,6 @@ namespace Ctm.Validator.Apis;
 
 public static class DatasetsApi
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1").RequireAuthorization(CtmPolicies.Read);
@@ -79,7 +77,7 @@ public static class DatasetsApi
     }
 
     internal static BatchDecisionDto ToDto(BatchDecision b) => new(
-        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, JsonSerializer.Deserialize<List<Anomaly>>(b.Reasons, Json)!, b.DecidedAt, b.UpdatedAt,
+        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, JsonSerializer.Deserialize<List<Anomaly>>(b.Reasons, JsonSerializerOptions.Web)!, b.DecidedAt, b.UpdatedAt,
         b.Details is null ? null : JsonDocument.Parse(b.Details).RootElement, b.WindowBatchIds);
 }
 

@@ -12,8 +12,6 @@ namespace Ctm.Validator.Storage;
 /// <summary>A dataset's state as the Validator's decisions need it: the lock, the current schema, thresholds, windows, baselines, the audit log.</summary>
 public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettings> settings, TimeProvider clock)
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>Batch statuses whose data may be trained on and that form the drift window (a quarantined batch never does, so the reference stays clean while a corruption lasts).</summary>
     public static readonly string[] Usable = [BatchStatus.Accepted, BatchStatus.Released];
 
@@ -35,7 +33,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettin
         {
             Dataset = dataset,
             Version = schema.Version,
-            Definition = JsonSerializer.Serialize(DatasetSchema.From(schema, task), Json),
+            Definition = JsonSerializer.Serialize(DatasetSchema.From(schema, task), JsonSerializerOptions.Web),
             DataSchema = schema.ToJson(),
             Reason = reason,
             CreatedBy = createdBy,
@@ -125,7 +123,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettin
             Action = action,
             Operator = @operator,
             Reason = reason,
-            Details = details is null ? null : JsonSerializer.Serialize(details, Json),
+            Details = details is null ? null : JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
             At = clock.GetUtcNow(),
         });
 }
@@ -135,7 +133,7 @@ public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema C
 {
     public static CurrentSchema From(SchemaVersion row)
     {
-        var contract = JsonSerializer.Deserialize<DatasetSchema>(row.Definition, DatasetStore.Json)!;
+        var contract = JsonSerializer.Deserialize<DatasetSchema>(row.Definition, JsonSerializerOptions.Web)!;
         // Versions written before the library's schema was stored get one from their columns: types and the label, no limits.
         var data = row.DataSchema is { } json
             ? DataSchema.FromJson(json)

@@ -82,7 +82,7 @@ public sealed partial class BatchValidation(
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, DatasetStore.Json),
+            Reasons = JsonSerializer.Serialize(reasons, JsonSerializerOptions.Web),
             Details = decision.ToJson(),
             WindowBatchIds = windowIds,
             DecidedAt = now,
@@ -161,7 +161,7 @@ public sealed partial class BatchValidation(
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, DatasetStore.Json),
+            Reasons = JsonSerializer.Serialize(reasons, JsonSerializerOptions.Web),
             DecidedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);

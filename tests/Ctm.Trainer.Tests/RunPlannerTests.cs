@@ -124,6 +124,6 @@ public sealed class RunPlannerTests
 
     private static AcceptedBatch Accepted(DateTimeOffset at) => new()
     {
-        BatchId = Guid.NewGuid(), Dataset = "d", Location = "x", Sha256 = "x", Features = "[]", LabelColumn = "y", Task = TaskKind.Binary, AcceptedAt = at,
+        BatchId = Guid.NewGuid(), Dataset = "d", Location = "x", Sha256 = "x", Features = [], LabelColumn = "y", Task = TaskKind.Binary, AcceptedAt = at,
     };
 }

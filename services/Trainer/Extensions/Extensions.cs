@@ -24,6 +24,7 @@ public static class Extensions
         builder.Services.AddSingleton<TrainingSignal>();
         builder.Services.AddPostgresWakeup(_ => "ctm_trainer_jobs", services => services.GetRequiredService<TrainingSignal>().Notify);
         builder.Services.AddSingleton<BatchRowsCache>();
+        builder.Services.AddScoped<BatchLedger>();
         builder.Services.AddScoped<TrainingDataLoader>();
         builder.Services.AddScoped<TrainingRunner>();
         builder.Services.AddScoped<QualityScorer>();

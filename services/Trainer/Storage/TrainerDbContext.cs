@@ -36,7 +36,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
         {
             b.ToTable("batches");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.Features).HasColumnType("jsonb");
+            b.Property(x => x.Features).HasJsonConversion();
             b.Property(x => x.Seq).ValueGeneratedOnAdd();
         });
         modelBuilder.Entity<TrainingJob>(b =>
@@ -120,7 +120,7 @@ public sealed class AcceptedBatch
     public required string Sha256 { get; set; }
     public long RowCount { get; set; }
     public int SchemaVersion { get; set; }
-    public required string Features { get; set; }
+    public required List<ColumnSpec> Features { get; set; }
     public required string LabelColumn { get; set; }
     public TaskKind Task { get; set; }
     public DateTimeOffset AcceptedAt { get; set; }

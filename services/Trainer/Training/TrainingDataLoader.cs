@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Parsing;
 using Ctm.Ml;
@@ -35,7 +34,7 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
         batches = [.. batches.Where(b => Shape(b) == shape)];
         var (window, weights, description) = TrainingWindow.Apply(policy, batches);
         var newest = window[^1];
-        var features = JsonSerializer.Deserialize<List<ColumnSpec>>(newest.Features, JsonSerializerOptions.Web)!
+        var features = newest.Features
             .Select(c => new FeatureSpec(c.Name, c.Kind == ColumnKind.Numeric ? FeatureKind.Numeric : FeatureKind.Categorical)).ToList();
         var task = newest.Task.ToModelTask();
 
@@ -88,7 +87,7 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
     }
 
     private static string Shape(AcceptedBatch batch) =>
-        string.Join('|', JsonSerializer.Deserialize<List<ColumnSpec>>(batch.Features, JsonSerializerOptions.Web)!.Select(c => $"{c.Name}:{c.Kind}"))
+        string.Join('|', batch.Features.Select(c => $"{c.Name}:{c.Kind}"))
         + $"|label={batch.LabelColumn}|task={batch.Task}";
 }
 

@@ -51,9 +51,6 @@ public static class OutboxExtensions
     }
 }
 
-/// <summary>Wakes the outbox relay right after a commit, so messages do not wait for the next poll.</summary>
-public sealed class OutboxSignal : WakeSignal;
-
 /// <summary>Publishes committed outbox rows: <c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work without sending a row twice.</summary>
 public sealed partial class OutboxRelay<TContext>(IServiceProvider services, OutboxSignal signal, ILogger<OutboxRelay<TContext>> logger) : BackgroundService
     where TContext : DbContext

@@ -1,4 +1,5 @@
 using Ctm.ServiceDefaults.Auth;
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Quality;
 using Ctm.Trainer.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -49,7 +50,7 @@ public static class FeedbackApi
 
     public sealed record FeedbackView(string Dataset, string? KeyColumn, double WindowHours, int MaxPredictionsPerDataset, FeedbackCountersView Counters, FeedbackStoredView Stored);
 
-    public static async Task<Ok<FeedbackView>> GetFeedbackAsync(string dataset, TrainerDbContext db, IOptions<FeedbackSettings> settings, CancellationToken ct)
+    public static async Task<Ok<FeedbackView>> GetFeedbackAsync(string dataset, TrainerDbContext db, IOptions<FeedbackOptions> settings, CancellationToken ct)
     {
         var c = await db.FeedbackCounters.AsNoTracking().SingleOrDefaultAsync(x => x.Dataset == dataset, ct) ?? new FeedbackCountersRecord { Dataset = dataset };
         var keyColumn = await db.QualityDatasets.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.KeyColumn).SingleOrDefaultAsync(ct);

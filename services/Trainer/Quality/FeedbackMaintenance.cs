@@ -3,6 +3,7 @@ using System.Text.Json;
 using Ctm.Data.Parsing;
 using Ctm.Ml;
 using Ctm.ServiceDefaults.Http;
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Storage;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -19,8 +20,8 @@ public sealed partial class FeedbackMaintenance(
     TrainerDbContext db,
     FeedbackStore store,
     IHttpClientFactory http,
-    IOptions<FeedbackSettings> settings,
-    IOptions<QualitySettings> quality,
+    IOptions<FeedbackOptions> settings,
+    IOptions<QualityOptions> quality,
     TimeProvider clock,
     ILogger<FeedbackMaintenance> logger)
 {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Ml;
 using Ctm.ServiceDefaults.Storage;
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Policies;
 using Ctm.Trainer.Storage;
 using Ctm.Trainer.Training;
@@ -21,7 +22,7 @@ public sealed partial class QualityScorer(
     TrainingDataLoader loader,
     OutboxSignal outbox,
     TrainingSignal signal,
-    IOptions<QualitySettings> settings,
+    IOptions<QualityOptions> settings,
     TimeProvider clock,
     ILogger<QualityScorer> logger)
 {

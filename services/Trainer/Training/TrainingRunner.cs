@@ -32,7 +32,7 @@ public sealed partial class TrainingRunner(
     IHttpClientFactory http,
     IBus bus,
     OutboxSignal outbox,
-    IOptions<TrainingSettings> settings,
+    IOptions<TrainerOptions> settings,
     IOptions<ServiceUrls> urls,
     TimeProvider clock,
     ILogger<TrainingRunner> logger)
@@ -154,7 +154,7 @@ public sealed partial class TrainingRunner(
         }
     }
 
-    private async Task TrainAsync(string dataset, List<TrainingJob> jobs, RunPlan plan, TrainingPolicy policy, TrainingSettings options, CancellationToken ct)
+    private async Task TrainAsync(string dataset, List<TrainingJob> jobs, RunPlan plan, TrainingPolicy policy, TrainerOptions options, CancellationToken ct)
     {
         var startedAt = clock.GetUtcNow();
         var set = await loader.LoadAsync(dataset, plan.CutoffSeq, policy, ct);

@@ -19,7 +19,7 @@ public sealed partial class TrainingWorker(
     TrainingSignal signal,
     TrainingDevice device,
     IConfiguration configuration,
-    IOptions<TrainingSettings> settings,
+    IOptions<TrainerOptions> settings,
     TimeProvider clock,
     ILogger<TrainingWorker> logger) : BackgroundService
 {
@@ -131,7 +131,7 @@ public sealed partial class TrainingWorker(
     /// <summary>
     /// Warm start is from the serving version. A run that starts right after the previous one finished would not
     /// yet know whether the Registry promoted it, and would start from the version before; so wait (bounded) until
-    /// the previous run serves, or the Registry has had <see cref="TrainingSettings.PromotionWaitSeconds"/> to decide.
+    /// the previous run serves, or the Registry has had <see cref="TrainerOptions.PromotionWaitSeconds"/> to decide.
     /// </summary>
     private async Task WaitForPreviousPromotionAsync(TrainerDbContext db, string dataset, CancellationToken ct)
     {

@@ -3,6 +3,7 @@ using Ctm.Contracts;
 using Ctm.Data.Drift;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
+using Ctm.Validator.Extensions;
 using Ctm.Validator.Validation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Ctm.Validator.Storage;
 
 /// <summary>A dataset's state as the Validator's decisions need it: the lock, the current schema, thresholds, windows, baselines, the audit log.</summary>
-public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettings> settings, TimeProvider clock)
+public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOptions> settings, TimeProvider clock)
 {
     /// <summary>Batch statuses whose data may be trained on and that form the drift window (a quarantined batch never does, so the reference stays clean while a corruption lasts).</summary>
     public static readonly string[] Usable = [BatchStatus.Accepted, BatchStatus.Released];

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security;
 using System.Text;
 
-namespace Ctm.Trainer.Apis;
+namespace Ctm.Trainer.Charts;
 
 /// <summary>
 /// The frame the Trainer's line charts share: canvas, title, axes, axis labels, the empty-chart message and the

@@ -26,6 +26,9 @@ public static class Extensions
         builder.Services.AddSingleton<BatchRowsCache>();
         builder.Services.AddScoped<BatchLedger>();
         builder.Services.AddScoped<TrainingDataLoader>();
+        builder.Services.AddScoped<JobLedger>();
+        builder.Services.AddScoped<WarmStartResolver>();
+        builder.Services.AddScoped<RunRecorder>();
         builder.Services.AddScoped<TrainingRunner>();
         builder.Services.AddScoped<QualityScorer>();
         builder.Services.AddScoped<FeedbackStore>();

@@ -13,7 +13,7 @@ public static class JsonColumns
 {
     /// <summary>Stores <typeparamref name="T"/> as <c>jsonb</c>; changes are detected by comparing the JSON.</summary>
     public static PropertyBuilder<T> HasJsonConversion<T>(this PropertyBuilder<T> property)
-        where T : class
+        where T : class?
     {
         ArgumentNullException.ThrowIfNull(property);
         return property

@@ -49,9 +49,9 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.ToTable("runs");
             b.HasKey(x => x.Id);
             b.Property(x => x.Metrics).HasColumnType("jsonb");
-            b.Property(x => x.LossCurve).HasColumnType("jsonb");
-            b.Property(x => x.Parameters).HasColumnType("jsonb");
-            b.Property(x => x.BaselineMetrics).HasColumnType("jsonb");
+            b.Property(x => x.LossCurve).HasJsonConversion();
+            b.Property(x => x.Parameters).HasJsonConversion();
+            b.Property(x => x.BaselineMetrics).HasJsonConversion();
         });
         modelBuilder.Entity<ServingVersion>(b =>
         {
@@ -162,14 +162,14 @@ public sealed class TrainingRunRecord
     public required byte[] Artifact { get; set; }
     public required string Sha256 { get; set; }
     public required string Metrics { get; set; }
-    public required string LossCurve { get; set; }
-    public required string Parameters { get; set; }
+    public required double[] LossCurve { get; set; }
+    public required Dictionary<string, string> Parameters { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset FinishedAt { get; set; }
     public double SamplesPerSecond { get; set; }
     public Guid? ParentRunId { get; set; }
     public int? BaselineVersion { get; set; }
-    public string? BaselineMetrics { get; set; }
+    public Dictionary<string, double>? BaselineMetrics { get; set; }
     public string Device { get; set; } = "cpu";
     public string Engine { get; set; } = "ctm-managed-simd";
     public Guid? HoldoutBatchId { get; set; }

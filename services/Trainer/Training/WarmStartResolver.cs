@@ -59,17 +59,14 @@ public sealed partial class WarmStartResolver(TrainerDbContext db, IHttpClientFa
 
         int updates = 0;
         long rowsAtFull = 0;
-        using (var parameters = JsonDocument.Parse(parent.Parameters))
+        if (parent.Parameters.TryGetValue("updatesSinceFull", out var u) && int.TryParse(u, CultureInfo.InvariantCulture, out var n))
         {
-            if (parameters.RootElement.TryGetProperty("updatesSinceFull", out var u) && int.TryParse(u.GetString(), CultureInfo.InvariantCulture, out var n))
-            {
-                updates = n;
-            }
+            updates = n;
+        }
 
-            if (parameters.RootElement.TryGetProperty("windowRowsAtFull", out var w) && long.TryParse(w.GetString(), CultureInfo.InvariantCulture, out var m))
-            {
-                rowsAtFull = m;
-            }
+        if (parent.Parameters.TryGetValue("windowRowsAtFull", out var w) && long.TryParse(w, CultureInfo.InvariantCulture, out var m))
+        {
+            rowsAtFull = m;
         }
 
         return new WarmStartParent(version, runId, ModelState.FromBytes(parent.State), parent.BatchIds.ToHashSet(), updates, rowsAtFull, null);

@@ -26,6 +26,22 @@ trx_counts() {
   echo "$(counter total "$line") $(counter passed "$line") $failed $skipped"
 }
 
+# The fast tier: test projects named *.Fast.Tests (one service in-process; tests/README.md).
+is_fast() { case "$(basename "$1" .csproj)" in *.Fast.Tests) return 0 ;; *) return 1 ;; esac; }
+
+fast_tier() { # fast_tier PATH...: the fast-tier projects among them, one a line
+  local p
+  for p in "$@"; do is_fast "$p" && echo "$p"; done
+  return 0
+}
+
+fast_first() { # fast_first PATH...: the same projects, the fast tier first, each tier in the order given
+  local p
+  fast_tier "$@"
+  for p in "$@"; do is_fast "$p" || echo "$p"; done
+  return 0
+}
+
 run_project() { # run_project PATH NO_BUILD [dotnet test args...]
   local proj="$1" no_build="$2"
   shift 2

@@ -6,6 +6,10 @@
 //   static    POST /v1/models/static:predict      categorical-only model, answered from its lookup table; random instances
 //   dynamic   POST /v1/models/dynamic:predict     32 numeric features through micro-batched ONNX Runtime; random instances
 //   fixed     POST /v1/models/dynamic:predict     the same model, one fixed instance (the hot-key cache answers)
+// and, only when named in --targets, a ladder that prices the Predictor's per-request overhead without model work:
+//   bare-get  GET /live                           the bare endpoint without a body
+//   live      GET /v2/health/live                 the Predictor's host, middleware and telemetry, anonymous (no key checked)
+//   authed    GET /v2/                            the same plus the API-key check and the role policy
 // Rounds are interleaved (bare, static, dynamic, fixed, then again) so that the other work on a shared machine falls
 // on every target alike; ratios are taken within a round. The models are trained here from fixed seeds with the
 // project's own engine and exported with its own exporter (--layout per-feature: the layout of versions exported before
@@ -51,19 +55,29 @@ bare.MapPost("/predict", async context =>
     context.Response.ContentLength = body.Length;
     await context.Response.BodyWriter.WriteAsync(body);
 });
+var alive = """{"live":true}"""u8.ToArray();
+bare.MapGet("/live", async context =>
+{
+    context.Response.ContentType = "application/json";
+    context.Response.ContentLength = alive.Length;
+    await context.Response.BodyWriter.WriteAsync(alive);
+});
 await bare.StartAsync();
 
 var predictorUrl = predictor.BaseAddress!.ToString().TrimEnd('/');
 var only = args.SkipWhile(a => a != "--targets").Skip(1).FirstOrDefault()?.Split(',');
-var targets = new (string Name, string Url, string Script, string? Model, string Bare)[]
+var targets = new (string Name, string Url, string Script, string? Model, string Bare, bool Predictor, bool Ladder)[]
 {
-    ("bare", $"http://127.0.0.1:{barePort}/predict", Scripts.Numeric, null, "bare"),
-    ("bare-small", $"http://127.0.0.1:{barePort}/predict", Scripts.Categorical, null, "bare-small"),
-    ("static", $"{predictorUrl}/v1/models/static:predict", Scripts.Categorical, "static", "bare-small"),
-    ("dynamic", $"{predictorUrl}/v1/models/dynamic:predict", Scripts.Numeric, "dynamic", "bare"),
-    ("fixed", $"{predictorUrl}/v1/models/dynamic:predict", Scripts.Fixed, "dynamic", "bare"),
+    ("bare", $"http://127.0.0.1:{barePort}/predict", Scripts.Numeric, null, "bare", false, false),
+    ("bare-small", $"http://127.0.0.1:{barePort}/predict", Scripts.Categorical, null, "bare-small", false, false),
+    ("bare-get", $"http://127.0.0.1:{barePort}/live", Scripts.Get, null, "bare-get", false, true),
+    ("live", $"{predictorUrl}/v2/health/live", Scripts.Get, null, "bare-get", true, true),
+    ("authed", $"{predictorUrl}/v2/", Scripts.Get, null, "bare-get", true, true),
+    ("static", $"{predictorUrl}/v1/models/static:predict", Scripts.Categorical, "static", "bare-small", true, false),
+    ("dynamic", $"{predictorUrl}/v1/models/dynamic:predict", Scripts.Numeric, "dynamic", "bare", true, false),
+    ("fixed", $"{predictorUrl}/v1/models/dynamic:predict", Scripts.Fixed, "dynamic", "bare", true, false),
 };
-targets = [.. targets.Where(t => only is null || only.Contains(t.Name) || targets.Any(o => only.Contains(o.Name) && o.Bare == t.Name))];
+targets = [.. targets.Where(t => only is null ? !t.Ladder : only.Contains(t.Name) || targets.Any(o => only.Contains(o.Name) && o.Bare == t.Name))];
 
 var predictorPid = system["Predictor"].ProcessId;
 Console.WriteLine($"# command: {command}");
@@ -82,7 +96,7 @@ for (var round = 1; round <= rounds; round++)
     foreach (var t in targets)
     {
         var before = t.Model is null ? null : await CacheAsync(predictor, t.Model);
-        var server = t.Model is null ? Environment.ProcessId : predictorPid;
+        var server = t.Predictor ? predictorPid : Environment.ProcessId;
         var cpuBefore = CpuSeconds(server);
         var output = await RunWrkAsync(threads, connections, duration, t.Script, t.Url);
         var cpu = CpuSeconds(server) - cpuBefore;
@@ -292,6 +306,9 @@ namespace Ctm.Bench.Serving
               return requests[math.random(4096)]
             end
             """;
+
+        /// <summary>A GET without a body (the ladder's rungs that do no model work).</summary>
+        public const string Get = "wrk.method = \"GET\"\n";
 
         /// <summary>One fixed numeric instance (the hot-key cache answers after the first request).</summary>
         public static readonly string Fixed = Common + "wrk.body = '{\"instances\":[{"

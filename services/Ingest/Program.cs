@@ -10,3 +10,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapBatchesApi();
 app.Run();
+
+// Reachable by WebApplicationFactory<Program> in tests/Ctm.Ingest.Fast.Tests.
+public partial class Program;

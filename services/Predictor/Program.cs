@@ -9,3 +9,6 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapPredictorApis();
 app.Run();
+
+// Reachable by WebApplicationFactory<Program> in tests/Ctm.Predictor.Fast.Tests.
+public partial class Program;

@@ -14,3 +14,6 @@ app.MapProvenanceApi();
 app.MapOperationsApi();
 app.MapConsole();
 app.Run();
+
+// Reachable by WebApplicationFactory<Program> in tests/Ctm.Registry.Fast.Tests.
+public partial class Program;

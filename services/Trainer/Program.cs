@@ -13,3 +13,6 @@ app.MapDatasetsApi();
 app.MapQualityApi();
 app.MapFeedbackApi();
 app.Run();
+
+// Reachable by WebApplicationFactory<Program> in tests/Ctm.Trainer.Fast.Tests.
+public partial class Program;

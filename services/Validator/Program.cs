@@ -14,3 +14,6 @@ app.MapSchemaApi();
 app.MapStatisticsApi();
 app.MapSkewApi();
 app.Run();
+
+// Reachable by WebApplicationFactory<Program> in tests/Ctm.Validator.Fast.Tests.
+public partial class Program;

@@ -25,6 +25,26 @@ public sealed class ApiKeyTests
     }
 
     [Fact]
+    public void Find_AmongManyKeys_LongAndNonAsciiOnesToo_GivesTheOneThatMatches()
+    {
+        // Longer than the stack buffer the hash is taken from, and with multi-byte UTF-8 characters.
+        var longKey = string.Concat(Enumerable.Repeat("ключ-", 80));
+        var options = new AuthOptions { Keys = { ["long"] = new ApiKeyEntry { Sha256 = ApiKeyStore.Hash(longKey), Roles = "reader" } } };
+        for (var i = 0; i < 40; i++)
+        {
+            options.Keys[$"k{i}"] = new ApiKeyEntry { Sha256 = ApiKeyStore.Hash($"key-{i}"), Roles = i % 2 == 0 ? "reader" : "operator" };
+        }
+
+        var store = ApiKeyStore.Load(options);
+        Assert.Equal(41, store.Count);
+        Assert.Equal("long", store.Find(longKey)?.Id);
+        Assert.Equal("k17", store.Find("key-17")?.Id);
+        Assert.Equal(["operator"], store.Find("key-17")!.Roles);
+        Assert.Null(store.Find(longKey[..^1]));
+        Assert.Null(store.Find(string.Empty));
+    }
+
+    [Fact]
     public void Load_TheKeysFile_ReadsIdRolesAndHash_SkippingCommentsAndBlankLines()
     {
         var path = Path.GetTempFileName();

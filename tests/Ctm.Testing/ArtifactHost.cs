@@ -38,6 +38,13 @@ public sealed class ArtifactHost : IDisposable
         return (new Uri(BaseUrl, $"artifacts/{sha}").ToString(), sha);
     }
 
+    /// <summary>Serves <paramref name="bytes"/> at every URL whose last segment is <paramref name="name"/>: a stand-in for another service's answer.</summary>
+    public Uri AddNamed(string name, byte[] bytes)
+    {
+        _files[name] = bytes;
+        return new Uri(BaseUrl, name);
+    }
+
     public void Dispose()
     {
         _stop.Cancel();

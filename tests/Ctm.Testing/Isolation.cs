@@ -1,20 +1,18 @@
 using System.Net.Http.Headers;
 using System.Text;
-using Npgsql;
 
 namespace Ctm.Testing;
 
 /// <summary>A database and a RabbitMQ virtual host of their own for one test class: tests never see each other's messages or rows.</summary>
 public sealed class IsolatedInfrastructure : IAsyncDisposable
 {
-    private readonly string _postgresAdmin;
+    private readonly TestDatabase _database;
     private readonly Dictionary<string, BrokerCredentials> _brokerUsers = new(StringComparer.Ordinal);
 
-    private IsolatedInfrastructure(string database, string virtualHost, string postgresAdmin, Uri rabbitMq, Uri rabbitMqManagement)
+    private IsolatedInfrastructure(TestDatabase database, string virtualHost, Uri rabbitMq, Uri rabbitMqManagement)
     {
-        Database = database;
+        _database = database;
         VirtualHost = virtualHost;
-        _postgresAdmin = postgresAdmin;
         RabbitMq = rabbitMq;
         RabbitMqManagement = rabbitMqManagement;
     }
@@ -25,10 +23,10 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
     /// <summary>Its management API, administrator's credentials.</summary>
     public Uri RabbitMqManagement { get; }
 
-    public string Database { get; }
+    public string Database => _database.Name;
     public string VirtualHost { get; }
 
-    public string ConnectionString => new NpgsqlConnectionStringBuilder(_postgresAdmin) { Database = Database, MaxPoolSize = 20 }.ConnectionString;
+    public string ConnectionString => _database.ConnectionString;
 
     /// <summary>
     /// Creates the database on <paramref name="postgresAdmin"/> and the virtual host on <paramref name="rabbitMq"/>
@@ -41,13 +39,7 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
         rabbitMq ??= TestEnvironment.RabbitMq;
         rabbitMqManagement ??= TestEnvironment.RabbitMqManagement;
         var suffix = Guid.NewGuid().ToString("N")[..10];
-        var database = $"{prefix}_{suffix}".ToLowerInvariant();
-        await using (var connection = new NpgsqlConnection(postgresAdmin))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
-            await create.ExecuteNonQueryAsync();
-        }
+        var database = await TestDatabase.CreateAsync(prefix, postgresAdmin, suffix);
 
         var vhost = $"{prefix}-{suffix}";
         using var http = Management(rabbitMqManagement);
@@ -58,7 +50,7 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
             $"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}",
             new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
-        return new IsolatedInfrastructure(database, vhost, postgresAdmin, rabbitMq, rabbitMqManagement);
+        return new IsolatedInfrastructure(database, vhost, rabbitMq, rabbitMqManagement);
     }
 
     /// <summary>
@@ -99,15 +91,13 @@ public sealed class IsolatedInfrastructure : IAsyncDisposable
             }
 
             await http.DeleteAsync($"api/vhosts/{Uri.EscapeDataString(VirtualHost)}");
-            await using var connection = new NpgsqlConnection(_postgresAdmin);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
         }
         catch (Exception)
         {
             // Cleanup is best effort: names are unique, so leftovers never affect another run.
         }
+
+        await _database.DisposeAsync();
     }
 
     private static StringContent Json<T>(T value) => new(System.Text.Json.JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");

@@ -29,16 +29,7 @@ public static class TestEnvironment
     /// <summary>Fails (never skips) with instructions when a server is unreachable.</summary>
     public static async Task RequireInfrastructureAsync()
     {
-        try
-        {
-            await using var connection = new NpgsqlConnection(PostgresAdmin);
-            await connection.OpenAsync();
-        }
-        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
-        {
-            throw new InvalidOperationException($"PostgreSQL is not reachable at '{PostgresAdmin}': {e.Message}. {HowToStart}", e);
-        }
-
+        await RequirePostgresAsync(PostgresAdmin);
         try
         {
             using var tcp = new TcpClient();
@@ -47,6 +38,20 @@ public static class TestEnvironment
         catch (SocketException e)
         {
             throw new InvalidOperationException($"RabbitMQ is not reachable at {RabbitMq.Host}:{RabbitMq.Port}: {e.Message}. {HowToStart}", e);
+        }
+    }
+
+    /// <summary>Fails (never skips) with instructions when the PostgreSQL server at <paramref name="postgresAdmin"/> is unreachable.</summary>
+    public static async Task RequirePostgresAsync(string postgresAdmin)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(postgresAdmin);
+            await connection.OpenAsync();
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        {
+            throw new InvalidOperationException($"PostgreSQL is not reachable at '{postgresAdmin}': {e.Message}. {HowToStart}", e);
         }
     }
 

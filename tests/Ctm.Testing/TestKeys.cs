@@ -10,7 +10,7 @@ namespace Ctm.Testing;
 /// </summary>
 public static class TestKeys
 {
-    /// <summary>What <see cref="CtmSystem.Client(string)"/> sends: an operator who may also upload, so existing tests need no key of their own.</summary>
+    /// <summary>What <c>CtmSystem.Client(service)</c> (and the fast tier's <c>ServiceFactory.Client()</c>) sends: an operator who may also upload, so existing tests need no key of their own.</summary>
     public const string Default = "tests";
 
     /// <summary>The key the services send each other.</summary>

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -10,35 +13,55 @@ namespace Ctm.ServiceDefaults.Auth;
 public sealed record ApiKeyIdentity(string Id, IReadOnlyList<string> Roles);
 
 /// <summary>
-/// The configured keys, by hash. A presented key is hashed and compared with every configured hash in constant time,
-/// so neither a match nor its position leaks through timing.
+/// The configured keys, by hash. A presented key is hashed and its hash looked up. The lookup need not take constant
+/// time: a caller chooses the key but not its SHA-256, so how long the lookup of a hash takes tells nothing that leads to
+/// a configured key. (Comparing the hash with every configured hash through <c>CryptographicOperations.FixedTimeEquals</c>,
+/// which the JIT leaves unoptimized, cost about 0.35 µs a key: 5–8 µs of every request with the test suite's keys.)
 /// </summary>
 public sealed class ApiKeyStore
 {
-    private readonly List<(ApiKeyIdentity Identity, byte[] Hash)> _keys;
+    // Keys longer than this are hashed from a rented array instead of the stack.
+    private const int StackBytes = 256;
 
-    private ApiKeyStore(List<(ApiKeyIdentity, byte[])> keys) => _keys = keys;
+    private readonly FrozenDictionary<Sha256Value, ApiKeyIdentity> _keys;
+
+    private ApiKeyStore(List<(ApiKeyIdentity Identity, byte[] Hash)> keys)
+    {
+        // Two ids configured with the same key: the later one wins, as when every hash was compared in turn.
+        var byHash = new Dictionary<Sha256Value, ApiKeyIdentity>();
+        foreach (var (identity, hash) in keys)
+        {
+            byHash[Sha256Value.From(hash)] = identity;
+        }
+
+        _keys = byHash.ToFrozenDictionary();
+        Count = keys.Count;
+    }
 
     /// <summary>How many keys are configured.</summary>
-    public int Count => _keys.Count;
+    public int Count { get; }
 
     /// <summary>The identity <paramref name="key"/> proves, or null.</summary>
     public ApiKeyIdentity? Find(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
-        ApiKeyIdentity? found = null;
-        foreach (var (identity, expected) in _keys)
+        var length = Encoding.UTF8.GetMaxByteCount(key.Length);
+        byte[]? rented = null;
+        var bytes = length <= StackBytes ? stackalloc byte[StackBytes] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
         {
-            // No early exit: every hash is compared whatever matched.
-            if (CryptographicOperations.FixedTimeEquals(hash, expected))
+            var written = Encoding.UTF8.GetBytes(key, bytes);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes[..written], hash);
+            return _keys.GetValueOrDefault(Sha256Value.From(hash));
+        }
+        finally
+        {
+            if (rented is not null)
             {
-                found = identity;
+                ArrayPool<byte>.Shared.Return(rented, clearArray: true);
             }
         }
-
-        return found;
     }
 
     /// <summary>SHA-256 of <paramref name="key"/>, lower-case hex: what goes into the configuration.</summary>
@@ -115,4 +138,14 @@ public sealed class ApiKeyStore
 
         return (new ApiKeyIdentity(id, list), Convert.FromHexString(sha256));
     }
+}
+
+/// <summary>A SHA-256 value as four words: a cheap dictionary key.</summary>
+internal readonly record struct Sha256Value(ulong A, ulong B, ulong C, ulong D)
+{
+    public static Sha256Value From(ReadOnlySpan<byte> hash) => new(
+        BinaryPrimitives.ReadUInt64LittleEndian(hash),
+        BinaryPrimitives.ReadUInt64LittleEndian(hash[8..]),
+        BinaryPrimitives.ReadUInt64LittleEndian(hash[16..]),
+        BinaryPrimitives.ReadUInt64LittleEndian(hash[24..]));
 }

@@ -50,7 +50,7 @@ public static partial class AuthExtensions
                     ? CookieScheme
                     : ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization(o => CtmPolicies.Add(o, Scheme));
+        builder.Services.AddAuthorization(o => CtmPolicies.Add(o));
         builder.Services.AddTransient<ServiceKeyHandler>();
         return builder;
     }

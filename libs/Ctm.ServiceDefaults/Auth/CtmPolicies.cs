@@ -33,11 +33,15 @@ public static class CtmPolicies
         [Report] = [CtmRoles.Service, CtmRoles.Operator],
     };
 
-    internal static void Add(AuthorizationOptions options, string scheme)
+    internal static void Add(AuthorizationOptions options)
     {
+        // The policies name no scheme: the authentication middleware has already run the default one (the forwarding
+        // scheme, so API key or session cookie alike), and a policy that named it made every request authenticate a
+        // second time and rebuild its principal (about 1 µs of a 25 µs request). Challenges and refusals still go to
+        // the default scheme.
         foreach (var (name, roles) in Roles)
         {
-            options.AddPolicy(name, p => p.AddAuthenticationSchemes(scheme).RequireAuthenticatedUser().RequireRole(roles));
+            options.AddPolicy(name, p => p.RequireAuthenticatedUser().RequireRole(roles));
         }
 
         // A route that names no policy still needs an authenticated reader: only what is marked anonymous is open.

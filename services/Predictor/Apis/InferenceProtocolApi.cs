@@ -37,47 +37,37 @@ public static class InferenceProtocolApi
 
     public static IResult Ready(string name, int? version, ModelCatalog catalog)
     {
-        var model = catalog.Acquire(name, version, out _);
-        if (model is null)
-        {
-            return Results.Json(new { error = Predictions.NotFound(name, version) }, statusCode: StatusCodes.Status404NotFound);
-        }
-
-        model.Release();
-        return Results.Json(new { name, ready = true });
+        using var lease = catalog.Acquire(name, version);
+        return lease is null
+            ? Results.Json(new { error = Predictions.NotFound(name, version) }, statusCode: StatusCodes.Status404NotFound)
+            : Results.Json(new { name, ready = true });
     }
 
     /// <summary>Model metadata as the protocol defines it: inputs and outputs with datatype and shape (-1 for a symbolic dimension).</summary>
     public static IResult Metadata(string name, int? version, ModelCatalog catalog)
     {
-        var model = catalog.Acquire(name, version, out _);
-        if (model is null)
+        using var lease = catalog.Acquire(name, version);
+        if (lease is null)
         {
             return Results.Json(new { error = Predictions.NotFound(name, version) }, statusCode: StatusCodes.Status404NotFound);
         }
 
-        try
+        var model = lease.Model;
+        var slot = catalog.Find(name)!;
+        return Results.Json(new
         {
-            var slot = catalog.Find(name)!;
-            return Results.Json(new
+            name,
+            versions = new[] { slot.Primary, slot.Canary, slot.Shadow }.OfType<LoadedModel>().Select(m => m.VersionText).Distinct(),
+            platform = "onnxruntime_onnx",
+            inputs = model.Signature is { } signature ? InputsByFeature(signature) : model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
+            outputs = model.Session.Outputs.Where(o => o.IsTensor).Select(o => new { name = o.Name, datatype = OipTypes.Name(o.ElementType), shape = o.Shape }),
+            parameters = new
             {
-                name,
-                versions = new[] { slot.Primary, slot.Canary, slot.Shadow }.OfType<LoadedModel>().Select(m => m.VersionText).Distinct(),
-                platform = "onnxruntime_onnx",
-                inputs = model.Signature is { } signature ? InputsByFeature(signature) : model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
-                outputs = model.Session.Outputs.Where(o => o.IsTensor).Select(o => new { name = o.Name, datatype = OipTypes.Name(o.ElementType), shape = o.Shape }),
-                parameters = new
-                {
-                    path = model.Signature is null ? "tensors" : model.Path,
-                    version = model.VersionText,
-                    tensors = model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
-                },
-            });
-        }
-        finally
-        {
-            model.Release();
-        }
+                path = model.Signature is null ? "tensors" : model.Path,
+                version = model.VersionText,
+                tensors = model.Session.Inputs.Select(i => new { name = i.Name, datatype = OipTypes.Name(i.ElementType), shape = i.Shape }),
+            },
+        });
     }
 
     /// <summary>
@@ -158,13 +148,14 @@ public static class InferenceProtocolApi
             return;
         }
 
-        var (model, _) = await predictions.AcquireAsync(name, version, ct);
-        if (model is null)
+        using var lease = await predictions.AcquireAsync(name, version, ct);
+        if (lease is null)
         {
-            await JsonResponses.ErrorAsync(response, StatusCodes.Status404NotFound, Predictions.NotFound(name, version));
+            await PredictionErrors.NotFoundAsync(response, name, version);
             return;
         }
 
+        var model = lease.Model;
         try
         {
             CheckBinaryParameters(root);
@@ -224,21 +215,9 @@ public static class InferenceProtocolApi
             writer.WriteEndObject();
             await JsonResponses.CompleteAsync(response, writer);
         }
-        catch (PredictionInputException e)
+        catch (Exception e) when (PredictionErrors.Answers(e))
         {
-            await JsonResponses.ErrorAsync(response, StatusCodes.Status400BadRequest, e.Message);
-        }
-        catch (ServingOverloadedException e)
-        {
-            await JsonResponses.ErrorAsync(response, StatusCodes.Status503ServiceUnavailable, $"{e.Message}; retry later", predictions.Options.RetryAfterSeconds);
-        }
-        catch (ServingFaultException e)
-        {
-            await JsonResponses.ErrorAsync(response, StatusCodes.Status500InternalServerError, e.Message);
-        }
-        finally
-        {
-            model.Release();
+            await PredictionErrors.WriteAsync(response, e, predictions.Options);
         }
     }
 

@@ -2,11 +2,8 @@ using Ctm.ServiceDefaults.Auth;
 using System.Globalization;
 using System.Text.Json;
 using Ctm.Onnx;
-using Ctm.Predictor.Extensions;
 using Ctm.Predictor.Inference;
 using Ctm.Predictor.Models;
-using Ctm.Predictor.Monitoring;
-using Microsoft.Extensions.Options;
 
 namespace Ctm.Predictor.Apis;
 
@@ -75,13 +72,14 @@ public static class TfServingApi
             }
         }
 
-        var (model, _) = await predictions.AcquireAsync(name, version, ct);
-        if (model is null)
+        using var lease = await predictions.AcquireAsync(name, version, ct);
+        if (lease is null)
         {
-            await JsonResponses.ErrorAsync(response, StatusCodes.Status404NotFound, Predictions.NotFound(name, version));
+            await PredictionErrors.NotFoundAsync(response, name, version);
             return;
         }
 
+        var model = lease.Model;
         try
         {
             if (!hasInstances)
@@ -97,21 +95,9 @@ public static class TfServingApi
                 await PredictInstancesAsTensorsAsync(response, model, instances);
             }
         }
-        catch (PredictionInputException e)
+        catch (Exception e) when (PredictionErrors.Answers(e))
         {
-            await JsonResponses.ErrorAsync(response, StatusCodes.Status400BadRequest, e.Message);
-        }
-        catch (ServingOverloadedException e)
-        {
-            await JsonResponses.ErrorAsync(response, StatusCodes.Status503ServiceUnavailable, $"{e.Message}; retry later", predictions.Options.RetryAfterSeconds);
-        }
-        catch (ServingFaultException e)
-        {
-            await JsonResponses.ErrorAsync(response, StatusCodes.Status500InternalServerError, e.Message);
-        }
-        finally
-        {
-            model.Release();
+            await PredictionErrors.WriteAsync(response, e, predictions.Options);
         }
     }
 
@@ -367,29 +353,4 @@ public static class TfServingApi
         shadow = slot.Shadow is { } shadow ? new { version = shadow.Version, path = shadow.Path } : null,
         lastFailure = slot.LastFailure,
     };
-}
-
-/// <summary>What every protocol shares: choosing the model (pinned, canary or primary) and predicting, with statistics and shadow copies.</summary>
-public sealed class Predictions(ModelCatalog catalog, IOptions<ServingOptions> options, ServingStatistics statistics, ShadowRecorder shadow, PredictorMetrics metrics, ServedPredictionRecorder served)
-{
-    public ServingOptions Options => options.Value;
-
-    public ValueTask<(LoadedModel? Model, ServingRole Role)> AcquireAsync(string name, int? version, CancellationToken ct) =>
-        catalog.AcquireAsync(name, version, TimeSpan.FromSeconds(options.Value.UnloadWaitSeconds), ct);
-
-    /// <exception cref="ServingOverloadedException">The model's queue is full.</exception>
-    public async ValueTask<Prediction[]> PredictAsync(LoadedModel model, RowBlock block)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var answers = await model.PredictAsync(block);
-        metrics.RecordPrediction(model, started);
-        statistics.Observe(model, block);
-        shadow.Offer(model, block, answers);
-        served.Offer(model, block, answers);
-        return answers;
-    }
-
-    public static string NotFound(string name, int? version) => version is null
-        ? $"Servable not found for request: Latest({name}): no version of model '{name}' is being served"
-        : $"Servable not found for request: Specific({name}, {version}): version {version} of model '{name}' is not loaded (served: the promoted version, and a canary or shadow if configured)";
 }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Ctm.Contracts;
-using Ctm.Predictor.Apis;
 using Ctm.Predictor.Inference;
 using Ctm.Predictor.Models;
 using MassTransit;
@@ -41,64 +40,58 @@ public sealed class PredictBatchConsumer(Predictions predictions, ReplicaIdentit
 
     private async Task<(int? Version, List<KeyedPrediction> Results)> PredictChunkAsync(string dataset, int? version, List<KeyedInstance> instances, CancellationToken ct)
     {
-        var (model, _) = await predictions.AcquireAsync(dataset, version, ct);
-        if (model is null)
+        using var lease = await predictions.AcquireAsync(dataset, version, ct);
+        if (lease is null)
         {
             var error = Predictions.NotFound(dataset, version);
             return (null, [.. instances.Select(i => new KeyedPrediction { Key = i.Key, Error = error })]);
         }
 
-        try
+        var model = lease.Model;
+        if (model.Signature is null)
         {
-            if (model.Signature is null)
-            {
-                var error = $"{dataset} v{model.Version} takes whole tensors, not keyed instances ({model.TensorsOnlyReason}); use the Open Inference Protocol or TF Serving's columnar form over HTTP";
-                return (model.Version, [.. instances.Select(i => new KeyedPrediction { Key = i.Key, Error = error })]);
-            }
+            var error = $"{dataset} v{model.Version} takes whole tensors, not keyed instances ({model.TensorsOnlyReason}); use the Open Inference Protocol or TF Serving's columnar form over HTTP";
+            return (model.Version, [.. instances.Select(i => new KeyedPrediction { Key = i.Key, Error = error })]);
+        }
 
-            var errors = new string?[instances.Count];
-            var rowOf = new int[instances.Count];
-            var block = new RowBlock(model.Signature, instances.Count);
-            for (var i = 0; i < instances.Count; i++)
-            {
-                rowOf[i] = -1;
-                try
-                {
-                    using var json = JsonDocument.Parse(instances[i].Json);
-                    block.AddInstance(json.RootElement, i);
-                    rowOf[i] = block.Count - 1;
-                    block.SetKey(rowOf[i], JsonSerializer.Serialize(instances[i].Key)); // kept for label feedback (ServedPredictionRecorder)
-                }
-                catch (Exception e) when (e is JsonException or PredictionInputException)
-                {
-                    errors[i] = e.Message;
-                }
-            }
-
-            Prediction[] answers;
+        var errors = new string?[instances.Count];
+        var rowOf = new int[instances.Count];
+        var block = new RowBlock(model.Signature, instances.Count);
+        for (var i = 0; i < instances.Count; i++)
+        {
+            rowOf[i] = -1;
             try
             {
-                answers = block.Count == 0 ? [] : await PredictWithBackPressureAsync(model, block, ct);
+                using var json = JsonDocument.Parse(instances[i].Json);
+                block.AddInstance(json.RootElement, i);
+                rowOf[i] = block.Count - 1;
+                block.SetKey(rowOf[i], JsonSerializer.Serialize(instances[i].Key)); // kept for label feedback (ServedPredictionRecorder)
             }
-            catch (Exception e) when (e is PredictionInputException or ServingFaultException)
+            catch (Exception e) when (e is JsonException or PredictionInputException)
             {
-                return (model.Version, [.. instances.Select((x, i) => new KeyedPrediction { Key = x.Key, Error = errors[i] ?? e.Message })]);
+                errors[i] = e.Message;
             }
-
-            var results = new List<KeyedPrediction>(instances.Count);
-            for (var i = 0; i < instances.Count; i++)
-            {
-                results.Add(rowOf[i] < 0
-                    ? new KeyedPrediction { Key = instances[i].Key, Error = errors[i] }
-                    : new KeyedPrediction { Key = instances[i].Key, Json = System.Text.Encoding.UTF8.GetString(answers[rowOf[i]].TfJson) });
-            }
-
-            return (model.Version, results);
         }
-        finally
+
+        Prediction[] answers;
+        try
         {
-            model.Release();
+            answers = block.Count == 0 ? [] : await PredictWithBackPressureAsync(model, block, ct);
         }
+        catch (Exception e) when (e is PredictionInputException or ServingFaultException)
+        {
+            return (model.Version, [.. instances.Select((x, i) => new KeyedPrediction { Key = x.Key, Error = errors[i] ?? e.Message })]);
+        }
+
+        var results = new List<KeyedPrediction>(instances.Count);
+        for (var i = 0; i < instances.Count; i++)
+        {
+            results.Add(rowOf[i] < 0
+                ? new KeyedPrediction { Key = instances[i].Key, Error = errors[i] }
+                : new KeyedPrediction { Key = instances[i].Key, Json = System.Text.Encoding.UTF8.GetString(answers[rowOf[i]].TfJson) });
+        }
+
+        return (model.Version, results);
     }
 
     private async Task<Prediction[]> PredictWithBackPressureAsync(LoadedModel model, RowBlock block, CancellationToken ct)

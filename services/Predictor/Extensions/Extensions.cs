@@ -1,5 +1,6 @@
 using Ctm.Predictor.Apis;
 using Ctm.Predictor.Consumers;
+using Ctm.Predictor.Inference;
 using Ctm.Predictor.Models;
 using Ctm.Predictor.Monitoring;
 using Ctm.ServiceDefaults.Http;

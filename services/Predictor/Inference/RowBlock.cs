@@ -5,9 +5,6 @@ using System.Text.Json;
 
 namespace Ctm.Predictor.Inference;
 
-/// <summary>An instance that does not fit the model's inputs; the message names the instance and the feature.</summary>
-public sealed class PredictionInputException(string message) : Exception(message);
-
 /// <summary>
 /// Decoded instances, row-major by cell kind: every row holds <see cref="ModelSignature.NumberWidth"/> numbers,
 /// <see cref="ModelSignature.IntegerWidth"/> integers and <see cref="ModelSignature.TextWidth"/> strings, plus the

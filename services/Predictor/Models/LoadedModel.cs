@@ -3,16 +3,11 @@ using Ctm.Predictor.Inference;
 
 namespace Ctm.Predictor.Models;
 
-/// <summary>Thrown when a model's batching queue is full: the caller answers 503 with Retry-After.</summary>
-public sealed class ServingOverloadedException(string message) : Exception(message);
-
-/// <summary>ONNX Runtime failed for a reason that is not the request's (the engine, memory, a provider): the caller answers 500 with the message.</summary>
-public sealed class ServingFaultException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
-/// A model version ready to answer, by lookup (static path) or through micro-batches (dynamic path). Requests hold a
-/// lease while they run; a version that has been swapped out is released only when its last lease ends, so requests in
-/// flight finish on the version they started with.
+/// A model version ready to answer, by lookup (static path) or through micro-batches (dynamic path). Its owner (the
+/// catalog once it is installed, the loader before) holds one reference and requests hold a <see cref="ModelLease"/>
+/// each while they run; a version that has been swapped out is released only when its last reference ends, so requests
+/// in flight finish on the version they started with.
 /// </summary>
 public sealed class LoadedModel
 {
@@ -173,8 +168,8 @@ public sealed class LoadedModel
         return results;
     }
 
-    /// <summary>Takes a lease; false if the model is already retired and released.</summary>
-    public bool TryAcquire()
+    /// <summary>Adds a reference for a lease; false if the model is already retired and released.</summary>
+    internal bool TryAddReference()
     {
         while (true)
         {
@@ -191,7 +186,11 @@ public sealed class LoadedModel
         }
     }
 
-    public void Release()
+    /// <summary>
+    /// Ends one reference: a lease's (<see cref="ModelLease.Dispose"/>), or the owner's when it retires the version (a
+    /// swap, or a built version that was not installed). The last one stops the micro-batcher and disposes the session.
+    /// </summary>
+    internal void DropReference()
     {
         if (Interlocked.Decrement(ref _leases) == 0)
         {

@@ -49,11 +49,10 @@ public sealed class ModelCatalog
 
     /// <summary>
     /// A lease on the model that should answer: the pinned <paramref name="version"/> if given (primary, canary or shadow),
-    /// else the canary for its share of requests, else the primary. The caller must <see cref="LoadedModel.Release"/> it.
+    /// else the canary for its share of requests, else the primary; null when there is none. Dispose the lease when done.
     /// </summary>
-    public LoadedModel? Acquire(string dataset, int? version, out ServingRole role)
+    public ModelLease? Acquire(string dataset, int? version)
     {
-        role = ServingRole.Primary;
         if (!_slots.TryGetValue(dataset, out var slot))
         {
             return null;
@@ -63,6 +62,7 @@ public sealed class ModelCatalog
         for (var attempt = 0; attempt < 16; attempt++)
         {
             LoadedModel? model;
+            ServingRole role;
             if (version is { } v)
             {
                 (model, role) = slot.Primary is { } p && p.Version == v ? (p, ServingRole.Primary)
@@ -84,9 +84,9 @@ public sealed class ModelCatalog
                 return null;
             }
 
-            if (model.TryAcquire())
+            if (model.TryAddReference())
             {
-                return model;
+                return new ModelLease(model, role);
             }
         }
 
@@ -94,12 +94,12 @@ public sealed class ModelCatalog
     }
 
     /// <summary>Like <see cref="Acquire"/>, but while a resource-preserving swap has no primary, waits for the next one (bounded).</summary>
-    public async ValueTask<(LoadedModel? Model, ServingRole Role)> AcquireAsync(string dataset, int? version, TimeSpan gapWait, CancellationToken ct)
+    public async ValueTask<ModelLease?> AcquireAsync(string dataset, int? version, TimeSpan gapWait, CancellationToken ct)
     {
-        var model = Acquire(dataset, version, out var role);
-        if (model is not null || version is not null || Find(dataset)?.Gap is not { } gap)
+        var lease = Acquire(dataset, version);
+        if (lease is not null || version is not null || Find(dataset)?.Gap is not { } gap)
         {
-            return (model, role);
+            return lease;
         }
 
         try
@@ -108,15 +108,14 @@ public sealed class ModelCatalog
         }
         catch (TimeoutException)
         {
-            return (null, role);
+            return null;
         }
 
-        model = Acquire(dataset, version, out role);
-        return (model, role);
+        return Acquire(dataset, version);
     }
 
     /// <summary>A lease on the shadow version of <paramref name="dataset"/>, if there is one.</summary>
-    public LoadedModel? AcquireShadow(string dataset)
+    public ModelLease? AcquireShadow(string dataset)
     {
         for (var attempt = 0; attempt < 16; attempt++)
         {
@@ -125,9 +124,9 @@ public sealed class ModelCatalog
                 return null;
             }
 
-            if (shadow.TryAcquire())
+            if (shadow.TryAddReference())
             {
-                return shadow;
+                return new ModelLease(shadow, ServingRole.Shadow);
             }
         }
 
@@ -156,7 +155,7 @@ public sealed class ModelCatalog
         }
 
         gap?.TrySetResult();
-        old?.Release();
+        old?.DropReference();
         return true;
     }
 
@@ -179,7 +178,7 @@ public sealed class ModelCatalog
             slot.Gap ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
-        old.Release();
+        old.DropReference();
         return old;
     }
 
@@ -211,7 +210,7 @@ public sealed class ModelCatalog
             slot.CanaryShare = model is null ? 0 : share;
         }
 
-        old?.Release();
+        old?.DropReference();
     }
 
     /// <summary>Sets (or with null clears) the shadow of <paramref name="dataset"/>.</summary>
@@ -225,7 +224,7 @@ public sealed class ModelCatalog
             slot.Shadow = model;
         }
 
-        old?.Release();
+        old?.DropReference();
     }
 
     public void RecordFailure(string dataset, LoadFailure failure) =>

@@ -10,12 +10,6 @@ using Microsoft.Extensions.Options;
 
 namespace Ctm.Predictor.Models;
 
-/// <summary>Why a version could not be loaded: <c>hash-mismatch</c>, <c>download-failed</c> or <c>invalid-model</c>.</summary>
-public sealed class ModelLoadException(string kind, string message, Exception? inner = null) : Exception(message, inner)
-{
-    public string Kind { get; } = kind;
-}
-
 /// <summary>A model as the Registry lists it: its versions, the one the record says serves, one waiting for a replica, and whether a data stream feeds it.</summary>
 public sealed record RegisteredModel(string Name, IReadOnlyList<int> Versions, int? ServingVersion, int? PendingVersion, bool DataStream);
 
@@ -110,7 +104,7 @@ public sealed partial class ModelLoader(
 
             if (!catalog.TrySwap(model))
             {
-                model.Release();
+                model.DropReference();
                 return false;
             }
 
@@ -174,7 +168,7 @@ public sealed partial class ModelLoader(
         }
         catch
         {
-            canary?.Release();
+            canary?.DropReference();
             throw;
         }
 
@@ -318,7 +312,7 @@ public sealed partial class ModelLoader(
             var model = Build(previous, bytes);
             if (!catalog.TrySwap(model))
             {
-                model.Release();
+                model.DropReference();
             }
 
             LogReinstated(previous.Dataset, previous.Version);

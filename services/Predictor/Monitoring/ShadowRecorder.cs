@@ -97,13 +97,14 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
     {
         await foreach (var (live, block, answers) in _queue.Reader.ReadAllAsync(stoppingToken))
         {
-            var shadow = catalog.AcquireShadow(live.Dataset);
-            if (shadow is null)
+            using var lease = catalog.AcquireShadow(live.Dataset);
+            if (lease is null)
             {
                 Drop(block);
                 continue;
             }
 
+            var shadow = lease.Model;
             try
             {
                 if (!SameInputs(live.Signature, shadow.Signature))
@@ -130,10 +131,6 @@ public sealed partial class ShadowRecorder(ModelCatalog catalog, IOptions<Servin
             catch (Exception e) when (e is ServingOverloadedException or ServingFaultException or PredictionInputException)
             {
                 Drop(block);
-            }
-            finally
-            {
-                shadow.Release();
             }
         }
     }

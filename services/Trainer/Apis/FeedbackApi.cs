@@ -52,6 +52,9 @@ public static class FeedbackApi
 
     public static async Task<Ok<FeedbackView>> GetFeedbackAsync(string dataset, TrainerDbContext db, IOptions<FeedbackOptions> settings, CancellationToken ct)
     {
+        // One snapshot for the four reads: maintenance deletes rows and counts them in one transaction, and a reader
+        // that saw the deletion but not the count (or the reverse) would report rows gone and nobody counting them.
+        await using var snapshot = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var c = await db.FeedbackCounters.AsNoTracking().SingleOrDefaultAsync(x => x.Dataset == dataset, ct) ?? new FeedbackCountersRecord { Dataset = dataset };
         var keyColumn = await db.QualityDatasets.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.KeyColumn).SingleOrDefaultAsync(ct);
         var stored = await db.ServedPredictions.AsNoTracking().Where(p => p.Dataset == dataset).GroupBy(_ => 1)

@@ -147,7 +147,7 @@ static ModelTrained Trained(string dataset, string artifactUrl, string artifactS
     BatchIds = batches,
     ParentVersion = parent,
     SchemaVersion = 1,
-    Task = "binary",
+    Task = TaskKind.Binary,
     ArtifactLocation = artifactUrl,
     ArtifactSha256 = artifactSha,
     ArtifactSize = artifactSize,

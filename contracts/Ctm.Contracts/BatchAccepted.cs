@@ -21,8 +21,8 @@ public sealed record BatchAccepted
     public required IReadOnlyList<ColumnSpec> Features { get; init; }
     /// <summary>The label column.</summary>
     public required string LabelColumn { get; init; }
-    /// <summary><c>binary</c>, <c>multiclass</c> or <c>regression</c>.</summary>
-    public required string Task { get; init; }
+    /// <summary><c>binary</c>, <c>multiclass</c> or <c>regression</c> on the wire.</summary>
+    public required TaskKind Task { get; init; }
     /// <summary>True when an operator released the batch from quarantine.</summary>
     public bool Released { get; init; }
     /// <summary>When the decision was made.</summary>

@@ -5,6 +5,6 @@ public sealed record ColumnSpec
 {
     /// <summary>The column name.</summary>
     public required string Name { get; init; }
-    /// <summary><c>numeric</c> or <c>categorical</c>.</summary>
-    public required string Kind { get; init; }
+    /// <summary><c>numeric</c> or <c>categorical</c> on the wire.</summary>
+    public required ColumnKind Kind { get; init; }
 }

@@ -18,8 +18,8 @@ public sealed record ModelTrained
     public int? ParentVersion { get; init; }
     /// <summary>The schema version of the training data.</summary>
     public required int SchemaVersion { get; init; }
-    /// <summary><c>binary</c>, <c>multiclass</c> or <c>regression</c>.</summary>
-    public required string Task { get; init; }
+    /// <summary><c>binary</c>, <c>multiclass</c> or <c>regression</c> on the wire.</summary>
+    public required TaskKind Task { get; init; }
     /// <summary>Where the Trainer serves the ONNX artifact.</summary>
     public required string ArtifactLocation { get; init; }
     /// <summary>SHA-256 of the artifact bytes.</summary>

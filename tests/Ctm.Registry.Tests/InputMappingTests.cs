@@ -1,3 +1,4 @@
+using Ctm.Contracts;
 using Ctm.Onnx;
 using Ctm.Registry.External;
 
@@ -5,7 +6,7 @@ namespace Ctm.Registry.Tests;
 
 public sealed class InputMappingTests
 {
-    private static readonly FeatureInfo[] Features = [new("tenure", "numeric"), new("plan", "categorical"), new("fee", "numeric")];
+    private static readonly FeatureInfo[] Features = [new("tenure", ColumnKind.Numeric), new("plan", ColumnKind.Categorical), new("fee", ColumnKind.Numeric)];
     private static readonly OnnxNodeInfo[] Outputs = [new("prediction", TensorElementType.Float, [-1, 1], ["N", null])];
 
     private static OnnxNodeInfo Input(string name, TensorElementType type, params long[] shape) => new(name, type, shape, new string?[shape.Length]);

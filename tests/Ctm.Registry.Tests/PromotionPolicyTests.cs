@@ -1,3 +1,4 @@
+using Ctm.Contracts;
 using Ctm.Registry.Policies;
 
 namespace Ctm.Registry.Tests;
@@ -8,7 +9,7 @@ public sealed class PromotionPolicyTests
     private static readonly PolicySettings Auto = new(PolicySettings.Auto, 0.02, "accuracy");
     private static readonly ServingVersion Serving = new(3, new Dictionary<string, double> { ["accuracy"] = 0.90, ["rmse"] = 1.0 });
 
-    private static Candidate Candidate(double accuracy, Dictionary<string, double>? baseline = null, int? baselineVersion = null, string task = "binary") =>
+    private static Candidate Candidate(double accuracy, Dictionary<string, double>? baseline = null, int? baselineVersion = null, TaskKind task = TaskKind.Binary) =>
         new(4, task, new Dictionary<string, double> { ["accuracy"] = accuracy, ["rmse"] = accuracy }, baseline, baselineVersion, null, null);
 
     [Fact]
@@ -51,8 +52,8 @@ public sealed class PromotionPolicyTests
     public void Decide_Regression_LowerRmseIsBetter()
     {
         var regression = PolicySettings.Default with { Tolerance = 0.02 };
-        Assert.Equal(Verdict.Promoted, PromotionPolicy.Decide(Candidate(0.9, task: "regression"), Serving, regression).Decision);
-        Assert.Equal(Verdict.Rejected, PromotionPolicy.Decide(Candidate(1.1, task: "regression"), Serving, regression).Decision);
+        Assert.Equal(Verdict.Promoted, PromotionPolicy.Decide(Candidate(0.9, task: TaskKind.Regression), Serving, regression).Decision);
+        Assert.Equal(Verdict.Rejected, PromotionPolicy.Decide(Candidate(1.1, task: TaskKind.Regression), Serving, regression).Decision);
     }
 
     [Fact]
@@ -66,7 +67,7 @@ public sealed class PromotionPolicyTests
     [Fact]
     public void Decide_NoMetrics_Waits()
     {
-        var verdict = PromotionPolicy.Decide(new Candidate(4, "binary", null, null, null, null, null), Serving, Auto);
+        var verdict = PromotionPolicy.Decide(new Candidate(4, TaskKind.Binary, null, null, null, null, null), Serving, Auto);
         Assert.Equal((Verdict.Pending, "none"), (verdict.Decision, verdict.Basis));
     }
 
@@ -78,7 +79,7 @@ public sealed class PromotionPolicyTests
         Assert.Equal(Verdict.Tainted, PromotionPolicy.Decide(Candidate(0.99) with { TaintReason = "x" }, null, Auto).Decision);
     }
 
-    private static Candidate Scored(double logLoss, double auc, double baselineLogLoss, double baselineAuc, double? pairedSe, int rows = 100, string task = "binary") =>
+    private static Candidate Scored(double logLoss, double auc, double baselineLogLoss, double baselineAuc, double? pairedSe, int rows = 100, TaskKind task = TaskKind.Binary) =>
         new(4, task, new Dictionary<string, double> { ["rows"] = rows, ["log_loss"] = logLoss, ["roc_auc"] = auc, ["accuracy"] = auc },
             pairedSe is { } se
                 ? new Dictionary<string, double> { ["rows"] = rows, ["log_loss"] = baselineLogLoss, ["roc_auc"] = baselineAuc, ["accuracy"] = baselineAuc, ["log_loss_delta_se"] = se }
@@ -121,7 +122,7 @@ public sealed class PromotionPolicyTests
     [Fact]
     public void Decide_CandidateWithAClassTheChampionLacks_WinsEvenIfWorseOnTheRows()
     {
-        var candidate = Scored(0.90, 0.60, 0.50, 0.70, 0.01, task: "multiclass") with { NewClasses = ["snow"] };
+        var candidate = Scored(0.90, 0.60, 0.50, 0.70, 0.01, task: TaskKind.Multiclass) with { NewClasses = ["snow"] };
         var verdict = PromotionPolicy.Decide(candidate, Serving, PolicySettings.Default);
         Assert.Equal((Verdict.Promoted, "new-class"), (verdict.Decision, verdict.Basis));
         Assert.Contains("'snow'", verdict.Reason, StringComparison.Ordinal);

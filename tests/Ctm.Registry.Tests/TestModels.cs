@@ -38,7 +38,7 @@ public static class TestModels
         BatchIds = batches,
         ParentVersion = parent,
         SchemaVersion = 1,
-        Task = "binary",
+        Task = TaskKind.Binary,
         ArtifactLocation = artifact.Url,
         ArtifactSha256 = artifact.Sha256,
         ArtifactSize = 1,

@@ -39,13 +39,13 @@ public sealed class TrainerService() : ServiceFactory<Program>("trainer"), IAsyn
             SchemaVersion = 1,
             Features =
             [
-                new ColumnSpec { Name = "tenure", Kind = "numeric" },
-                new ColumnSpec { Name = "plan", Kind = "categorical" },
-                new ColumnSpec { Name = "monthly_fee", Kind = "numeric" },
-                new ColumnSpec { Name = "support_calls", Kind = "numeric" },
+                new ColumnSpec { Name = "tenure", Kind = ColumnKind.Numeric },
+                new ColumnSpec { Name = "plan", Kind = ColumnKind.Categorical },
+                new ColumnSpec { Name = "monthly_fee", Kind = ColumnKind.Numeric },
+                new ColumnSpec { Name = "support_calls", Kind = ColumnKind.Numeric },
             ],
             LabelColumn = "churned",
-            Task = "binary",
+            Task = TaskKind.Binary,
             AcceptedAt = DateTimeOffset.UtcNow,
         };
     }

@@ -23,7 +23,7 @@ public sealed class TrainingTests(TrainerService trainer) : IClassFixture<Traine
         Assert.Null(consumed.Exception);
         var trained = await trainer.Harness.PublishedAsync<ModelTrained>(m => m.Dataset == "trains");
         Assert.Equal([accepted.BatchId], trained.BatchIds);
-        Assert.Equal("binary", trained.Task);
+        Assert.Equal(TaskKind.Binary, trained.Task);
         Assert.Equal(1, trained.SchemaVersion);
         Assert.Null(trained.ParentVersion);
         Assert.Equal(accepted.CorrelationId, trained.CorrelationId);

@@ -186,8 +186,8 @@ public sealed class FeedbackSystemTests(FeedbackSystem system) : IClassFixture<F
         var accepted = new BatchAccepted
         {
             BatchId = Guid.NewGuid(), Dataset = dataset, CorrelationId = Guid.NewGuid(), RowCount = 30, Sha256 = sha256, Location = location,
-            SchemaVersion = 1, Features = [new ColumnSpec { Name = "x", Kind = "numeric" }, new ColumnSpec { Name = "order_id", Kind = "categorical" }],
-            LabelColumn = "label", Task = "binary", AcceptedAt = DateTimeOffset.UtcNow,
+            SchemaVersion = 1, Features = [new ColumnSpec { Name = "x", Kind = ColumnKind.Numeric }, new ColumnSpec { Name = "order_id", Kind = ColumnKind.Categorical }],
+            LabelColumn = "label", Task = TaskKind.Binary, AcceptedAt = DateTimeOffset.UtcNow,
         };
         await bus.Publish(accepted);
         var joined = await WaitForAsync(trainer, dataset, f => f.Counters.LabelsReceived == 30 && f.Stored.PredictionsAwaitingScore == 0, "the batch's 30 labels read");

@@ -1,4 +1,5 @@
 using Ctm.Ml;
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Quality;
 
 namespace Ctm.Trainer.Tests;
@@ -12,7 +13,7 @@ namespace Ctm.Trainer.Tests;
 public sealed class QualityDetectorTests
 {
     private const int ChangeAt = 20;
-    private static readonly QualitySettings Settings = new();
+    private static readonly QualityOptions Settings = new();
 
     [Fact]
     public void Judge_RelationFlipsAtAKnownBatch_AlarmsWithinTwoBatchesAndNeverBefore_OverManySeeds()

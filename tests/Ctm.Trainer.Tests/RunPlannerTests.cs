@@ -1,3 +1,4 @@
+using Ctm.Contracts;
 using Ctm.Trainer.Policies;
 using Ctm.Trainer.Storage;
 
@@ -123,6 +124,6 @@ public sealed class RunPlannerTests
 
     private static AcceptedBatch Accepted(DateTimeOffset at) => new()
     {
-        BatchId = Guid.NewGuid(), Dataset = "d", Location = "x", Sha256 = "x", Features = "[]", LabelColumn = "y", Task = "binary", AcceptedAt = at,
+        BatchId = Guid.NewGuid(), Dataset = "d", Location = "x", Sha256 = "x", Features = [], LabelColumn = "y", Task = TaskKind.Binary, AcceptedAt = at,
     };
 }

@@ -26,7 +26,7 @@ public sealed class BatchDecisionTests(ValidatorService validator) : IClassFixtu
         var accepted = await validator.Harness.PublishedAsync<BatchAccepted>(m => m.BatchId == ingested.BatchId);
         Assert.Equal(1, accepted.SchemaVersion);
         Assert.Equal("churned", accepted.LabelColumn);
-        Assert.Equal("binary", accepted.Task);
+        Assert.Equal(TaskKind.Binary, accepted.Task);
         Assert.Equal(["monthly_fee", "plan", "support_calls", "tenure"], accepted.Features.Select(f => f.Name).Order(StringComparer.Ordinal));
         Assert.Equal(ingested.CorrelationId, accepted.CorrelationId);
         Assert.Empty(validator.Harness.PublishedSoFar<Fault<BatchIngested>>(f => f.Message.BatchId == ingested.BatchId));

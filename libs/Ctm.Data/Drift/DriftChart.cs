@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Security;
 using System.Text;
+using Ctm.Data.Charts;
 using Ctm.Data.Statistics;
 
 namespace Ctm.Data.Drift;
@@ -40,8 +40,7 @@ public static class DriftChart
     {
         ArgumentNullException.ThrowIfNull(panels);
         var height = Header + (Math.Max(1, panels.Count) * PanelHeight);
-        var svg = new StringBuilder();
-        svg.Append(F($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" font-family=\"sans-serif\" font-size=\"11\">\n"));
+        var svg = SvgWriter.Start(Width, height, fontSize: 11).Append('\n');
         svg.Append(F($"<rect width=\"{Width}\" height=\"{height}\" fill=\"white\"/>\n"));
         svg.Append(F($"<text x=\"{Left}\" y=\"18\" font-size=\"13\" font-weight=\"bold\">{Escape(title)}</text>\n"));
         // The legend has a line of its own, so a long title never runs into it.
@@ -169,7 +168,7 @@ public static class DriftChart
         return (keys, [.. keys.Select(k => (double)reference.CountOf(k) / reference.Count)], [.. keys.Select(k => (double)current.CountOf(k) / current.Count)]);
     }
 
-    private static string Escape(string text) => SecurityElement.Escape(text) ?? string.Empty;
+    private static string Escape(string text) => SvgWriter.Escape(text);
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

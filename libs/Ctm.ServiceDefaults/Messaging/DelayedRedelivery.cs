@@ -145,6 +145,3 @@ public sealed partial class DelayedRedeliveryFilter(BrokerChannel broker, IOptio
     [LoggerMessage(Level = LogLevel.Error, Message = "{Queue}: gave up after {Redeliveries} redeliveries; the message goes to the error queue: {Reason}")]
     private partial void LogGaveUp(Exception error, string queue, int redeliveries, string reason);
 }
-
-/// <summary>A message kept failing for a reason that may pass, for longer than the redelivery window.</summary>
-public sealed class RedeliveryExhaustedException(string message, Exception inner) : Exception(message, inner);

@@ -152,9 +152,6 @@ public sealed partial class ErrorQueues(IHttpClientFactory http, BrokerChannel b
     private static partial Regex QueueName();
 }
 
-/// <summary>The broker refused this service's user an operation on a queue that belongs to another service.</summary>
-public sealed class BrokerAccessRefusedException(string message, Exception inner) : Exception(message, inner);
-
 /// <summary>The error queues and the messages waiting to be redelivered.</summary>
 public sealed record ErrorQueueReport(IReadOnlyList<ErrorQueueView> ErrorQueues, IReadOnlyList<DelayQueueView> Waiting);
 

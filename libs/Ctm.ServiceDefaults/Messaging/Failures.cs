@@ -5,9 +5,6 @@ using Npgsql;
 
 namespace Ctm.ServiceDefaults.Messaging;
 
-/// <summary>A failure that no retry can cure: the message is refused at once, with this reason, and goes to its error queue.</summary>
-public sealed class PermanentFailureException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
 /// Tells "will never work" from "not now". A message that fails for a permanent reason is not retried: the same bytes
 /// would fail the same way (malformed input, text PostgreSQL refuses, content that changed under its hash). Everything

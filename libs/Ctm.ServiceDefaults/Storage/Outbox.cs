@@ -18,8 +18,6 @@ namespace Ctm.ServiceDefaults.Storage;
 /// </summary>
 public static class OutboxExtensions
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>
     /// Writes <paramref name="message"/> to the outbox of <paramref name="db"/>'s schema in the current transaction.
     /// Call inside an explicit transaction, then <see cref="WakeSignal.Notify"/> on <see cref="OutboxSignal"/> after commit (the relay of every replica is also woken by PostgreSQL at commit).
@@ -29,7 +27,7 @@ public static class OutboxExtensions
     {
         ArgumentNullException.ThrowIfNull(db);
         var schema = db.Model.GetDefaultSchema();
-        var payload = JsonSerializer.Serialize(message, Json);
+        var payload = JsonSerializer.Serialize(message, JsonSerializerOptions.Web);
         var messageId = NewId.NextGuid();
         // The schema comes from the model, never from input.
         var sql = "INSERT INTO " + schema + ".outbox (message_id, message_type, payload, correlation_id, trace_parent) VALUES ({0}, {1}, {2}::jsonb, {3}, NULLIF({4}, ''))";
@@ -52,9 +50,6 @@ public static class OutboxExtensions
         return inserted == 1;
     }
 }
-
-/// <summary>Wakes the outbox relay right after a commit, so messages do not wait for the next poll.</summary>
-public sealed class OutboxSignal : WakeSignal;
 
 /// <summary>Publishes committed outbox rows: <c>FOR UPDATE SKIP LOCKED</c>, so replicas share the work without sending a row twice.</summary>
 public sealed partial class OutboxRelay<TContext>(IServiceProvider services, OutboxSignal signal, ILogger<OutboxRelay<TContext>> logger) : BackgroundService
@@ -140,7 +135,7 @@ public sealed partial class OutboxRelay<TContext>(IServiceProvider services, Out
                 throw new InvalidOperationException($"Outbox row {row.Id} has unknown message type {row.Type}");
             }
 
-            var message = JsonSerializer.Deserialize(row.Payload, type, OutboxExtensions.Json)!;
+            var message = JsonSerializer.Deserialize(row.Payload, type, JsonSerializerOptions.Web)!;
             // The publish continues the trace that committed the row; MassTransit carries it on in the headers.
             using (CtmTelemetry.StartContinuation("outbox " + type.Name, row.TraceParent, ActivityKind.Producer))
             {

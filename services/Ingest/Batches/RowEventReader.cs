@@ -8,7 +8,14 @@ namespace Ctm.Ingest.Batches;
 /// <summary>A row event that passed every check: its rows as the JSON objects to store, in order.</summary>
 /// <param name="Rows">Each row's JSON object, checked against the limits.</param>
 /// <param name="Single">Whether the event carried one <c>row</c> rather than <c>rows</c>.</param>
-public sealed record CheckedRowEvent(IReadOnlyList<string> Rows, bool Single);
+public sealed record CheckedRowEvent(IReadOnlyList<string> Rows, bool Single)
+{
+    /// <summary>The event's dataset, a valid name.</summary>
+    public required string Dataset { get; init; }
+
+    /// <summary>The upstream that sent the event, if it named one (a valid name).</summary>
+    public string? Upstream { get; init; }
+}
 
 /// <summary>
 /// Checks a row event off the bus before anything is written: its size, dataset and source names, and every row
@@ -60,6 +67,6 @@ public static class RowEventReader
             json.Add(JsonSerializer.Serialize(rows[i]));
         }
 
-        return new CheckedRowEvent(json, message.Rows is null);
+        return new CheckedRowEvent(json, message.Rows is null) { Dataset = message.Dataset!, Upstream = message.Source };
     }
 }

@@ -4,7 +4,6 @@ using Ctm.Ingest.Batches;
 using Ctm.Ingest.Extensions;
 using Ctm.Ingest.Storage;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Ctm.Ingest.Consumers;
@@ -17,7 +16,7 @@ namespace Ctm.Ingest.Consumers;
 /// are refused with their reason and not retried (<see cref="TabularFormatException"/> is a permanent failure): they go
 /// to the error queue at once.
 /// </summary>
-public sealed class RowEventConsumer(IngestDbContext db, IOptions<IngestOptions> options) : IConsumer<RowEvent>
+public sealed class RowEventConsumer(RowEventStore store, IOptions<IngestOptions> options) : IConsumer<RowEvent>
 {
     public async Task Consume(ConsumeContext<RowEvent> context)
     {
@@ -25,24 +24,6 @@ public sealed class RowEventConsumer(IngestDbContext db, IOptions<IngestOptions>
         var transportId = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties.MessageId : null;
         var eventId = message.EventId ?? transportId ?? context.MessageId?.ToString();
         var checkedEvent = RowEventReader.Check(message, context.ReceiveContext.Body.Length ?? 0, eventId, options.Value.Limits);
-        var json = checkedEvent.Rows;
-        var key = eventId ?? NewId.NextGuid().ToString();
-        await using var tx = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        var first = await db.Database.ExecuteSqlAsync(
-            $"INSERT INTO ingest.row_event_keys (event_key) VALUES ({key}) ON CONFLICT (event_key) DO NOTHING", context.CancellationToken);
-        if (first == 0)
-        {
-            return;
-        }
-
-        for (var i = 0; i < json.Count; i++)
-        {
-            var eventKey = json.Count == 1 && checkedEvent.Single ? key : $"{key}#{i}";
-            await db.Database.ExecuteSqlAsync(
-                $"INSERT INTO ingest.pending_rows (dataset, event_key, row, upstream) VALUES ({message.Dataset}, {eventKey}, {json[i]}::jsonb, {message.Source}) ON CONFLICT (event_key) DO NOTHING",
-                context.CancellationToken);
-        }
-
-        await tx.CommitAsync(context.CancellationToken);
+        await store.RecordAsync(checkedEvent, eventId ?? NewId.NextGuid().ToString(), context.CancellationToken);
     }
 }

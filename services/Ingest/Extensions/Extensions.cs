@@ -17,6 +17,7 @@ public static class Extensions
         builder.AddCtmHttp();
         builder.AddCtmDatabase<IngestDbContext>();
         builder.Services.AddScoped<BatchStore>();
+        builder.Services.AddScoped<RowEventStore>();
         builder.Services.AddSingleton<PendingRowsSignal>();
         builder.Services.AddPostgresWakeup(_ => "ctm_ingest_rows", services => services.GetRequiredService<PendingRowsSignal>().Notify);
         builder.Services.AddHostedService<RowBatcher>();

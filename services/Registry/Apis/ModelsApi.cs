@@ -155,11 +155,11 @@ public static class ModelsApi
             .GroupBy(d => d.Version).ToDictionary(g => g.Key, g => g.Last().Decision);
         return [.. versions.Select(v => new VersionDto(
             v.Dataset, v.Version, v.RunId, v.ParentVersion, v.SchemaVersion, v.Task, v.Sha256, v.Size,
-            JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, ModelRegistration.Json)!, v.Engine, v.Origin, v.Tainted, v.CreatedAt,
+            JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, JsonSerializerOptions.Web)!, v.Engine, v.Origin, v.Tainted, v.CreatedAt,
             [.. batches[v.Version].Order()])
         {
-            SliceMetrics = v.SliceMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, double>>>(v.SliceMetrics, ModelRegistration.Json),
-            BaselineMetrics = v.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(v.BaselineMetrics, ModelRegistration.Json),
+            SliceMetrics = v.SliceMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, double>>>(v.SliceMetrics, JsonSerializerOptions.Web),
+            BaselineMetrics = v.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(v.BaselineMetrics, JsonSerializerOptions.Web),
             TaintReason = v.TaintReason,
             TaintedAt = v.TaintedAt,
             TaintedByBatches = ProvenanceApi.TaintedBy(v.TaintedByBatches, v.TaintedByBatch),

@@ -14,8 +14,6 @@ namespace Ctm.Registry.Apis;
 /// <summary>Operators' actions: rollbacks, the promotion policy, approvals, uploads of models trained elsewhere. Each is audited.</summary>
 public static class OperationsApi
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static IEndpointRouteBuilder MapOperationsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1/datasets/{dataset}").RequireAuthorization(CtmPolicies.Read);
@@ -52,7 +50,7 @@ public static class OperationsApi
     public static async Task<Ok<List<RollbackRequestDto>>> ListRollbacksAsync(string dataset, RegistryDbContext db, CancellationToken ct)
     {
         var rows = await db.RollbackRequests.AsNoTracking().Where(r => r.Dataset == dataset).OrderBy(r => r.At).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(r => new RollbackRequestDto(r.RequestId, r.At, r.Deliveries, JsonSerializer.Deserialize<RollbackOutcome>(r.Outcome, Json)!)).ToList());
+        return TypedResults.Ok(rows.Select(r => new RollbackRequestDto(r.RequestId, r.At, r.Deliveries, JsonSerializer.Deserialize<RollbackOutcome>(r.Outcome, JsonSerializerOptions.Web)!)).ToList());
     }
 
     public static async Task<Ok<PolicyDto>> GetPolicyAsync(string dataset, RegistryDbContext db, CancellationToken ct)
@@ -151,7 +149,7 @@ public static class OperationsApi
         {
             try
             {
-                mapping = JsonSerializer.Deserialize<Dictionary<string, string>>(text, Json) ?? [];
+                mapping = JsonSerializer.Deserialize<Dictionary<string, string>>(text, JsonSerializerOptions.Web) ?? [];
                 return true;
             }
             catch (JsonException e)

@@ -1,10 +1,12 @@
 using Ctm.ServiceDefaults.Auth;
 using System.Globalization;
 using System.Text.Json;
+using Ctm.Contracts;
 using Ctm.Registry.Lineage;
 using Ctm.Registry.Models;
 using Ctm.Registry.Policies;
 using Ctm.Registry.Storage;
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -46,7 +48,7 @@ public static class ProvenanceApi
         return TypedResults.Ok(new LineageDto(
             dataset, version, v.Origin, v.Task, v.Sha256, v.Size, v.SchemaVersion, v.ParentVersion, v.Tainted, v.TaintReason, v.TaintedByBatch, v.TaintedAt,
             batches, chain, children,
-            v.RunId is null ? null : new RunDto(v.RunId.Value, JsonSerializer.Deserialize<Dictionary<string, string>>(v.Parameters, ModelRegistration.Json)!, v.Engine, v.Device, v.Seed, v.CodeVersion, v.StartedAt, v.FinishedAt, v.SamplesPerSecond),
+            v.RunId is null ? null : new RunDto(v.RunId.Value, JsonSerializer.Deserialize<Dictionary<string, string>>(v.Parameters, JsonSerializerOptions.Web)!, v.Engine, v.Device, v.Seed, v.CodeVersion, v.StartedAt, v.FinishedAt, v.SamplesPerSecond),
             v.Origin == "external" ? new ExternalDto(v.UploadedBy, v.ExternalSource, v.Description, v.FileName, v.Sha256, ModelRegistration.ParseMapping(v.InputMapping), v.CreatedAt) : null,
             [.. decisions.Select(ToDto)],
             [.. served.Select(ToDto)])
@@ -110,8 +112,8 @@ public static class ProvenanceApi
         var svg = LineageSvg.Render(dataset, [.. nodes.Select(n =>
         {
             var v = versions[n.Version];
-            var metric = PromotionPolicy.PrimaryMetric(v.Task, null);
-            var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, ModelRegistration.Json);
+            var metric = PromotionPolicy.PrimaryMetric(EnumText<TaskKind>.TryParse(v.Task, out var task) ? task : null, null);
+            var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, JsonSerializerOptions.Web);
             var text = metrics?.TryGetValue(metric, out var value) == true ? string.Create(CultureInfo.InvariantCulture, $"{metric} {value:0.###}") : null;
             return new SvgVersion(n.Version, n.Parent, n.Tainted, v.Origin, n.Batches, text) { TaintedBy = TaintedBy(v.TaintedByBatches, v.TaintedByBatch) };
         })], batches, serving);

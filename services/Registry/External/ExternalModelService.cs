@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Ctm.Contracts;
 using Ctm.Onnx;
 using Ctm.Registry.Models;
 using Ctm.Registry.Policies;
@@ -26,8 +27,6 @@ public sealed partial class ExternalModelService(
     TimeProvider clock,
     ILogger<ExternalModelService> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task<UploadResult> UploadAsync(ExternalUpload upload, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(upload.Operator))
@@ -41,7 +40,7 @@ public sealed partial class ExternalModelService(
         }
 
         var dataset = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Name == upload.Dataset, ct);
-        var features = dataset?.Features is { } json ? JsonSerializer.Deserialize<List<FeatureInfo>>(json, Json)! : null;
+        var features = dataset?.Features is { } json ? JsonSerializer.Deserialize<List<FeatureInfo>>(json, JsonSerializerOptions.Web)! : null;
         if (features is null && upload.InputMapping.Count > 0)
         {
             return await RefuseAsync(upload, "conflict", $"'{upload.Dataset}' has no data stream (no accepted batch, so no schema) to map the model's inputs onto; upload it without an input mapping to serve it on its own", ct);
@@ -97,16 +96,16 @@ public sealed partial class ExternalModelService(
                 Dataset = upload.Dataset,
                 Version = version,
                 SchemaVersion = dataset?.SchemaVersion,
-                Task = dataset?.Task ?? "unknown",
+                Task = dataset?.Task is { } task ? EnumText<TaskKind>.Name(task) : "unknown",
                 Artifact = upload.Model,
                 Sha256 = sha256,
                 Size = upload.Model.LongLength,
                 Metrics = "{}",
-                Parameters = JsonSerializer.Serialize(new Dictionary<string, string> { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" }, Json),
+                Parameters = JsonSerializer.Serialize(new Dictionary<string, string> { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" }, JsonSerializerOptions.Web),
                 Engine = producer,
                 Device = "external",
                 Origin = "external",
-                InputMapping = renames ? JsonSerializer.Serialize(mapping, Json) : null,
+                InputMapping = renames ? JsonSerializer.Serialize(mapping, JsonSerializerOptions.Web) : null,
                 Description = upload.Description,
                 UploadedBy = upload.Operator,
                 ExternalSource = upload.Source,
@@ -114,7 +113,7 @@ public sealed partial class ExternalModelService(
                 CreatedAt = now,
             });
             await db.SaveChangesAsync(ct);
-            var verdict = await registration.DecideAndPromoteAsync(upload.Dataset, new Candidate(version, dataset?.Task ?? "unknown", null, null, null, null, null), null, Guid.NewGuid(), upload.Operator, ct);
+            var verdict = await registration.DecideAndPromoteAsync(upload.Dataset, new Candidate(version, dataset?.Task, null, null, null, null, null), null, Guid.NewGuid(), upload.Operator, ct);
             db.Record(now, upload.Operator, "upload-model", upload.Dataset, new { version, sha256, size = upload.Model.Length, upload.Source, upload.Description, upload.FileName, inputMapping = mapping, dataStream = features is not null, decision = verdict.Decision, verdict.Reason });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

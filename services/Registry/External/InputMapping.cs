@@ -1,9 +1,11 @@
+using Ctm.Contracts;
 using Ctm.Onnx;
+using Ctm.ServiceDefaults.Storage;
 
 namespace Ctm.Registry.External;
 
 /// <summary>A dataset feature as the schema declares it.</summary>
-public sealed record FeatureInfo(string Name, string Kind);
+public sealed record FeatureInfo(string Name, ColumnKind Kind);
 
 /// <summary>
 /// Checks that every input of an uploaded model can be fed from the dataset's features. Pure (given the model's
@@ -106,7 +108,7 @@ public static class InputMapping
                     return (null, $"input '{input.Name}' ({input}) has {columns} columns but is mapped to {names.Length} features ({string.Join(",", names)})");
                 }
 
-                var categorical = names.Where(n => byName[n].Kind != "numeric").ToList();
+                var categorical = names.Where(n => byName[n].Kind != ColumnKind.Numeric).ToList();
                 if (categorical.Count > 0 || !Numeric.Contains(input.ElementType))
                 {
                     return (null, $"input '{input.Name}' ({input}) is a matrix, which takes numeric features of a numeric type; {(categorical.Count > 0 ? $"{Quote(categorical)} are categorical" : $"its type is {input.ElementType}")}");
@@ -115,10 +117,10 @@ public static class InputMapping
             else
             {
                 var feature = byName[names[0]];
-                var fits = feature.Kind == "numeric" ? Numeric.Contains(input.ElementType) : input.ElementType == TensorElementType.String;
+                var fits = feature.Kind == ColumnKind.Numeric ? Numeric.Contains(input.ElementType) : input.ElementType == TensorElementType.String;
                 if (!fits)
                 {
-                    return (null, $"input '{input.Name}' ({input}) takes {input.ElementType}, but feature '{feature.Name}' is {feature.Kind} ({(feature.Kind == "numeric" ? "a numeric tensor" : "a string tensor")} expected)");
+                    return (null, $"input '{input.Name}' ({input}) takes {input.ElementType}, but feature '{feature.Name}' is {EnumText<ColumnKind>.Name(feature.Kind)} ({(feature.Kind == ColumnKind.Numeric ? "a numeric tensor" : "a string tensor")} expected)");
                 }
             }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Net;
-using System.Text;
+using Ctm.Data.Charts;
 
 namespace Ctm.Registry.Lineage;
 
@@ -47,8 +46,7 @@ public static class LineageSvg
         var width = Math.Max(520, 40 + (Math.Max(1, ordered.Count) * (VersionWidth + Gap)));
         var height = versionTop + VersionHeight + 90;
 
-        var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"""<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">""").Append('\n');
+        var svg = SvgWriter.Start(width, height, fontSize: 12).Append('\n');
         svg.Append("""<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>""").Append('\n');
         svg.Append(CultureInfo.InvariantCulture, $"""<title>Lineage of {Esc(dataset)}</title><text x="20" y="28" font-size="16" font-weight="bold">Lineage of {Esc(dataset)}</text>""").Append('\n');
 
@@ -115,7 +113,7 @@ public static class LineageSvg
         return svg.ToString();
     }
 
-    private static string Esc(string s) => WebUtility.HtmlEncode(s);
+    private static string Esc(string s) => SvgWriter.Escape(s);
 
     private static string TaintedByText(IReadOnlyList<Guid>? batches) =>
         batches is { Count: > 0 } by ? $" by batch{(by.Count > 1 ? "es" : "")} {string.Join(", ", by.Select(b => b.ToString()[^8..]))}" : string.Empty;

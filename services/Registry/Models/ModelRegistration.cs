@@ -20,8 +20,6 @@ public sealed partial class ModelRegistration(
     DecisionSigner signer,
     ILogger<ModelRegistration> logger)
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task RegisterAsync(ModelTrained message, CancellationToken ct)
     {
         if (await db.Versions.AnyAsync(v => v.RunId == message.RunId, ct))
@@ -54,14 +52,14 @@ public sealed partial class ModelRegistration(
             RunId = message.RunId,
             ParentVersion = message.ParentVersion,
             SchemaVersion = message.SchemaVersion,
-            Task = message.Task,
+            Task = EnumText<TaskKind>.Name(message.Task),
             Artifact = artifact,
             Sha256 = sha256,
             Size = artifact.LongLength,
-            Metrics = JsonSerializer.Serialize(message.Metrics, Json),
-            SliceMetrics = message.SliceMetrics is null ? null : JsonSerializer.Serialize(message.SliceMetrics, Json),
-            BaselineMetrics = message.BaselineMetrics is null ? null : JsonSerializer.Serialize(message.BaselineMetrics, Json),
-            Parameters = JsonSerializer.Serialize(message.Parameters, Json),
+            Metrics = JsonSerializer.Serialize(message.Metrics, JsonSerializerOptions.Web),
+            SliceMetrics = message.SliceMetrics is null ? null : JsonSerializer.Serialize(message.SliceMetrics, JsonSerializerOptions.Web),
+            BaselineMetrics = message.BaselineMetrics is null ? null : JsonSerializer.Serialize(message.BaselineMetrics, JsonSerializerOptions.Web),
+            Parameters = JsonSerializer.Serialize(message.Parameters, JsonSerializerOptions.Web),
             Engine = message.Engine,
             Device = message.Device,
             Seed = message.Seed,
@@ -148,7 +146,7 @@ public sealed partial class ModelRegistration(
             Generation = generation,
             Reason = reason,
             Actor = actor,
-            Details = JsonSerializer.Serialize(details, Json),
+            Details = JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
             CorrelationId = correlationId,
             RequestedAt = now,
             State = ServingRequest.Pending,
@@ -208,7 +206,7 @@ public sealed partial class ModelRegistration(
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"registry:" + dataset}))", ct);
 
     internal static IReadOnlyDictionary<string, string>? ParseMapping(string? json) =>
-        json is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(json, Json);
+        json is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(json, JsonSerializerOptions.Web);
 
     private async Task<ServingVersion?> ServingVersionAsync(string dataset, CancellationToken ct)
     {
@@ -220,7 +218,7 @@ public sealed partial class ModelRegistration(
             return null;
         }
 
-        var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(row.Metrics, Json);
+        var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(row.Metrics, JsonSerializerOptions.Web);
         return new ServingVersion(row.Version, metrics is { Count: > 0 } ? metrics : null);
     }
 

@@ -1,3 +1,5 @@
+using Ctm.Contracts;
+
 namespace Ctm.Registry.Policies;
 
 /// <summary>
@@ -15,7 +17,7 @@ public sealed record PolicySettings(string Mode, double Tolerance, string? Metri
 /// <summary>What the policy is shown: the candidate's numbers and the serving version's.</summary>
 public sealed record Candidate(
     int Version,
-    string Task,
+    TaskKind? Task,
     IReadOnlyDictionary<string, double>? Metrics,
     IReadOnlyDictionary<string, double>? BaselineMetrics,
     int? BaselineVersion,
@@ -47,8 +49,8 @@ public static class PromotionPolicy
     public const double NoiseZ = 2.0;
 
     /// <summary>The metric a dataset is judged on: the configured one, else log loss (a proper score) or RMSE.</summary>
-    public static string PrimaryMetric(string task, string? configured) =>
-        !string.IsNullOrWhiteSpace(configured) ? configured : task == "regression" ? "rmse" : "log_loss";
+    public static string PrimaryMetric(TaskKind? task, string? configured) =>
+        !string.IsNullOrWhiteSpace(configured) ? configured : task == TaskKind.Regression ? "rmse" : "log_loss";
 
     public static bool LowerIsBetter(string metric) =>
         metric.Contains("loss", StringComparison.OrdinalIgnoreCase)
@@ -133,8 +135,8 @@ public static class PromotionPolicy
     }
 
     /// <summary>For a classification proper score: ROC AUC (binary) or accuracy (multiclass), where higher is better.</summary>
-    private static string? Secondary(string task, string metric) =>
-        metric != "log_loss" ? null : task == "binary" ? "roc_auc" : task == "multiclass" ? "accuracy" : null;
+    private static string? Secondary(TaskKind? task, string metric) =>
+        metric != "log_loss" ? null : task == TaskKind.Binary ? "roc_auc" : task == TaskKind.Multiclass ? "accuracy" : null;
 
     /// <summary>
     /// One standard error of the difference between two models' metric on <paramref name="rows"/> rows: the paired

@@ -62,8 +62,6 @@ public sealed partial class RollbackService(
     TimeProvider clock,
     ILogger<RollbackService> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task<RollbackOutcome> RollbackAsync(RollbackCommand c, CancellationToken ct)
     {
         if ((c.TargetVersion is null) == c.Batches.IsEmpty || string.IsNullOrWhiteSpace(c.Operator) || string.IsNullOrWhiteSpace(c.Reason))
@@ -87,7 +85,7 @@ public sealed partial class RollbackService(
                 await db.RollbackRequests.Where(r => r.RequestId == c.RequestId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Deliveries, r => r.Deliveries + 1), ct);
                 await tx.CommitAsync(ct);
                 LogDuplicate(c.RequestId, c.Dataset);
-                return JsonSerializer.Deserialize<RollbackOutcome>(earlier.Outcome, Json)! with { Duplicate = true };
+                return JsonSerializer.Deserialize<RollbackOutcome>(earlier.Outcome, JsonSerializerOptions.Web)! with { Duplicate = true };
             }
 
             var state = await LoadAsync(c.Dataset, ct);
@@ -100,7 +98,7 @@ public sealed partial class RollbackService(
             }
 
             outcome = await ApplyAsync(c, state, plan!, ct);
-            db.RollbackRequests.Add(new RollbackRequestRecord { RequestId = c.RequestId, Dataset = c.Dataset, Outcome = JsonSerializer.Serialize(outcome, Json), At = clock.GetUtcNow() });
+            db.RollbackRequests.Add(new RollbackRequestRecord { RequestId = c.RequestId, Dataset = c.Dataset, Outcome = JsonSerializer.Serialize(outcome, JsonSerializerOptions.Web), At = clock.GetUtcNow() });
             db.Record(clock.GetUtcNow(), c.Operator, "rollback", c.Dataset, outcome);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

@@ -1,5 +1,5 @@
-using System.ComponentModel.DataAnnotations;
 using Ctm.Contracts;
+using Ctm.Registry.Extensions;
 using Ctm.Registry.Models;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Storage;
@@ -7,20 +7,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Ctm.Registry.Serving;
-
-/// <summary>Settings of the serving record, from the <c>ServingRecord</c> section.</summary>
-public sealed class ServingRecordOptions
-{
-    public const string Section = "ServingRecord";
-
-    /// <summary>How long an operator's rollback or approval waits, by default, for the live replicas to confirm (0 = answer at once).</summary>
-    [Range(0, 300)]
-    public int ConfirmWaitSeconds { get; set; } = 10;
-
-    /// <summary>A replica is live while heard from within this many of its report intervals.</summary>
-    [Range(2, 100)]
-    public int LiveIntervals { get; set; } = 3;
-}
 
 /// <summary>One live replica's answer to a promotion: <c>loaded</c>, <c>refused</c> (with the reason) or <c>waiting</c>.</summary>
 public sealed record ReplicaConfirmation(string Replica, string State, int? ServingVersion, string? Reason);

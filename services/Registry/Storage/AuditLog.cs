@@ -4,9 +4,7 @@ namespace Ctm.Registry.Storage;
 
 public static class AuditLog
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>Adds an operator action to the audit log; saved with the caller's other changes, in its transaction.</summary>
     public static void Record(this RegistryDbContext db, DateTimeOffset at, string actor, string action, string dataset, object details) =>
-        db.Audit.Add(new AuditEntry { At = at, Actor = actor, Action = action, Dataset = dataset, Details = JsonSerializer.Serialize(details, Json) });
+        db.Audit.Add(new AuditEntry { At = at, Actor = actor, Action = action, Dataset = dataset, Details = JsonSerializer.Serialize(details, JsonSerializerOptions.Web) });
 }

@@ -1,3 +1,5 @@
+using Ctm.Contracts;
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Registry.Storage;
@@ -18,6 +20,12 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
     public DbSet<ServingRequest> ServingRequests => Set<ServingRequest>();
     public DbSet<ReplicaRecord> Replicas => Set<ReplicaRecord>();
     public DbSet<ReplicaServingRecord> ReplicaServing => Set<ReplicaServingRecord>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Stored as the text it had as a string, so the column is unchanged.
+        configurationBuilder.Properties<TaskKind>().HaveConversion<EnumTextConverter<TaskKind>>();
+    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -173,7 +181,7 @@ public sealed class DatasetRecord
     public int? SchemaVersion { get; set; }
     public string? Features { get; set; }
     public string? LabelColumn { get; set; }
-    public string? Task { get; set; }
+    public TaskKind? Task { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

@@ -60,7 +60,7 @@ public static class DatasetsApi
     /// in the policy's window, warm-started like a run), without training it.
     /// </summary>
     public static async Task<Results<Ok<EstimateDto>, NotFound<string>>> EstimateAsync(
-        string dataset, EstimateRequest? body, TrainerDbContext db, TrainingDataLoader loader, TrainingDevice device, IOptions<TrainingSettings> settings, CancellationToken ct)
+        string dataset, EstimateRequest? body, TrainerDbContext db, TrainingDataLoader loader, TrainingDevice device, IOptions<TrainerOptions> settings, CancellationToken ct)
     {
         var options = settings.Value;
         var policy = TrainingPolicy.From(await db.Policies.AsNoTracking().SingleOrDefaultAsync(p => p.Dataset == dataset, ct));

@@ -1,4 +1,5 @@
 using Ctm.ServiceDefaults.Auth;
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Quality;
 using Ctm.Trainer.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -49,7 +50,7 @@ public static class FeedbackApi
 
     public sealed record FeedbackView(string Dataset, string? KeyColumn, double WindowHours, int MaxPredictionsPerDataset, FeedbackCountersView Counters, FeedbackStoredView Stored);
 
-    public static async Task<Ok<FeedbackView>> GetFeedbackAsync(string dataset, TrainerDbContext db, IOptions<FeedbackSettings> settings, CancellationToken ct)
+    public static async Task<Ok<FeedbackView>> GetFeedbackAsync(string dataset, TrainerDbContext db, IOptions<FeedbackOptions> settings, CancellationToken ct)
     {
         // One snapshot for the four reads: maintenance deletes rows and counts them in one transaction, and a reader
         // that saw the deletion but not the count (or the reverse) would report rows gone and nobody counting them.

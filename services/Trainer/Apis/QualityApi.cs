@@ -1,5 +1,6 @@
 using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
+using Ctm.Trainer.Charts;
 using Ctm.Trainer.Quality;
 using Ctm.Trainer.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;

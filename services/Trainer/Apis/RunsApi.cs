@@ -1,5 +1,6 @@
 using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
+using Ctm.Trainer.Charts;
 using Ctm.Trainer.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -27,9 +28,9 @@ public static class RunsApi
             .ToListAsync(ct);
         return TypedResults.Ok(runs.Select(r => new RunDto(
             r.Id, r.Dataset, r.ParentVersion, r.BatchIds, r.SchemaVersion, r.Sha256,
-            JsonDocument.Parse(r.Metrics).RootElement, JsonSerializer.Deserialize<double[]>(r.LossCurve)!, JsonDocument.Parse(r.Parameters).RootElement,
+            JsonDocument.Parse(r.Metrics).RootElement, r.LossCurve, r.Parameters,
             r.StartedAt, r.FinishedAt, r.SamplesPerSecond, r.BaselineVersion,
-            r.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(r.BaselineMetrics), r.Device, r.Engine, r.HoldoutBatchId, r.WindowDescription,
+            r.BaselineMetrics, r.Device, r.Engine, r.HoldoutBatchId, r.WindowDescription,
             r.TrainedSamples, r.Mode, r.ModeReason)).ToList());
     }
 
@@ -56,7 +57,7 @@ public static class RunsApi
             return TypedResults.NotFound();
         }
 
-        var curve = JsonSerializer.Deserialize<double[]>(run.LossCurve)!;
+        var curve = run.LossCurve;
         var title = $"{run.Dataset} - run {id.ToString()[^8..]} - {run.FinishedAt:yyyy-MM-dd HH:mm:ss}Z";
         return TypedResults.Content(LossCurveSvg.Render(curve, title), "image/svg+xml");
     }
@@ -76,6 +77,6 @@ public static class RunsApi
 
 public sealed record RunDto(
     Guid Id, string Dataset, int? ParentVersion, Guid[] BatchIds, int SchemaVersion, string Sha256,
-    JsonElement Metrics, double[] LossCurve, JsonElement Parameters, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double SamplesPerSecond,
+    JsonElement Metrics, double[] LossCurve, Dictionary<string, string> Parameters, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double SamplesPerSecond,
     int? BaselineVersion, Dictionary<string, double>? BaselineMetrics, string Device, string Engine, Guid? HoldoutBatchId, string Window,
     long TrainedSamples, string Mode, string? ModeReason);

@@ -5,9 +5,9 @@ using MassTransit;
 namespace Ctm.Trainer.Consumers;
 
 /// <summary>A discarded batch is never trained on.</summary>
-public sealed class ExcludeDiscardedBatchConsumer(TrainerDbContext db) : IConsumer<BatchDiscarded>
+public sealed class ExcludeDiscardedBatchConsumer(BatchLedger ledger) : IConsumer<BatchDiscarded>
 {
     public Task Consume(ConsumeContext<BatchDiscarded> context) =>
-        BatchExclusion.ExcludeAsync(db, context.Message.BatchId, context.Message.Dataset,
+        ledger.ExcludeAsync(context.Message.BatchId, context.Message.Dataset,
             $"discarded by {context.Message.Operator}: {context.Message.Reason}", final: true, context.Message.DiscardedAt, context.CancellationToken);
 }

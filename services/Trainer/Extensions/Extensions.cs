@@ -14,9 +14,9 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddTrainer(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TrainingSettings>().BindConfiguration(TrainingSettings.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<QualitySettings>().BindConfiguration(QualitySettings.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<FeedbackSettings>().BindConfiguration(FeedbackSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<TrainerOptions>().BindConfiguration(TrainerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<QualityOptions>().BindConfiguration(QualityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<FeedbackOptions>().BindConfiguration(FeedbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddCtmHttp();
         builder.AddCtmDatabase<TrainerDbContext>();
         // Engines are chosen per run from the dataset's policy (engine, device) or Training:Engine / Training:Device.
@@ -24,7 +24,11 @@ public static class Extensions
         builder.Services.AddSingleton<TrainingSignal>();
         builder.Services.AddPostgresWakeup(_ => "ctm_trainer_jobs", services => services.GetRequiredService<TrainingSignal>().Notify);
         builder.Services.AddSingleton<BatchRowsCache>();
+        builder.Services.AddScoped<BatchLedger>();
         builder.Services.AddScoped<TrainingDataLoader>();
+        builder.Services.AddScoped<JobLedger>();
+        builder.Services.AddScoped<WarmStartResolver>();
+        builder.Services.AddScoped<RunRecorder>();
         builder.Services.AddScoped<TrainingRunner>();
         builder.Services.AddScoped<QualityScorer>();
         builder.Services.AddScoped<FeedbackStore>();
@@ -44,7 +48,7 @@ public static class Extensions
         },
         (context, cfg) =>
         {
-            var feedback = context.GetRequiredService<IOptions<FeedbackSettings>>().Value;
+            var feedback = context.GetRequiredService<IOptions<FeedbackOptions>>().Value;
             // Label sources are not all .NET: they publish plain JSON (no MassTransit envelope) to a fanout exchange.
             cfg.ReceiveEndpoint(feedback.Queue, e =>
             {

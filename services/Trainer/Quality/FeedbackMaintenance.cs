@@ -3,6 +3,7 @@ using System.Text.Json;
 using Ctm.Data.Parsing;
 using Ctm.Ml;
 using Ctm.ServiceDefaults.Http;
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Storage;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -19,14 +20,13 @@ public sealed partial class FeedbackMaintenance(
     TrainerDbContext db,
     FeedbackStore store,
     IHttpClientFactory http,
-    IOptions<FeedbackSettings> settings,
-    IOptions<QualitySettings> quality,
+    IOptions<FeedbackOptions> settings,
+    IOptions<QualityOptions> quality,
     TimeProvider clock,
     ILogger<FeedbackMaintenance> logger)
 {
     private const int MaxRowsPerPoint = 50_000;
     private const int BatchesPerPass = 5;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public async Task RunAsync(string dataset, CancellationToken ct)
     {
@@ -114,7 +114,7 @@ public sealed partial class FeedbackMaintenance(
                 await db.Database.ExecuteSqlAsync($"""
                     INSERT INTO trainer.quality (batch_id, version, dataset, run_id, seq, accepted_at, scored_at, rows, metric, value, overall, slices, histogram, psi, source, role)
                     VALUES ({NewId.NextGuid()}, {g.Version}, {dataset}, NULL, {seq}, {joinedAt}, {now}, {metrics.Overall.Count}, {metric}, {value},
-                            {JsonSerializer.Serialize(metrics.Overall, Json)}::jsonb, {JsonSerializer.Serialize(metrics.Slices, Json)}::jsonb, {JsonSerializer.Serialize(histogram, Json)}::jsonb,
+                            {JsonSerializer.Serialize(metrics.Overall, JsonSerializerOptions.Web)}::jsonb, {JsonSerializer.Serialize(metrics.Slices, JsonSerializerOptions.Web)}::jsonb, {JsonSerializer.Serialize(histogram, JsonSerializerOptions.Web)}::jsonb,
                             NULL, {QualitySources.Served}, {g.Role})
                     """, ct);
                 LogScored(dataset, g.Version, g.Role, metrics.Overall.Count, metric, value);
@@ -137,7 +137,7 @@ public sealed partial class FeedbackMaintenance(
         var classified = rows.Where(r => r.Probabilities is not null).ToList();
         if (classified.Count > 0)
         {
-            var probabilities = classified.Select(r => JsonSerializer.Deserialize<Dictionary<string, double>>(r.Probabilities!, Json)!).ToList();
+            var probabilities = classified.Select(r => JsonSerializer.Deserialize<Dictionary<string, double>>(r.Probabilities!, JsonSerializerOptions.Web)!).ToList();
             var classes = probabilities.SelectMany(p => p.Keys).Concat(classified.Select(r => r.Truth!)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var values = new float[classified.Count * classes.Count];
             var labels = new string[classified.Count];

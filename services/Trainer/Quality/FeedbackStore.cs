@@ -16,8 +16,6 @@ public sealed record KeyedLabel(string Key, string Truth, DateTimeOffset Labeled
 /// </summary>
 public sealed class FeedbackStore(TrainerDbContext db, TimeProvider clock)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public async Task RecordPredictionsAsync(PredictionsServed message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -27,7 +25,7 @@ public sealed class FeedbackStore(TrainerDbContext db, TimeProvider clock)
         var versions = rows.Select(p => p.Version).ToArray();
         var roles = rows.Select(p => p.Role).ToArray();
         var labels = rows.Select(p => p.Label).ToArray();
-        var probabilities = rows.Select(p => p.Probabilities is null ? null : JsonSerializer.Serialize(p.Probabilities, Json)).ToArray();
+        var probabilities = rows.Select(p => p.Probabilities is null ? null : JsonSerializer.Serialize(p.Probabilities, JsonSerializerOptions.Web)).ToArray();
         var values = rows.Select(p => p.Value).ToArray();
         var servedAt = rows.Select(p => p.ServedAt.ToUniversalTime()).ToArray();
 

@@ -1,11 +1,12 @@
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Ctm.Trainer.Quality;
 
-/// <summary>Runs <see cref="FeedbackMaintenance"/> for every dataset with feedback, every <see cref="FeedbackSettings.PollSeconds"/>.</summary>
-public sealed partial class FeedbackWorker(IServiceScopeFactory services, IOptions<FeedbackSettings> settings, ILogger<FeedbackWorker> logger) : BackgroundService
+/// <summary>Runs <see cref="FeedbackMaintenance"/> for every dataset with feedback, every <see cref="FeedbackOptions.PollSeconds"/>.</summary>
+public sealed partial class FeedbackWorker(IServiceScopeFactory services, IOptions<FeedbackOptions> settings, ILogger<FeedbackWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -19,13 +19,12 @@ public static class NamedSlices
 
     public const int MaxSlices = 20;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The slices as stored (<c>quality_datasets.slices</c>); none for null.</summary>
-    public static IReadOnlyList<NamedSlice> FromJson(string? json) => json is null ? [] : JsonSerializer.Deserialize<List<NamedSlice>>(json, Json)!;
+    public static IReadOnlyList<NamedSlice> FromJson(string? json) => json is null ? [] : JsonSerializer.Deserialize<List<NamedSlice>>(json, JsonSerializerOptions.Web)!;
 
     /// <summary>The slices to store; null for none.</summary>
-    public static string? ToJson(IReadOnlyList<NamedSlice>? slices) => slices is { Count: > 0 } ? JsonSerializer.Serialize(slices, Json) : null;
+    public static string? ToJson(IReadOnlyList<NamedSlice>? slices) => slices is { Count: > 0 } ? JsonSerializer.Serialize(slices, JsonSerializerOptions.Web) : null;
 
     /// <summary>Every problem with <paramref name="slices"/>, by field; empty when they are usable.</summary>
     public static Dictionary<string, string[]> Validate(IReadOnlyList<NamedSlice>? slices)

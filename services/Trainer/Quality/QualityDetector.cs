@@ -1,6 +1,7 @@
 using System.Globalization;
 using Ctm.Data.Drift;
 using Ctm.Ml;
+using Ctm.Trainer.Extensions;
 
 namespace Ctm.Trainer.Quality;
 
@@ -47,7 +48,7 @@ public sealed record QualityVerdict(IReadOnlyList<QualityFinding> Quality, Predi
 /// <summary>
 /// Judges a batch's test-then-train quality against the dataset's own recent history (any version that served),
 /// the way the Validator judges drift: median and MAD of the history, widened for a short one, no alarm before
-/// <see cref="QualitySettings.MinHistory"/> batches. Pure: the caller supplies the history.
+/// <see cref="QualityOptions.MinHistory"/> batches. Pure: the caller supplies the history.
 /// </summary>
 /// <remarks>
 /// The measures are chosen so that what a stream does naturally (its label mix swinging with seasons and regimes)
@@ -199,10 +200,10 @@ public static class QualityDetector
         return (predictions.Task == ModelTask.BinaryClassification ? "p(positive)" : "p(top class)", counts);
     }
 
-    /// <param name="history">Earlier batches of the dataset, oldest first (the newest <see cref="QualitySettings.HistoryBatches"/>).</param>
+    /// <param name="history">Earlier batches of the dataset, oldest first (the newest <see cref="QualityOptions.HistoryBatches"/>).</param>
     /// <param name="current">The batch just scored (its <see cref="QualityPoint.Psi"/> is ignored: it is computed here).</param>
     /// <param name="settings">Limits.</param>
-    public static QualityVerdict Judge(IReadOnlyList<QualityPoint> history, QualityPoint current, QualitySettings settings)
+    public static QualityVerdict Judge(IReadOnlyList<QualityPoint> history, QualityPoint current, QualityOptions settings)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(current);
@@ -244,7 +245,7 @@ public static class QualityDetector
 
     /// <summary>The measure furthest beyond its limit, or null when every one is within.</summary>
     private static QualityFinding? Worst(
-        string scope, string? key, int rows, IReadOnlyList<QualityMeasure> measures, Func<string, IEnumerable<QualityMeasure>> past, double deviations, QualitySettings settings) =>
+        string scope, string? key, int rows, IReadOnlyList<QualityMeasure> measures, Func<string, IEnumerable<QualityMeasure>> past, double deviations, QualityOptions settings) =>
         measures.Select(m => Check(scope, key, m, rows, [.. past(m.Name).Select(p => p.Value)], deviations, settings))
             .OfType<QualityFinding>().OrderByDescending(f => f.Deviations).FirstOrDefault();
 
@@ -253,7 +254,7 @@ public static class QualityDetector
     /// value's own sampling error: a short history's MAD can come out far too tight by chance, and a slice of few rows
     /// is noisier than the history's typical batch; counting the noise twice only makes the alarm more cautious.
     /// </summary>
-    private static QualityFinding? Check(string scope, string? key, QualityMeasure measure, int rows, IReadOnlyList<double> past, double deviations, QualitySettings settings)
+    private static QualityFinding? Check(string scope, string? key, QualityMeasure measure, int rows, IReadOnlyList<double> past, double deviations, QualityOptions settings)
     {
         if (past.Count < settings.MinHistory)
         {
@@ -274,10 +275,10 @@ public static class QualityDetector
 
     /// <summary>
     /// PSI of the batch's prediction histogram against the sum of its version's first
-    /// <see cref="QualitySettings.ReferenceBatches"/> batches; an alarm when it exceeds both the dataset's PSI norm
+    /// <see cref="QualityOptions.ReferenceBatches"/> batches; an alarm when it exceeds both the dataset's PSI norm
     /// (history across versions) and a sampling-noise floor, so a small batch's ragged histogram does not alarm.
     /// </summary>
-    private static (double? Psi, PredictionDriftFinding? Drift) PredictionDrift(IReadOnlyList<QualityPoint> history, QualityPoint current, QualitySettings settings)
+    private static (double? Psi, PredictionDriftFinding? Drift) PredictionDrift(IReadOnlyList<QualityPoint> history, QualityPoint current, QualityOptions settings)
     {
         var own = history.Where(p => p.Version == current.Version && p.Histogram.Count == current.Histogram.Count && p.Histogram.Count > 0).ToList();
         if (current.Histogram.Count == 0 || own.Count < settings.ReferenceBatches)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Ml;
 using Ctm.ServiceDefaults.Storage;
+using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Policies;
 using Ctm.Trainer.Storage;
 using Ctm.Trainer.Training;
@@ -21,12 +22,11 @@ public sealed partial class QualityScorer(
     TrainingDataLoader loader,
     OutboxSignal outbox,
     TrainingSignal signal,
-    IOptions<QualitySettings> settings,
+    IOptions<QualityOptions> settings,
     TimeProvider clock,
     ILogger<QualityScorer> logger)
 {
     private const int MaxAttempts = 3;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Scores the dataset's waiting batches, oldest first. A batch that fails is retried at the next poll, up to three times.</summary>
     public async Task ScorePendingAsync(string dataset, CancellationToken ct)
@@ -69,9 +69,9 @@ public sealed partial class QualityScorer(
         }
 
         var state = ModelState.FromBytes(stateBytes);
-        if (ParseTask(batch.Task) != state.Task || batch.LabelColumn != state.LabelName)
+        if (batch.Task.ToModelTask() != state.Task || batch.LabelColumn != state.LabelName)
         {
-            await DropAsync(dataset, p, $"v{p.Version} predicts {state.LabelName} ({state.Task}), the batch is labeled {batch.LabelColumn} ({batch.Task})", ct);
+            await DropAsync(dataset, p, $"v{p.Version} predicts {state.LabelName} ({state.Task}), the batch is labeled {batch.LabelColumn} ({EnumText<TaskKind>.Name(batch.Task)})", ct);
             return;
         }
 
@@ -115,7 +115,7 @@ public sealed partial class QualityScorer(
         var inserted = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO trainer.quality (batch_id, version, dataset, run_id, seq, accepted_at, scored_at, rows, metric, value, overall, slices, histogram, psi)
             VALUES ({p.BatchId}, {p.Version}, {dataset}, {p.RunId}, {batch.Seq}, {batch.AcceptedAt}, {now}, {metrics.Overall.Count}, {metric}, {value},
-                    {JsonSerializer.Serialize(metrics.Overall, Json)}::jsonb, {JsonSerializer.Serialize(metrics.Slices, Json)}::jsonb, {JsonSerializer.Serialize(histogram, Json)}::jsonb, {verdict.Psi})
+                    {JsonSerializer.Serialize(metrics.Overall, JsonSerializerOptions.Web)}::jsonb, {JsonSerializer.Serialize(metrics.Slices, JsonSerializerOptions.Web)}::jsonb, {JsonSerializer.Serialize(histogram, JsonSerializerOptions.Web)}::jsonb, {verdict.Psi})
             ON CONFLICT (batch_id, version) DO NOTHING
             """, ct);
         if (inserted == 1)
@@ -173,7 +173,7 @@ public sealed partial class QualityScorer(
             Kind = kind,
             Slice = slice,
             Sentence = sentence,
-            Numbers = JsonSerializer.Serialize(message, Json),
+            Numbers = JsonSerializer.Serialize(message, JsonSerializerOptions.Web),
             RaisedAt = now,
         });
         await db.SaveChangesAsync(ct);
@@ -190,7 +190,7 @@ public sealed partial class QualityScorer(
     private async Task<Dictionary<string, double[]>> EdgesAsync(string dataset, TabularDataset data, CancellationToken ct)
     {
         var stored = await db.Database.SqlQuery<string>($"SELECT edges::text AS \"Value\" FROM trainer.quality_edges WHERE dataset = {dataset}").SingleOrDefaultAsync(ct);
-        var edges = stored is null ? [] : JsonSerializer.Deserialize<Dictionary<string, double[]>>(stored, Json)!;
+        var edges = stored is null ? [] : JsonSerializer.Deserialize<Dictionary<string, double[]>>(stored, JsonSerializerOptions.Web)!;
         var added = Evaluator.QuantileEdges(data, settings.Value.NumericBuckets).Where(e => !edges.ContainsKey(e.Key)).ToList();
         if (added.Count == 0)
         {
@@ -202,14 +202,14 @@ public sealed partial class QualityScorer(
             edges[k] = v;
         }
 
-        var json = JsonSerializer.Serialize(edges, Json);
+        var json = JsonSerializer.Serialize(edges, JsonSerializerOptions.Web);
         await db.Database.ExecuteSqlAsync($"INSERT INTO trainer.quality_edges (dataset, edges) VALUES ({dataset}, {json}::jsonb) ON CONFLICT (dataset) DO UPDATE SET edges = excluded.edges", ct);
         return edges;
     }
 
     private static QualityPoint ToPoint(QualityRecord q) =>
-        QualityDetector.Point(q.Version, JsonSerializer.Deserialize<MetricValues>(q.Overall, Json)!, q.Metric == "rmse", JsonSerializer.Deserialize<List<SliceMetrics>>(q.Slices, Json)!,
-            JsonSerializer.Deserialize<int[]>(q.Histogram, Json)!) with { Psi = q.Psi };
+        QualityDetector.Point(q.Version, JsonSerializer.Deserialize<MetricValues>(q.Overall, JsonSerializerOptions.Web)!, q.Metric == "rmse", JsonSerializer.Deserialize<List<SliceMetrics>>(q.Slices, JsonSerializerOptions.Web)!,
+            JsonSerializer.Deserialize<int[]>(q.Histogram, JsonSerializerOptions.Web)!) with { Psi = q.Psi };
 
     private static Guid RequestId(Pending p)
     {
@@ -223,13 +223,6 @@ public sealed partial class QualityScorer(
         bytes[15] ^= 0x5a; // not the batch id itself when the version is 0
         return new Guid(bytes);
     }
-
-    private static ModelTask ParseTask(string task) => task switch
-    {
-        "binary" => ModelTask.BinaryClassification,
-        "multiclass" => ModelTask.MulticlassClassification,
-        _ => ModelTask.Regression,
-    };
 
     private sealed record Pending(Guid BatchId, int Version, Guid RunId, Guid CorrelationId);
 

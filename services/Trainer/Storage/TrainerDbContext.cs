@@ -1,3 +1,5 @@
+using Ctm.Contracts;
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Trainer.Storage;
@@ -20,6 +22,13 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
     public DbSet<QualityDatasetRecord> QualityDatasets => Set<QualityDatasetRecord>();
     public DbSet<FeedbackBatchRecord> FeedbackBatches => Set<FeedbackBatchRecord>();
 
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Enums are stored as the text they had as strings, so the columns and the migrations' predicates are unchanged.
+        configurationBuilder.Properties<JobStatus>().HaveConversion<EnumTextConverter<JobStatus>>();
+        configurationBuilder.Properties<TaskKind>().HaveConversion<EnumTextConverter<TaskKind>>();
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);
@@ -27,7 +36,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
         {
             b.ToTable("batches");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.Features).HasColumnType("jsonb");
+            b.Property(x => x.Features).HasJsonConversion();
             b.Property(x => x.Seq).ValueGeneratedOnAdd();
         });
         modelBuilder.Entity<TrainingJob>(b =>
@@ -40,9 +49,9 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
             b.ToTable("runs");
             b.HasKey(x => x.Id);
             b.Property(x => x.Metrics).HasColumnType("jsonb");
-            b.Property(x => x.LossCurve).HasColumnType("jsonb");
-            b.Property(x => x.Parameters).HasColumnType("jsonb");
-            b.Property(x => x.BaselineMetrics).HasColumnType("jsonb");
+            b.Property(x => x.LossCurve).HasJsonConversion();
+            b.Property(x => x.Parameters).HasJsonConversion();
+            b.Property(x => x.BaselineMetrics).HasJsonConversion();
         });
         modelBuilder.Entity<ServingVersion>(b =>
         {
@@ -111,9 +120,9 @@ public sealed class AcceptedBatch
     public required string Sha256 { get; set; }
     public long RowCount { get; set; }
     public int SchemaVersion { get; set; }
-    public required string Features { get; set; }
+    public required List<ColumnSpec> Features { get; set; }
     public required string LabelColumn { get; set; }
-    public required string Task { get; set; }
+    public TaskKind Task { get; set; }
     public DateTimeOffset AcceptedAt { get; set; }
     public bool Excluded { get; set; }
     public string? ExcludedReason { get; set; }
@@ -129,7 +138,7 @@ public sealed class TrainingJob
     public Guid CorrelationId { get; set; }
     public int? FromVersion { get; set; }
     public bool FullRetrain { get; set; }
-    public required string Status { get; set; }
+    public JobStatus Status { get; set; }
     public int Attempts { get; set; }
     public Guid? RunId { get; set; }
     public string? Error { get; set; }
@@ -153,14 +162,14 @@ public sealed class TrainingRunRecord
     public required byte[] Artifact { get; set; }
     public required string Sha256 { get; set; }
     public required string Metrics { get; set; }
-    public required string LossCurve { get; set; }
-    public required string Parameters { get; set; }
+    public required double[] LossCurve { get; set; }
+    public required Dictionary<string, string> Parameters { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset FinishedAt { get; set; }
     public double SamplesPerSecond { get; set; }
     public Guid? ParentRunId { get; set; }
     public int? BaselineVersion { get; set; }
-    public string? BaselineMetrics { get; set; }
+    public Dictionary<string, double>? BaselineMetrics { get; set; }
     public string Device { get; set; } = "cpu";
     public string Engine { get; set; } = "ctm-managed-simd";
     public Guid? HoldoutBatchId { get; set; }

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Storage;
 using Ctm.ServiceDefaults.Telemetry;
 using Ctm.Trainer.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -21,13 +22,13 @@ public static class RetrainRequests
             CorrelationId = correlationId,
             FromVersion = fromVersion,
             FullRetrain = fullRetrain,
-            Status = "pending",
+            Status = JobStatus.Pending,
             CreatedAt = now,
             TraceParent = CtmTelemetry.CurrentTraceParent(),
         };
         var inserted = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO trainer.jobs (id, dataset, trigger_key, reason, correlation_id, from_version, full_retrain, status, attempts, created_at, trace_parent)
-            VALUES ({job.Id}, {dataset}, {key}, {job.Reason}, {correlationId}, {fromVersion}, {fullRetrain}, 'pending', 0, {now}, {job.TraceParent})
+            VALUES ({job.Id}, {dataset}, {key}, {job.Reason}, {correlationId}, {fromVersion}, {fullRetrain}, {EnumText<JobStatus>.Name(JobStatus.Pending)}, 0, {now}, {job.TraceParent})
             ON CONFLICT (trigger_key) DO NOTHING
             """, ct);
         return inserted == 1 ? job : await db.Jobs.AsNoTracking().SingleAsync(j => j.TriggerKey == key, ct);

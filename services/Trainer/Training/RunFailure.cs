@@ -12,15 +12,3 @@ public static class RunFailure
         e is ArgumentException or FormatException or InvalidDataException or ArithmeticException or KeyNotFoundException
             or UnusableParentException or UnusableBatchException;
 }
-
-/// <summary>A retrain request names a version that cannot be warm-started from (unknown, or not trained here).</summary>
-public sealed class UnusableParentException(int version, string message) : Exception(message)
-{
-    public int Version { get; } = version;
-}
-
-/// <summary>A batch whose rows cannot be trained on (unparsable cells, missing labels).</summary>
-public sealed class UnusableBatchException(Guid batchId, string message, Exception? inner = null) : Exception($"batch {batchId}: {message}", inner)
-{
-    public Guid BatchId { get; } = batchId;
-}

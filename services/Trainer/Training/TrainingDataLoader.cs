@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Parsing;
 using Ctm.Ml;
@@ -12,8 +11,6 @@ namespace Ctm.Trainer.Training;
 /// <summary>Gathers a run's data: the clean batches up to a cut-off, of the newest schema, in the policy's window.</summary>
 public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory http, BatchRowsCache cache)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <returns>The data, or null when the dataset has no clean batch up to the cut-off.</returns>
     public async Task<TrainingSet?> LoadAsync(string dataset, long? cutoffSeq, TrainingPolicy policy, CancellationToken ct)
     {
@@ -37,14 +34,9 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
         batches = [.. batches.Where(b => Shape(b) == shape)];
         var (window, weights, description) = TrainingWindow.Apply(policy, batches);
         var newest = window[^1];
-        var features = JsonSerializer.Deserialize<List<ColumnSpec>>(newest.Features, Json)!
-            .Select(c => new FeatureSpec(c.Name, c.Kind == "numeric" ? FeatureKind.Numeric : FeatureKind.Categorical)).ToList();
-        var task = newest.Task switch
-        {
-            "binary" => ModelTask.BinaryClassification,
-            "multiclass" => ModelTask.MulticlassClassification,
-            _ => ModelTask.Regression,
-        };
+        var features = newest.Features
+            .Select(c => new FeatureSpec(c.Name, c.Kind == ColumnKind.Numeric ? FeatureKind.Numeric : FeatureKind.Categorical)).ToList();
+        var task = newest.Task.ToModelTask();
 
         var parts = new List<TabularDataset>(window.Count);
         foreach (var batch in window)
@@ -95,7 +87,7 @@ public sealed class TrainingDataLoader(TrainerDbContext db, IHttpClientFactory h
     }
 
     private static string Shape(AcceptedBatch batch) =>
-        string.Join('|', JsonSerializer.Deserialize<List<ColumnSpec>>(batch.Features, Json)!.Select(c => $"{c.Name}:{c.Kind}"))
+        string.Join('|', batch.Features.Select(c => $"{c.Name}:{c.Kind}"))
         + $"|label={batch.LabelColumn}|task={batch.Task}";
 }
 

@@ -13,7 +13,7 @@ namespace Ctm.Trainer.Training;
 /// (<c>Training:AutoCudaMinStepMultiplyAdds</c>), and the managed engine otherwise; <c>cuda</c> without CUDA fails the
 /// run with ONNX Runtime's reason instead of quietly training elsewhere.
 /// </summary>
-public sealed partial class TrainingDevice(IOptions<TrainingSettings> settings, ILogger<TrainingDevice> logger)
+public sealed partial class TrainingDevice(IOptions<TrainerOptions> settings, ILogger<TrainingDevice> logger)
 {
     public const string Cpu = TrainingEngines.Cpu;
     public const string Cuda = TrainingEngines.Cuda;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -9,7 +8,6 @@ using Ctm.Ml;
 using Ctm.Ml.Continual;
 using Ctm.Ml.Engine;
 using Ctm.ServiceDefaults.Http;
-using Ctm.ServiceDefaults.Storage;
 using Ctm.ServiceDefaults.Telemetry;
 using Ctm.Trainer.Extensions;
 using Ctm.Trainer.Policies;
@@ -29,15 +27,15 @@ public sealed partial class TrainingRunner(
     TrainerDbContext db,
     TrainingDevice device,
     TrainingDataLoader loader,
-    IHttpClientFactory http,
+    JobLedger ledger,
+    WarmStartResolver warmStarts,
+    RunRecorder recorder,
     IBus bus,
-    OutboxSignal outbox,
-    IOptions<TrainingSettings> settings,
+    IOptions<TrainerOptions> settings,
     IOptions<ServiceUrls> urls,
     TimeProvider clock,
     ILogger<TrainingRunner> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly string CodeVersion =
         typeof(TrainingRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
@@ -47,46 +45,17 @@ public sealed partial class TrainingRunner(
     {
         var options = settings.Value;
         var policy = TrainingPolicy.From(await db.Policies.AsNoTracking().SingleOrDefaultAsync(p => p.Dataset == dataset, ct));
-        var openJobs = await db.Jobs.AsNoTracking().Where(j => j.Dataset == dataset && (j.Status == "pending" || j.Status == "running")).ToListAsync(ct);
-        if (openJobs.Count == 0)
-        {
-            return false;
-        }
-
-        var batchIds = openJobs.Where(j => j.BatchId is not null).Select(j => j.BatchId!.Value).ToList();
-        var batches = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.BatchId))
-            .Select(b => new { b.BatchId, b.Seq, b.RowCount, b.Excluded }).ToDictionaryAsync(b => b.BatchId, ct);
-        var newestSeq = await db.Batches.Where(b => b.Dataset == dataset).MaxAsync(b => (long?)b.Seq, ct) ?? 0;
-        var lastRunAt = await db.Runs.Where(r => r.Dataset == dataset).MaxAsync(r => (DateTimeOffset?)r.FinishedAt, ct);
-        var open = openJobs.Select(j =>
-        {
-            var b = j.BatchId is { } id && batches.TryGetValue(id, out var found) ? found : null;
-            return new OpenJob(j.Id, j.Status == "running", b?.Seq, b?.RowCount ?? 0, b?.Excluded ?? false, j.CutoffSeq, j.CreatedAt);
-        }).ToList();
-        var plan = RunPlanner.Plan(policy, open, newestSeq, lastRunAt, clock.GetUtcNow());
+        var work = await ledger.OpenAsync(dataset, ct);
+        var plan = work is null ? null : RunPlanner.Plan(policy, work.Jobs, work.NewestSeq, work.LastRunAt, clock.GetUtcNow());
         if (plan is null)
         {
             return false;
         }
 
-        var jobs = await db.Jobs.Where(j => plan.JobIds.Contains(j.Id)).OrderBy(j => j.CreatedAt).ToListAsync(ct);
-        foreach (var job in jobs)
-        {
-            job.Status = "running";
-            job.Attempts++;
-            job.CutoffSeq = plan.CutoffSeq;
-        }
-
-        await db.SaveChangesAsync(ct);
+        var jobs = await ledger.TakeAsync(plan, ct);
         if (jobs.All(j => j.Attempts > options.MaxAttempts))
         {
-            foreach (var job in jobs)
-            {
-                job.Status = "failed";
-                job.FinishedAt = clock.GetUtcNow();
-            }
-
-            await db.SaveChangesAsync(ct);
+            await ledger.GiveUpAsync(jobs, ct);
             LogGaveUp(dataset, options.MaxAttempts);
             return true;
         }
@@ -103,69 +72,31 @@ public sealed partial class TrainingRunner(
         {
             TrainerMetrics.RecordRun(dataset, "failed", started);
             // Trying again cannot help: record why, free every job the failure does not concern, and go on.
-            db.ChangeTracker.Clear();
-            await FailDeterministicallyAsync(dataset, jobs, e, ct);
+            await ledger.FailDeterministicallyAsync(dataset, jobs, e, ct);
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             TrainerMetrics.RecordRun(dataset, "retry", started);
             LogRunFailed(e, dataset, jobs.Max(j => j.Attempts), options.MaxAttempts);
-            db.ChangeTracker.Clear();
-            var ids = jobs.Select(j => j.Id).ToArray();
-            await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Error, e.Message), ct);
+            await ledger.ReleaseForRetryAsync(jobs, e, ct);
             return false; // retried at the next poll, not at once
         }
 
         return true;
     }
 
-    /// <summary>
-    /// A run that cannot succeed as asked: a request naming a version that cannot be used fails alone (the batch jobs
-    /// run again at once without it); a batch whose rows cannot be trained on is set aside (excluded, with the
-    /// reason) so later runs skip it; anything else fails the run's jobs, recorded, and later batches start afresh.
-    /// </summary>
-    private async Task FailDeterministicallyAsync(string dataset, List<TrainingJob> jobs, Exception e, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        var ids = jobs.Select(j => j.Id).ToArray();
-        switch (e)
-        {
-            case UnusableParentException bad:
-                LogRequestFailed(dataset, bad.Message);
-                await db.Jobs.Where(j => ids.Contains(j.Id) && j.FromVersion == bad.Version)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, bad.Message).SetProperty(j => j.FinishedAt, now), ct);
-                await db.Jobs.Where(j => ids.Contains(j.Id) && j.FromVersion != bad.Version)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Attempts, j => j.Attempts - 1), ct);
-                return;
-            case UnusableBatchException batch:
-                LogBatchSetAside(dataset, batch.BatchId, batch.Message);
-                await db.Batches.Where(b => b.BatchId == batch.BatchId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(b => b.Excluded, true).SetProperty(b => b.ExcludedReason, "unusable for training: " + batch.Message), ct);
-                await db.Jobs.Where(j => ids.Contains(j.Id) && j.BatchId == batch.BatchId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, batch.Message).SetProperty(j => j.FinishedAt, now), ct);
-                await db.Jobs.Where(j => ids.Contains(j.Id) && j.BatchId != batch.BatchId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "pending").SetProperty(j => j.Attempts, j => j.Attempts - 1), ct);
-                return;
-            default:
-                LogRunFailedForGood(e, dataset);
-                await db.Jobs.Where(j => ids.Contains(j.Id))
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, "failed").SetProperty(j => j.Error, "cannot succeed as asked: " + e.Message).SetProperty(j => j.FinishedAt, now), ct);
-                return;
-        }
-    }
-
-    private async Task TrainAsync(string dataset, List<TrainingJob> jobs, RunPlan plan, TrainingPolicy policy, TrainingSettings options, CancellationToken ct)
+    private async Task TrainAsync(string dataset, List<TrainingJob> jobs, RunPlan plan, TrainingPolicy policy, TrainerOptions options, CancellationToken ct)
     {
         var startedAt = clock.GetUtcNow();
         var set = await loader.LoadAsync(dataset, plan.CutoffSeq, policy, ct);
         if (set is null)
         {
-            await FinishJobsAsync(jobs, null, "no clean batches to train on", ct);
+            await ledger.FinishAsync(jobs, null, "no clean batches to train on", ct);
             return;
         }
 
-        var parent = await WarmStartAsync(dataset, policy, jobs, ct);
+        var parent = await warmStarts.ResolveAsync(dataset, policy, jobs, ct);
         var (parentVersion, parentRunId, warmStart) = (parent.Version, parent.RunId, parent.State);
         var recipeOptions = options.Recipe(set.Task, policy.Epochs, policy.BatchSize);
         var choice = device.Choose(policy, TrainingEngines.StepMultiplyAdds(
@@ -251,17 +182,7 @@ public sealed partial class TrainingRunner(
 
         var batchIds = set.Batches.Select(b => b.BatchId).ToArray();
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // A batch quarantined, discarded or declared corrupt while we trained must not reach a model: drop this run;
-        // the jobs stay open and run again without it. FOR SHARE reads the latest committed flag and makes a
-        // concurrent exclusion wait for this commit (after which the Registry's own rules apply to the version).
-        var excluded = await db.Database.SqlQuery<bool>($"SELECT excluded AS \"Value\" FROM trainer.batches WHERE batch_id = ANY({batchIds}) FOR SHARE").ToListAsync(ct);
-        if (excluded.Any(x => x))
-        {
-            throw new InvalidOperationException("A batch used by this run was excluded while it trained; retraining without it");
-        }
-
-        db.Runs.Add(new TrainingRunRecord
+        var run = new TrainingRunRecord
         {
             Id = runId,
             Dataset = dataset,
@@ -272,14 +193,14 @@ public sealed partial class TrainingRunner(
             State = model.State.ToBytes(),
             Artifact = artifact,
             Sha256 = sha256,
-            Metrics = JsonSerializer.Serialize(metrics, Json),
-            LossCurve = JsonSerializer.Serialize(model.LossCurve, Json),
-            Parameters = JsonSerializer.Serialize(parameters, Json),
+            Metrics = JsonSerializer.Serialize(metrics, JsonSerializerOptions.Web),
+            LossCurve = [.. model.LossCurve],
+            Parameters = parameters,
             StartedAt = startedAt,
             FinishedAt = finishedAt,
             SamplesPerSecond = model.SamplesPerSecond,
             BaselineVersion = baselineVersion,
-            BaselineMetrics = baseline is null ? null : JsonSerializer.Serialize(baseline, Json),
+            BaselineMetrics = baseline,
             Device = choice.Device,
             Engine = choice.Engine.Name,
             HoldoutBatchId = heldOut > 0 ? set.Newest.BatchId : null,
@@ -287,9 +208,8 @@ public sealed partial class TrainingRunner(
             TrainedSamples = trainedSamples,
             Mode = mode,
             ModeReason = result.Plan.Reason,
-        });
-        await db.SaveChangesAsync(ct);
-        await db.EnqueueAsync(new ModelTrained
+        };
+        var trained = new ModelTrained
         {
             RunId = runId,
             Dataset = dataset,
@@ -297,7 +217,7 @@ public sealed partial class TrainingRunner(
             BatchIds = batchIds,
             ParentVersion = parentVersion,
             SchemaVersion = set.SchemaVersion,
-            Task = set.TaskName,
+            Task = set.TaskKind,
             ArtifactLocation = new Uri(ServiceUrls.Require(urls.Value.Trainer, "Trainer"), $"v1/runs/{runId}/artifact").ToString(),
             ArtifactSha256 = sha256,
             ArtifactSize = artifact.LongLength,
@@ -313,127 +233,9 @@ public sealed partial class TrainingRunner(
             StartedAt = startedAt,
             FinishedAt = finishedAt,
             SamplesPerSecond = model.SamplesPerSecond,
-        }, correlationId, ct);
-        await FinishJobsAsync(jobs, runId, null, ct);
-        await tx.CommitAsync(ct);
-        outbox.Notify();
-        LogFinished(runId, dataset, JsonSerializer.Serialize(overall, Json), baselineVersion, baseline is null ? "none" : JsonSerializer.Serialize(baseline, Json));
-    }
-
-    private async Task FinishJobsAsync(List<TrainingJob> jobs, Guid? runId, string? note, CancellationToken ct)
-    {
-        foreach (var job in jobs)
-        {
-            job.Status = "done";
-            job.RunId = runId;
-            job.Error = note;
-            job.FinishedAt = clock.GetUtcNow();
-        }
-
-        await db.SaveChangesAsync(ct);
-    }
-
-    /// <summary>The run's parent, the batches it trained on, its warm chain's length, or why the run starts cold.</summary>
-    private sealed record Parent(int? Version, Guid? RunId, ModelState? State, IReadOnlySet<Guid> Batches, int UpdatesSinceFull, long WindowRowsAtFull, string? ColdReason)
-    {
-        public static Parent Cold(string? reason) => new(null, null, null, new HashSet<Guid>(), 0, 0, reason);
-    }
-
-    /// <summary>
-    /// The parent: the version a request names, else the serving version when the policy warm-starts. A full retrain
-    /// (requested, or it or an ancestor trained on a batch excluded since) starts cold with its reason; whether the
-    /// data still fits the parent (features, classes) the recipe decides.
-    /// </summary>
-    private async Task<Parent> WarmStartAsync(string dataset, TrainingPolicy policy, List<TrainingJob> jobs, CancellationToken ct)
-    {
-        if (jobs.Any(j => j.FullRetrain))
-        {
-            return Parent.Cold("full retrain requested");
-        }
-
-        Guid? runId;
-        int version;
-        if (jobs.LastOrDefault(j => j.FromVersion is not null)?.FromVersion is { } from)
-        {
-            (version, runId) = (from, await RunOfVersionAsync(dataset, from, ct));
-        }
-        else if (policy.WarmStart && await db.Serving.AsNoTracking().SingleOrDefaultAsync(s => s.Dataset == dataset, ct) is { RunId: { } servingRun } serving)
-        {
-            (version, runId) = (serving.Version, servingRun);
-        }
-        else
-        {
-            return Parent.Cold(policy.WarmStart ? null : "the policy does not warm-start");
-        }
-
-        var parent = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.State, r.BatchIds, r.Parameters }).SingleOrDefaultAsync(ct);
-        if (parent is null)
-        {
-            return Parent.Cold(null);
-        }
-
-        if (await ExcludedInLineageAsync(runId, ct) is { } excluded)
-        {
-            LogColdBecauseExcluded(dataset, version, excluded);
-            return Parent.Cold($"v{version} (or a warm-start ancestor) trained on batch {excluded}, excluded since");
-        }
-
-        int updates = 0;
-        long rowsAtFull = 0;
-        using (var parameters = JsonDocument.Parse(parent.Parameters))
-        {
-            if (parameters.RootElement.TryGetProperty("updatesSinceFull", out var u) && int.TryParse(u.GetString(), CultureInfo.InvariantCulture, out var n))
-            {
-                updates = n;
-            }
-
-            if (parameters.RootElement.TryGetProperty("windowRowsAtFull", out var w) && long.TryParse(w.GetString(), CultureInfo.InvariantCulture, out var m))
-            {
-                rowsAtFull = m;
-            }
-        }
-
-        return new Parent(version, runId, ModelState.FromBytes(parent.State), parent.BatchIds.ToHashSet(), updates, rowsAtFull, null);
-    }
-
-    /// <summary>A batch excluded since that the run or one of its warm-start ancestors trained on, or null.</summary>
-    private async Task<Guid?> ExcludedInLineageAsync(Guid? runId, CancellationToken ct)
-    {
-        for (var depth = 0; runId is { } id && depth < 10_000; depth++)
-        {
-            var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.BatchIds, r.ParentRunId }).SingleOrDefaultAsync(ct);
-            if (run is null)
-            {
-                return null;
-            }
-
-            var excluded = await db.Batches.AsNoTracking().Where(b => run.BatchIds.Contains(b.BatchId) && b.Excluded).Select(b => (Guid?)b.BatchId).FirstOrDefaultAsync(ct);
-            if (excluded is not null)
-            {
-                return excluded;
-            }
-
-            runId = run.ParentRunId;
-        }
-
-        return null;
-    }
-
-    /// <summary>The run that made a Registry version, from the Registry's public API.</summary>
-    private async Task<Guid> RunOfVersionAsync(string dataset, int version, CancellationToken ct)
-    {
-        using var client = http.CreateClient(HttpExtensions.ClientName);
-        var registry = ServiceUrls.Require(urls.Value.Registry, "Registry");
-        using var response = await client.GetAsync(new Uri(registry, $"v1/datasets/{Uri.EscapeDataString(dataset)}/versions/{version}"), ct);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw new UnusableParentException(version, $"Retrain from version {version} of {dataset}: the Registry has no such version");
-        }
-
-        var body = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(ct);
-        return body.TryGetProperty("runId", out var run) && run.ValueKind == JsonValueKind.String
-            ? run.GetGuid()
-            : throw new UnusableParentException(version, $"Retrain from version {version} of {dataset}: it was not trained here (no run id)");
+        };
+        await recorder.RecordAsync(run, trained, jobs, ct);
+        LogFinished(runId, dataset, JsonSerializer.Serialize(overall, JsonSerializerOptions.Web), baselineVersion, baseline is null ? "none" : JsonSerializer.Serialize(baseline, JsonSerializerOptions.Web));
     }
 
     /// <summary>
@@ -521,9 +323,6 @@ public sealed partial class TrainingRunner(
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of {Dataset} finished: {Metrics}; serving v{BaselineVersion} on the same rows: {Baseline}")]
     private partial void LogFinished(Guid runId, string dataset, string metrics, int? baselineVersion, string baseline);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Not warm-starting {Dataset} from v{Version}: it (or a warm-start ancestor) trained on batch {Batch}, excluded since; training from scratch")]
-    private partial void LogColdBecauseExcluded(string dataset, int version, Guid batch);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "The serving version v{Version} of {Dataset} has other features or another task; no baseline")]
     private partial void LogBaselineIncompatible(string dataset, int version);
 
@@ -532,15 +331,6 @@ public sealed partial class TrainingRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Warm-starting {Dataset} from v{Version} failed ({Reason}); training a fresh model instead")]
     private partial void LogWarmFailed(string dataset, int? version, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A retrain request for {Dataset} cannot be served: {Reason}; its job is marked failed, the other jobs run without it")]
-    private partial void LogRequestFailed(string dataset, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} of {Dataset} cannot be trained on ({Reason}); it is set aside and the other jobs run without it")]
-    private partial void LogBatchSetAside(string dataset, Guid batchId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Training {Dataset} cannot succeed as asked; its jobs are marked failed without retrying, later batches train afresh")]
-    private partial void LogRunFailedForGood(Exception error, string dataset);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Training {Dataset} failed {MaxAttempts} times; its jobs are marked failed")]
     private partial void LogGaveUp(string dataset, int maxAttempts);

@@ -1,3 +1,4 @@
+using Ctm.Contracts;
 using Ctm.Ml;
 using Ctm.Trainer.Storage;
 
@@ -13,7 +14,7 @@ public sealed record TrainingSet(
     IReadOnlyList<FeatureSpec> Features,
     string LabelColumn,
     ModelTask Task,
-    string TaskName,
+    TaskKind TaskKind,
     IReadOnlyList<TabularDataset> Parts,
     IReadOnlyList<double>? Weights,
     string Window)

@@ -19,7 +19,7 @@ public sealed partial class TrainingWorker(
     TrainingSignal signal,
     TrainingDevice device,
     IConfiguration configuration,
-    IOptions<TrainingSettings> settings,
+    IOptions<TrainerOptions> settings,
     TimeProvider clock,
     ILogger<TrainingWorker> logger) : BackgroundService
 {
@@ -72,7 +72,7 @@ public sealed partial class TrainingWorker(
         await using (var scope = services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TrainerDbContext>();
-            datasets = await db.Jobs.Where(j => j.Status == "pending" || j.Status == "running")
+            datasets = await db.Jobs.Where(j => j.Status == JobStatus.Pending || j.Status == JobStatus.Running)
                 .GroupBy(j => j.Dataset)
                 .OrderBy(g => g.Min(j => j.CreatedAt))
                 .Select(g => g.Key)
@@ -131,7 +131,7 @@ public sealed partial class TrainingWorker(
     /// <summary>
     /// Warm start is from the serving version. A run that starts right after the previous one finished would not
     /// yet know whether the Registry promoted it, and would start from the version before; so wait (bounded) until
-    /// the previous run serves, or the Registry has had <see cref="TrainingSettings.PromotionWaitSeconds"/> to decide.
+    /// the previous run serves, or the Registry has had <see cref="TrainerOptions.PromotionWaitSeconds"/> to decide.
     /// </summary>
     private async Task WaitForPreviousPromotionAsync(TrainerDbContext db, string dataset, CancellationToken ct)
     {
@@ -146,7 +146,7 @@ public sealed partial class TrainingWorker(
         while (clock.GetUtcNow() - last.FinishedAt < wait)
         {
             if (await db.Serving.AsNoTracking().AnyAsync(s => s.Dataset == dataset && s.RunId == last.Id, ct)
-                || await db.Jobs.AnyAsync(j => j.Dataset == dataset && j.TriggerKey.StartsWith("retrain:") && j.Status == "pending", ct))
+                || await db.Jobs.AnyAsync(j => j.Dataset == dataset && j.TriggerKey.StartsWith("retrain:") && j.Status == JobStatus.Pending, ct))
             {
                 return;
             }

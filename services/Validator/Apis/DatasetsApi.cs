@@ -1,4 +1,5 @@
 using Ctm.ServiceDefaults.Auth;
+using Ctm.ServiceDefaults.Storage;
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Validator.Storage;
@@ -9,9 +10,6 @@ namespace Ctm.Validator.Apis;
 
 public static class DatasetsApi
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly string[] Tasks = ["binary", "multiclass", "regression"];
-
     public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1").RequireAuthorization(CtmPolicies.Read);
@@ -26,9 +24,15 @@ public static class DatasetsApi
     public static async Task<Results<Ok<DatasetConfigDto>, ProblemHttpResult>> PutConfigAsync(
         string dataset, DatasetConfigDto body, ValidatorDbContext db, TimeProvider clock, CancellationToken ct)
     {
-        if (body.Task is not null && !Tasks.Contains(body.Task))
+        TaskKind? task = null;
+        if (body.Task is not null)
         {
-            return TypedResults.Problem(detail: $"task '{body.Task}' is not one of {string.Join(", ", Tasks)}", statusCode: 400, title: "Invalid dataset config");
+            if (!EnumText<TaskKind>.TryParse(body.Task, out var parsed))
+            {
+                return TypedResults.Problem(detail: $"task '{body.Task}' is not one of {string.Join(", ", EnumText<TaskKind>.All)}", statusCode: 400, title: "Invalid dataset config");
+            }
+
+            task = parsed;
         }
 
         var config = await db.Datasets.FindAsync([dataset], ct);
@@ -39,7 +43,7 @@ public static class DatasetsApi
         }
 
         config.LabelColumn = body.LabelColumn;
-        config.Task = body.Task;
+        config.Task = task;
         config.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(body);
@@ -48,7 +52,7 @@ public static class DatasetsApi
     public static async Task<Results<Ok<DatasetConfigDto>, NotFound>> GetConfigAsync(string dataset, ValidatorDbContext db, CancellationToken ct)
     {
         var config = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Dataset == dataset, ct);
-        return config is null ? TypedResults.NotFound() : TypedResults.Ok(new DatasetConfigDto(config.LabelColumn, config.Task));
+        return config is null ? TypedResults.NotFound() : TypedResults.Ok(new DatasetConfigDto(config.LabelColumn, config.Task is { } t ? EnumText<TaskKind>.Name(t) : null));
     }
 
     /// <summary>The dataset's batch decisions in decision order; <c>?status=quarantined</c> lists what awaits an operator.</summary>
@@ -73,7 +77,7 @@ public static class DatasetsApi
     }
 
     internal static BatchDecisionDto ToDto(BatchDecision b) => new(
-        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, JsonSerializer.Deserialize<List<Anomaly>>(b.Reasons, Json)!, b.DecidedAt, b.UpdatedAt,
+        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, JsonSerializer.Deserialize<List<Anomaly>>(b.Reasons, JsonSerializerOptions.Web)!, b.DecidedAt, b.UpdatedAt,
         b.Details is null ? null : JsonDocument.Parse(b.Details).RootElement, b.WindowBatchIds);
 }
 

@@ -3,6 +3,7 @@ using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
+using Ctm.Validator.Extensions;
 using Ctm.Validator.Quarantine;
 using Ctm.Validator.Schemas;
 using Ctm.Validator.Storage;
@@ -80,7 +81,7 @@ public static class SchemaApi
         body.Problem() ?? (Results<Ok<SchemaChangeResult>, ProblemHttpResult>)ToResult(await schemas.RejectAsync(id, user.Actor(body.Operator), body.Reason!, ct));
 
     /// <summary>The service's defaults and the dataset's overrides (feature <c>*</c> is the dataset-wide default).</summary>
-    public static async Task<Ok<ThresholdsDto>> GetThresholdsAsync(string dataset, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
+    public static async Task<Ok<ThresholdsDto>> GetThresholdsAsync(string dataset, ValidatorDbContext db, IOptions<ValidatorOptions> settings, CancellationToken ct)
     {
         var rows = await db.Thresholds.AsNoTracking().Where(t => t.Dataset == dataset).OrderBy(t => t.Feature).ThenBy(t => t.Kind).ToListAsync(ct);
         return TypedResults.Ok(new ThresholdsDto(
@@ -96,7 +97,7 @@ public static class SchemaApi
     /// every field is optional (the service's default), feature <c>*</c> is the dataset's default.
     /// </summary>
     public static async Task<Results<Ok<ThresholdsDto>, ProblemHttpResult>> PutThresholdsAsync(
-        string dataset, string feature, ThresholdsRequest body, ClaimsPrincipal user, SchemaService schemas, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
+        string dataset, string feature, ThresholdsRequest body, ClaimsPrincipal user, SchemaService schemas, ValidatorDbContext db, IOptions<ValidatorOptions> settings, CancellationToken ct)
     {
         if (new OperatorRequest(body.Operator, body.Reason).Problem() is { } problem)
         {

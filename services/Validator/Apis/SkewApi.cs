@@ -3,9 +3,9 @@ using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
+using Ctm.Validator.Extensions;
 using Ctm.Validator.Skew;
 using Ctm.Validator.Storage;
-using Ctm.Validator.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -72,7 +72,7 @@ public static class SkewApi
 
     /// <summary>Histograms of serving inputs against the training baseline, one panel per feature.</summary>
     public static async Task<Results<ContentHttpResult, NotFound>> GetSkewSvgAsync(
-        string dataset, Guid id, ValidatorDbContext db, DatasetStore store, IOptions<ValidatorSettings> settings, CancellationToken ct)
+        string dataset, Guid id, ValidatorDbContext db, DatasetStore store, IOptions<ValidatorOptions> settings, CancellationToken ct)
     {
         var report = await db.SkewReports.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id && r.Dataset == dataset, ct);
         if (report is null)

@@ -2,8 +2,8 @@ using Ctm.ServiceDefaults.Auth;
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
+using Ctm.Validator.Extensions;
 using Ctm.Validator.Storage;
-using Ctm.Validator.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -35,7 +35,7 @@ public static class StatisticsApi
     }
 
     /// <summary>Per feature: the batch against the window it was decided with (the same comparison as the decision).</summary>
-    public static async Task<Results<Ok<List<DriftDto>>, NotFound>> GetDriftAsync(Guid id, DatasetStore store, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
+    public static async Task<Results<Ok<List<DriftDto>>, NotFound>> GetDriftAsync(Guid id, DatasetStore store, ValidatorDbContext db, IOptions<ValidatorOptions> settings, CancellationToken ct)
     {
         var panels = await PanelsAsync(id, null, store, db, settings.Value, ct);
         return panels is null
@@ -44,7 +44,7 @@ public static class StatisticsApi
     }
 
     /// <summary>Histograms of the batch against its window, one panel per feature (or only <c>?feature=</c>).</summary>
-    public static async Task<Results<ContentHttpResult, NotFound>> GetDriftSvgAsync(Guid id, string? feature, DatasetStore store, ValidatorDbContext db, IOptions<ValidatorSettings> settings, CancellationToken ct)
+    public static async Task<Results<ContentHttpResult, NotFound>> GetDriftSvgAsync(Guid id, string? feature, DatasetStore store, ValidatorDbContext db, IOptions<ValidatorOptions> settings, CancellationToken ct)
     {
         var panels = await PanelsAsync(id, feature, store, db, settings.Value, ct);
         if (panels is null)
@@ -57,7 +57,7 @@ public static class StatisticsApi
     }
 
     private static async Task<(List<DriftPanel> Panels, string Status, int WindowSize)?> PanelsAsync(
-        Guid id, string? feature, DatasetStore store, ValidatorDbContext db, ValidatorSettings settings, CancellationToken ct)
+        Guid id, string? feature, DatasetStore store, ValidatorDbContext db, ValidatorOptions settings, CancellationToken ct)
     {
         var batch = await db.Batches.AsNoTracking().SingleOrDefaultAsync(b => b.BatchId == id, ct);
         if (batch is null || await store.StatisticsAsync(id, ct) is not { } current)

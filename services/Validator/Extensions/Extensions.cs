@@ -17,7 +17,7 @@ public static class Extensions
     {
         builder.AddCtmHttp();
         builder.AddCtmDatabase<ValidatorDbContext>();
-        builder.Services.AddOptions<ValidatorSettings>().BindConfiguration(ValidatorSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ValidatorOptions>().BindConfiguration(ValidatorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());

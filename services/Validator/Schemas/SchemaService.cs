@@ -3,6 +3,7 @@ using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
 using Ctm.ServiceDefaults.Storage;
+using Ctm.Validator.Extensions;
 using Ctm.Validator.Quarantine;
 using Ctm.Validator.Storage;
 using Ctm.Validator.Validation;
@@ -20,7 +21,7 @@ public sealed record SchemaChangeResult(OperatorOutcome Outcome, string Message,
 /// Every change is a new version, audited.
 /// </summary>
 public sealed partial class SchemaService(
-    ValidatorDbContext db, DatasetStore store, QuarantineService quarantine, OutboxSignal signal, IOptions<ValidatorSettings> settings, TimeProvider clock, ILogger<SchemaService> logger)
+    ValidatorDbContext db, DatasetStore store, QuarantineService quarantine, OutboxSignal signal, IOptions<ValidatorOptions> settings, TimeProvider clock, ILogger<SchemaService> logger)
 {
     public async Task<SchemaChangeResult> ChangeAsync(string dataset, IReadOnlyList<SchemaChange> changes, string @operator, string reason, CancellationToken ct)
     {

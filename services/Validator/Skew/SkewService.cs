@@ -4,8 +4,8 @@ using Ctm.Contracts;
 using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
 using Ctm.ServiceDefaults.Http;
+using Ctm.Validator.Extensions;
 using Ctm.Validator.Storage;
-using Ctm.Validator.Validation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +17,7 @@ namespace Ctm.Validator.Skew;
 /// and <see cref="ModelPromoted.RunId"/> to find the run of a version).
 /// </summary>
 public sealed partial class SkewService(
-    ValidatorDbContext db, DatasetStore store, IHttpClientFactory http, IOptions<ServiceUrls> urls, IOptions<ValidatorSettings> settings, TimeProvider clock, ILogger<SkewService> logger)
+    ValidatorDbContext db, DatasetStore store, IHttpClientFactory http, IOptions<ServiceUrls> urls, IOptions<ValidatorOptions> settings, TimeProvider clock, ILogger<SkewService> logger)
 {
     public async Task RecordRunAsync(ModelTrained message, CancellationToken ct)
     {

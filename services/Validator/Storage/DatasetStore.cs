@@ -1,7 +1,9 @@
 using System.Text.Json;
+using Ctm.Contracts;
 using Ctm.Data.Drift;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
+using Ctm.Validator.Extensions;
 using Ctm.Validator.Validation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -9,10 +11,8 @@ using Microsoft.Extensions.Options;
 namespace Ctm.Validator.Storage;
 
 /// <summary>A dataset's state as the Validator's decisions need it: the lock, the current schema, thresholds, windows, baselines, the audit log.</summary>
-public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettings> settings, TimeProvider clock)
+public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOptions> settings, TimeProvider clock)
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>Batch statuses whose data may be trained on and that form the drift window (a quarantined batch never does, so the reference stays clean while a corruption lasts).</summary>
     public static readonly string[] Usable = [BatchStatus.Accepted, BatchStatus.Released];
 
@@ -28,13 +28,13 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettin
     }
 
     /// <summary>Records a new schema version (<paramref name="schema"/>'s version) with its contract view.</summary>
-    public void AddSchema(string dataset, DataSchema schema, string task, string reason, string? createdBy)
+    public void AddSchema(string dataset, DataSchema schema, TaskKind task, string reason, string? createdBy)
     {
         db.Schemas.Add(new SchemaVersion
         {
             Dataset = dataset,
             Version = schema.Version,
-            Definition = JsonSerializer.Serialize(DatasetSchema.From(schema, task), Json),
+            Definition = JsonSerializer.Serialize(DatasetSchema.From(schema, task), JsonSerializerOptions.Web),
             DataSchema = schema.ToJson(),
             Reason = reason,
             CreatedBy = createdBy,
@@ -124,7 +124,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorSettin
             Action = action,
             Operator = @operator,
             Reason = reason,
-            Details = details is null ? null : JsonSerializer.Serialize(details, Json),
+            Details = details is null ? null : JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
             At = clock.GetUtcNow(),
         });
 }
@@ -134,7 +134,7 @@ public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema C
 {
     public static CurrentSchema From(SchemaVersion row)
     {
-        var contract = JsonSerializer.Deserialize<DatasetSchema>(row.Definition, DatasetStore.Json)!;
+        var contract = JsonSerializer.Deserialize<DatasetSchema>(row.Definition, JsonSerializerOptions.Web)!;
         // Versions written before the library's schema was stored get one from their columns: types and the label, no limits.
         var data = row.DataSchema is { } json
             ? DataSchema.FromJson(json)
@@ -142,7 +142,7 @@ public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema C
             {
                 Version = row.Version,
                 LabelColumn = contract.Label,
-                Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == DatasetSchema.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
+                Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == ColumnKind.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
             };
         return new CurrentSchema(row.Version, data with { Version = row.Version }, contract, row.Reason, row.CreatedBy, row.CreatedAt);
     }

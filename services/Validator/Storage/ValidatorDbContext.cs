@@ -1,3 +1,5 @@
+using Ctm.Contracts;
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Validator.Storage;
@@ -17,6 +19,12 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
     public DbSet<ModelVersion> Versions => Set<ModelVersion>();
     public DbSet<SkewReport> SkewReports => Set<SkewReport>();
     public DbSet<StoredMeasures> Measures => Set<StoredMeasures>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Stored as the text it had as a string, so the column is unchanged.
+        configurationBuilder.Properties<TaskKind>().HaveConversion<EnumTextConverter<TaskKind>>();
+    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -95,7 +103,7 @@ public sealed class DatasetConfig
 {
     public required string Dataset { get; set; }
     public string? LabelColumn { get; set; }
-    public string? Task { get; set; }
+    public TaskKind? Task { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
 

@@ -6,6 +6,7 @@ using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
 using Ctm.ServiceDefaults.Http;
 using Ctm.ServiceDefaults.Storage;
+using Ctm.Validator.Extensions;
 using Ctm.Validator.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,7 @@ namespace Ctm.Validator.Validation;
 /// Statistics are computed in one streaming pass and stored, so windows and training baselines are merges.
 /// </summary>
 public sealed partial class BatchValidation(
-    ValidatorDbContext db, DatasetStore store, IHttpClientFactory http, OutboxSignal signal, IOptions<ValidatorSettings> settings, TimeProvider clock, ILogger<BatchValidation> logger)
+    ValidatorDbContext db, DatasetStore store, IHttpClientFactory http, OutboxSignal signal, IOptions<ValidatorOptions> settings, TimeProvider clock, ILogger<BatchValidation> logger)
 {
     public async Task ValidateAsync(BatchIngested message, CancellationToken ct)
     {
@@ -82,7 +83,7 @@ public sealed partial class BatchValidation(
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, DatasetStore.Json),
+            Reasons = JsonSerializer.Serialize(reasons, JsonSerializerOptions.Web),
             Details = decision.ToJson(),
             WindowBatchIds = windowIds,
             DecidedAt = now,
@@ -161,7 +162,7 @@ public sealed partial class BatchValidation(
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, DatasetStore.Json),
+            Reasons = JsonSerializer.Serialize(reasons, JsonSerializerOptions.Web),
             DecidedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);

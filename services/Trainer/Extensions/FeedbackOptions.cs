@@ -1,12 +1,12 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Ctm.Trainer.Quality;
+namespace Ctm.Trainer.Extensions;
 
 /// <summary>
 /// Label feedback, from the <c>Quality:Feedback</c> section: how long keyed predictions served and labels by key are
 /// kept waiting for each other, how much is kept, and when joined predictions make a point of the quality series.
 /// </summary>
-public sealed class FeedbackSettings
+public sealed class FeedbackOptions
 {
     public const string Section = "Quality:Feedback";
 
@@ -37,14 +37,4 @@ public sealed class FeedbackSettings
     /// <summary>The queue the Trainer binds to that exchange.</summary>
     [Required]
     public string Queue { get; set; } = "trainer-label-events";
-}
-
-/// <summary>Where a point of the quality series comes from.</summary>
-public static class QualitySources
-{
-    /// <summary>A labeled batch scored by the version serving when it arrived, before any training on it.</summary>
-    public const string TestThenTrain = "test-then-train";
-
-    /// <summary>Predictions a version actually served (serving, canary or shadow), joined by key to labels that came later.</summary>
-    public const string Served = "served";
 }

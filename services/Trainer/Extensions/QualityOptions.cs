@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Ctm.Trainer.Quality;
+namespace Ctm.Trainer.Extensions;
 
 /// <summary>
 /// Live quality (test-then-train scoring of every labeled batch by the version serving when it arrived) and its
@@ -8,7 +8,7 @@ namespace Ctm.Trainer.Quality;
 /// (<see cref="Ctm.Data.Drift.EmpiricalNull"/>), not fixed metric thresholds; defaults were chosen so that 200 seeds
 /// of a stable stream raise no alarm (tests/Ctm.Trainer.Tests/QualityDetectorTests.cs).
 /// </summary>
-public sealed class QualitySettings
+public sealed class QualityOptions
 {
     public const string Section = "Quality";
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ctm.Trainer.Apis;
+namespace Ctm.Trainer.Charts;
 
 /// <summary>Draws a run's loss curve (mean training loss per epoch) as a self-contained SVG line chart.</summary>
 public static class LossCurveSvg

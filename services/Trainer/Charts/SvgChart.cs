@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Security;
 using System.Text;
+using Ctm.Data.Charts;
 
-namespace Ctm.Trainer.Apis;
+namespace Ctm.Trainer.Charts;
 
 /// <summary>
 /// The frame the Trainer's line charts share: canvas, title, axes, axis labels, the empty-chart message and the
@@ -18,15 +18,15 @@ public sealed class SvgChart
     {
         (Width, Height) = (width, height);
         (X0, X1, Y0, Y1) = (Left, width - Right, height - Bottom, top);
-        Svg.Append(CultureInfo.InvariantCulture, $"""<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">""");
+        Svg = SvgWriter.Start(width, height, fontSize: 12);
         Svg.Append(CultureInfo.InvariantCulture, $"""<rect width="{width}" height="{height}" fill="white"/>""");
-        Svg.Append(CultureInfo.InvariantCulture, $"""<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{SecurityElement.Escape(title)}</text>""");
+        Svg.Append(CultureInfo.InvariantCulture, $"""<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{SvgWriter.Escape(title)}</text>""");
         Svg.Append(CultureInfo.InvariantCulture, $"""<path d="M{X0} {Y1} V{Y0} H{X1}" stroke="black" fill="none"/>""");
-        Svg.Append(CultureInfo.InvariantCulture, $"""<text x="{(X0 + X1) / 2}" y="{height - 8}" text-anchor="middle">{SecurityElement.Escape(xLabel)}</text>""");
-        Svg.Append(CultureInfo.InvariantCulture, $"""<text x="14" y="{(Y0 + Y1) / 2}" text-anchor="middle" transform="rotate(-90 14 {(Y0 + Y1) / 2})">{SecurityElement.Escape(yLabel)}</text>""");
+        Svg.Append(CultureInfo.InvariantCulture, $"""<text x="{(X0 + X1) / 2}" y="{height - 8}" text-anchor="middle">{SvgWriter.Escape(xLabel)}</text>""");
+        Svg.Append(CultureInfo.InvariantCulture, $"""<text x="14" y="{(Y0 + Y1) / 2}" text-anchor="middle" transform="rotate(-90 14 {(Y0 + Y1) / 2})">{SvgWriter.Escape(yLabel)}</text>""");
     }
 
-    public StringBuilder Svg { get; } = new();
+    public StringBuilder Svg { get; }
 
     public int Width { get; }
 
@@ -44,7 +44,7 @@ public sealed class SvgChart
     /// <summary>The chart with <paramref name="message"/> in the middle instead of a series.</summary>
     public string Empty(string message)
     {
-        Svg.Append(CultureInfo.InvariantCulture, $"""<text x="{(X0 + X1) / 2}" y="{(Y0 + Y1) / 2}" text-anchor="middle">{SecurityElement.Escape(message)}</text>""");
+        Svg.Append(CultureInfo.InvariantCulture, $"""<text x="{(X0 + X1) / 2}" y="{(Y0 + Y1) / 2}" text-anchor="middle">{SvgWriter.Escape(message)}</text>""");
         return Finish();
     }
 

@@ -2,14 +2,14 @@ using System.ComponentModel.DataAnnotations;
 using Ctm.Data.Schema;
 using Ctm.Data.Validation;
 
-namespace Ctm.Validator.Validation;
+namespace Ctm.Validator.Extensions;
 
 /// <summary>
 /// The Validator's defaults (section <c>Validation</c>); per-feature thresholds set through the API (feature <c>*</c> for a
 /// dataset) override the drift and skew ones. The calibrated ones (<c>WarnDeviations</c> ... <c>SeedScale</c>) are
 /// <see cref="DriftThresholds"/>' and documented there.
 /// </summary>
-public sealed class ValidatorSettings
+public sealed class ValidatorOptions
 {
     public const string Section = "Validation";
 

@@ -8,7 +8,7 @@ namespace Ctm.Trainer.Extensions;
 /// How models are trained, from the <c>Training</c> section: the continual recipe (<see cref="ContinualRecipe"/>), whose
 /// defaults were chosen by prequential measurement (services/Trainer/README.md has the table).
 /// </summary>
-public sealed class TrainingSettings
+public sealed class TrainerOptions
 {
     public const string Section = "Training";
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ctm.Trainer.Apis;
+namespace Ctm.Trainer.Charts;
 
 /// <summary>A scored batch on the chart: its order, the version that scored it, the metric, and whether it alarmed.</summary>
 public sealed record QualityChartPoint(long Seq, int Version, double Value, bool Alert);

@@ -37,7 +37,7 @@ public static class BatchHistogramsApi
         // The decision's details hold warnings too; batches decided before details were kept have their reasons only.
         var anomalies = batch.Details is { } details
             ? ValidationDecision.FromJson(details).Anomalies
-            : JsonSerializer.Deserialize<List<Anomaly>>(batch.Reasons, DatasetStore.Json) ?? [];
+            : JsonSerializer.Deserialize<List<Anomaly>>(batch.Reasons, JsonSerializerOptions.Web) ?? [];
         var flagged = anomalies.Where(a => a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
         var drifted = anomalies.Where(a => a.Kind == AnomalyKind.Drift && a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
         var features = current.Columns.Select(c =>

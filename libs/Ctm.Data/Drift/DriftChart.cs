@@ -111,7 +111,6 @@ public static class DriftChart
         }
     }
 
-    // Equal-width bins over the range both samples mostly cover (0.5%–99.5% quantiles), extremes clamped into the end bins.
     private static (string[] Labels, double[] Reference, double[] Current) NumericBars(NumericStatistics reference, NumericStatistics current)
     {
         if (reference.Count == 0 || current.Count == 0)
@@ -119,38 +118,14 @@ public static class DriftChart
             return ([], [], []);
         }
 
-        var low = Math.Min(reference.Quantile(0.005), current.Quantile(0.005));
-        var high = Math.Max(reference.Quantile(0.995), current.Quantile(0.995));
-        if (!(high > low))
-        {
-            high = low + Math.Max(1e-9, Math.Abs(low) * 0.01);
-        }
-
-        var width = (high - low) / NumericBins;
+        var (low, width) = SharedBins.NumericRange(current, reference, NumericBins);
         var labels = new string[NumericBins];
         for (var j = 0; j < NumericBins; j++)
         {
             labels[j] = F($"{low + (j * width):G4} – {low + ((j + 1) * width):G4}");
         }
 
-        return (labels, Proportions(reference.Sketch, low, width), Proportions(current.Sketch, low, width));
-    }
-
-    private static double[] Proportions(QuantileSketch sketch, double low, double width)
-    {
-        var bins = new double[NumericBins];
-        foreach (var (key, count) in sketch.Buckets())
-        {
-            var bin = (int)Math.Clamp(Math.Floor((QuantileSketch.RepresentativeValue(key) - low) / width), 0, NumericBins - 1);
-            bins[bin] += count;
-        }
-
-        for (var j = 0; j < bins.Length; j++)
-        {
-            bins[j] /= Math.Max(1, sketch.Count);
-        }
-
-        return bins;
+        return (labels, SharedBins.Proportions(reference.Sketch, low, width, NumericBins), SharedBins.Proportions(current.Sketch, low, width, NumericBins));
     }
 
     private static (string[] Labels, double[] Reference, double[] Current) CategoricalBars(CategoricalStatistics reference, CategoricalStatistics current)
@@ -160,12 +135,8 @@ public static class DriftChart
             return ([], [], []);
         }
 
-        var keys = reference.Counts.Keys.Union(current.Counts.Keys, StringComparer.Ordinal)
-            .OrderByDescending(k => Math.Max((double)reference.CountOf(k) / reference.Count, (double)current.CountOf(k) / current.Count))
-            .ThenBy(k => k, StringComparer.Ordinal)
-            .Take(MaxCategories)
-            .ToArray();
-        return (keys, [.. keys.Select(k => (double)reference.CountOf(k) / reference.Count)], [.. keys.Select(k => (double)current.CountOf(k) / current.Count)]);
+        var keys = SharedBins.TopCategories(current, reference, MaxCategories);
+        return (keys, [.. keys.Select(k => SharedBins.Share(reference, k))], [.. keys.Select(k => SharedBins.Share(current, k))]);
     }
 
     private static string Escape(string text) => SvgWriter.Escape(text);

@@ -59,17 +59,9 @@ public static class BatchHistogramsApi
         if (current.Numeric is { Count: > 0 } cn)
         {
             var rn = reference?.Numeric is { Count: > 0 } r ? r : null;
-            // Over the range both sides mostly cover, so one outlier does not squeeze every other value into one bin.
-            var low = Math.Min(cn.Quantile(0.005), rn?.Quantile(0.005) ?? double.PositiveInfinity);
-            var high = Math.Max(cn.Quantile(0.995), rn?.Quantile(0.995) ?? double.NegativeInfinity);
-            if (!(high > low))
-            {
-                high = low + Math.Max(1e-9, Math.Abs(low) * 0.01);
-            }
-
-            var width = (high - low) / NumericBins;
-            var batchShare = Proportions(cn.Sketch, low, width);
-            var baselineShare = rn is null ? null : Proportions(rn.Sketch, low, width);
+            var (low, width) = SharedBins.NumericRange(cn, rn, NumericBins);
+            var batchShare = SharedBins.Proportions(cn.Sketch, low, width, NumericBins);
+            var baselineShare = rn is null ? null : SharedBins.Proportions(rn.Sketch, low, width, NumericBins);
             return [.. Enumerable.Range(0, NumericBins).Select(j => new HistogramBar(
                 null, low + (j * width), low + ((j + 1) * width), batchShare[j], baselineShare?[j]))];
         }
@@ -77,32 +69,10 @@ public static class BatchHistogramsApi
         if (current.Categorical is { Count: > 0 } cc)
         {
             var rc = reference?.Categorical is { Count: > 0 } r ? r : null;
-            var keys = cc.Counts.Keys.Union(rc?.Counts.Keys ?? Enumerable.Empty<string>(), StringComparer.Ordinal)
-                .OrderByDescending(k => Math.Max((double)cc.CountOf(k) / cc.Count, rc is null ? 0 : (double)rc.CountOf(k) / rc.Count))
-                .ThenBy(k => k, StringComparer.Ordinal)
-                .Take(MaxCategories);
-            return [.. keys.Select(k => new HistogramBar(k, null, null, (double)cc.CountOf(k) / cc.Count, rc is null ? null : (double)rc.CountOf(k) / rc.Count))];
+            return [.. SharedBins.TopCategories(cc, rc, MaxCategories).Select(k => new HistogramBar(k, null, null, SharedBins.Share(cc, k), rc is null ? null : SharedBins.Share(rc, k)))];
         }
 
         return [];
-    }
-
-    private static double[] Proportions(QuantileSketch sketch, double low, double width)
-    {
-        var bins = new double[NumericBins];
-        foreach (var (key, count) in sketch.Buckets())
-        {
-            // Values beyond the shared range count in the end bins: every value is somewhere on the picture.
-            var bin = (int)Math.Clamp(Math.Floor((QuantileSketch.RepresentativeValue(key) - low) / width), 0, NumericBins - 1);
-            bins[bin] += count;
-        }
-
-        for (var j = 0; j < bins.Length; j++)
-        {
-            bins[j] /= Math.Max(1, sketch.Count);
-        }
-
-        return bins;
     }
 }
 

@@ -69,10 +69,27 @@ public sealed class ContractFuzzTests(ITestOutputHelper output)
 
         // Written once, a message is in its normal form (JSON payloads such as a row event's may hold text that only
         // becomes well-formed when written); from then on it must read back the same.
-        var written = JsonSerializer.Serialize(JsonSerializer.Deserialize(JsonSerializer.Serialize(message, type, Bus), type, Bus), type, Bus);
+        string first;
+        try
+        {
+            first = JsonSerializer.Serialize(message, type, Bus);
+        }
+        catch (JsonException e) when (HoldsRawJson(type) && e.InnerException is InvalidOperationException inner && inner.Message.Contains("surrogate", StringComparison.Ordinal))
+        {
+            // Row and label payloads stay raw JSON on purpose, so that text that is not valid Unicode reaches the
+            // consumer's reader, which refuses it with its place (RowEventFuzzTests in Ctm.Ingest.Tests); such a body
+            // cannot be written again, and that is the one write failure allowed here.
+            return $"{type.Name}: a payload holds an unpaired surrogate, refused by its consumer's reader";
+        }
+
+        var written = JsonSerializer.Serialize(JsonSerializer.Deserialize(first, type, Bus), type, Bus);
         var again = JsonSerializer.Serialize(JsonSerializer.Deserialize(written, type, Bus), type, Bus);
         return written == again ? null : throw new InvalidOperationException($"{type.Name} does not read back the same: {written} vs {again}");
     }
+
+    private static bool HoldsRawJson(Type type) =>
+        type.GetProperties().Any(p => (Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType) == typeof(JsonElement)
+            || p.PropertyType.IsAssignableTo(typeof(IEnumerable<JsonElement>)));
 
     // A well-formed JSON value for a CLR type, filled with random values, for every public settable property.
     private static System.Text.Json.Nodes.JsonNode? Sample(Type type, Mutator m, int depth)

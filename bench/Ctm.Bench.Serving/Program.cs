@@ -125,11 +125,11 @@ foreach (var t in targets)
         $"| {t.Name} (vs {t.Bare}) | {Median(rs.Select(r => r.Wrk.RequestsPerSecond)):0} ({rs.Min(r => r.Wrk.RequestsPerSecond):0}–{rs.Max(r => r.Wrk.RequestsPerSecond):0}) | {Median(shares):P0} ({shares.Min():P0}–{shares.Max():P0}) | {Median(rs.Select(r => r.Wrk.P99Ms)):0.00} ({rs.Min(r => r.Wrk.P99Ms):0.00}–{rs.Max(r => r.Wrk.P99Ms):0.00}) | {Median(p99s):0.00}× ({p99s.Min():0.00}–{p99s.Max():0.00}) | {Median(rs.Select(r => r.Wrk.CpuMicrosecondsPerRequest)):0.0} ({rs.Min(r => r.Wrk.CpuMicrosecondsPerRequest):0.0}–{rs.Max(r => r.Wrk.CpuMicrosecondsPerRequest):0.0}) | {(hits.Count == 0 ? "–" : $"{hits.Average():P1}")} | {rs.Sum(r => r.Wrk.Non2xx)} |"));
 }
 
-if (results.ContainsKey("dynamic") && results.ContainsKey("static"))
+if (results.TryGetValue("dynamic", out var dynamicRounds) && results.TryGetValue("static", out var staticRounds))
 {
-    var dynamicShare = Median(results["dynamic"].Select((r, i) => r.Wrk.RequestsPerSecond / results["bare"][i].Wrk.RequestsPerSecond));
-    var dynamicP99 = Median(results["dynamic"].Select((r, i) => r.Wrk.P99Ms / results["bare"][i].Wrk.P99Ms));
-    var staticShare = Median(results["static"].Select((r, i) => r.Wrk.RequestsPerSecond / results["bare-small"][i].Wrk.RequestsPerSecond));
+    var dynamicShare = Median(dynamicRounds.Select((r, i) => r.Wrk.RequestsPerSecond / results["bare"][i].Wrk.RequestsPerSecond));
+    var dynamicP99 = Median(dynamicRounds.Select((r, i) => r.Wrk.P99Ms / results["bare"][i].Wrk.P99Ms));
+    var staticShare = Median(staticRounds.Select((r, i) => r.Wrk.RequestsPerSecond / results["bare-small"][i].Wrk.RequestsPerSecond));
     Console.WriteLine();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"goals (medians): dynamic random >= 80% of bare: {Met(dynamicShare >= 0.8)} ({dynamicShare:P0}); dynamic p99 <= 1.5x bare p99: {Met(dynamicP99 <= 1.5)} ({dynamicP99:0.00}x); static >= 90% of bare: {Met(staticShare >= 0.9)} ({staticShare:P0})"));

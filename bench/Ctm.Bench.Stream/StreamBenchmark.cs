@@ -153,7 +153,7 @@ public static class StreamBenchmark
 
     /// <summary>The class whose probability is ranked for AUC: "1", "true" or "yes" when present, else the second in ordinal order.</summary>
     public static string PositiveClass(IReadOnlyList<string> classes) =>
-        classes.FirstOrDefault(c => c is "1" or "true" or "True" or "yes") ?? (classes.Count > 1 ? classes[1] : classes.FirstOrDefault() ?? "1");
+        classes.FirstOrDefault(c => c is "1" or "true" or "True" or "yes") ?? (classes.Count > 1 ? classes[1] : classes.Count > 0 ? classes[0] : "1");
 
     private static List<ShadedSpan> Spans(GeneratedStream stream)
     {

@@ -21,7 +21,7 @@ namespace Ctm.Onnx;
 /// <see cref="Run(ReadOnlySpan{FloatTensorInput}, ReadOnlySpan{FloatTensorOutput})"/> reads caller memory in
 /// place and writes outputs into caller buffers, for hot loops (micro-batching, training steps).</para>
 /// </remarks>
-public sealed class OnnxSession : IDisposable
+public sealed partial class OnnxSession : IDisposable
 {
     private readonly Ort.InferenceSession session;
     private readonly Ort.RunOptions runOptions;
@@ -120,9 +120,11 @@ public sealed class OnnxSession : IDisposable
             catch (OnnxRuntimeException ex) when (provider == ExecutionProvider.Cuda)
             {
                 // The CUDA provider library can load yet fail when the session initialises (no device, driver mismatch).
-                options.Logger?.LogWarning(
-                    "ONNX Runtime could not create the session on CUDA ({Reason}); falling back to the CPU provider.",
-                    ex.Message);
+                if (options.Logger is { } logger)
+                {
+                    LogCudaSessionFailed(logger, ex.Message);
+                }
+
                 provider = ExecutionProvider.Cpu;
                 sessionOptions.Dispose();
                 sessionOptions = CreateSessionOptions(options);
@@ -747,10 +749,11 @@ public sealed class OnnxSession : IDisposable
         }
         catch (Ort.OnnxRuntimeException ex)
         {
-            options.Logger?.LogWarning(
-                "ONNX Runtime's CUDA execution provider is not available ({Reason}); falling back to the CPU provider. " +
-                "The GPU needs CUDA 13 (libcudart, libcublas) and an NVIDIA driver on this machine.",
-                OnnxRuntimeException.From(ex).Message);
+            if (options.Logger is { } logger)
+            {
+                LogCudaUnavailable(logger, OnnxRuntimeException.From(ex).Message);
+            }
+
             return false;
         }
     }
@@ -805,6 +808,12 @@ public sealed class OnnxSession : IDisposable
             Version: model.Version);
         return (model.CustomMetadataMap.ToFrozenDictionary(StringComparer.Ordinal), description);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ONNX Runtime could not create the session on CUDA ({Reason}); falling back to the CPU provider.")]
+    private static partial void LogCudaSessionFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ONNX Runtime's CUDA execution provider is not available ({Reason}); falling back to the CPU provider. The GPU needs CUDA 13 (libcudart, libcublas) and an NVIDIA driver on this machine.")]
+    private static partial void LogCudaUnavailable(ILogger logger, string reason);
 }
 
 /// <summary>A native value over caller memory, with what it was made for.</summary>

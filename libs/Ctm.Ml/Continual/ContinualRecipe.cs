@@ -103,7 +103,7 @@ public sealed class ContinualRecipe(ITrainingEngine engine, RecipeOptions option
     /// <exception cref="ArgumentException">The data or settings are unusable.</exception>
     public RecipeResult Train(
         TabularDataset fresh, TabularDataset? history, ModelState? parent, int updatesSinceFull, int seed,
-        string? forceFull = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, long windowRowsAtFull = 0)
+        string? forceFull = null, IProgress<TrainingProgress>? progress = null, long windowRowsAtFull = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fresh);
         Options.Validate();

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Ctm.Onnx.Model;
 
 /// <summary>ONNX <c>AttributeProto.AttributeType</c> values.</summary>
@@ -22,6 +24,7 @@ public enum OnnxAttributeType
 }
 
 /// <summary>A node attribute for <see cref="OnnxGraphBuilder.AddNode"/>; create one with the static factories.</summary>
+[SuppressMessage("Naming", "CA1711", Justification = "An ONNX node attribute (AttributeProto), not a .NET attribute: the format's own word.")]
 public sealed class OnnxAttribute
 {
     private OnnxAttribute(string name, OnnxAttributeType type, object value)

@@ -204,7 +204,7 @@ public sealed class OnnxGraphBuilder(string name)
         }
     }
 
-    private static TypeDescription TensorType(TensorElementType elementType, long?[]? dims, string?[]? dimNames)
+    private static TypeDescription.Tensor TensorType(TensorElementType elementType, long?[]? dims, string?[]? dimNames)
     {
         if (elementType == TensorElementType.Undefined)
         {

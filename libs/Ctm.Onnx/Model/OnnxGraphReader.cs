@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Ctm.Onnx.Proto;
 using Google.Protobuf;
 
@@ -7,6 +8,7 @@ namespace Ctm.Onnx.Model;
 public sealed record OnnxGraphNode(string OpType, string Domain, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs, IReadOnlyDictionary<string, OnnxGraphAttribute> Attributes);
 
 /// <summary>An attribute's value: whichever of the scalar or list fields the writer set.</summary>
+[SuppressMessage("Naming", "CA1711", Justification = "An ONNX node attribute (AttributeProto), not a .NET attribute: the format's own word.")]
 public sealed record OnnxGraphAttribute(long? Int, float? Float, string? Text, IReadOnlyList<long> Ints, IReadOnlyList<float> Floats, IReadOnlyList<string> Strings);
 
 /// <summary>

@@ -66,7 +66,7 @@ public sealed partial class DelayedRedeliveryFilter(BrokerChannel broker, IOptio
     /// <summary>The delay queue of <paramref name="queue"/> for <paramref name="seconds"/>.</summary>
     public static string DelayQueue(string queue, int seconds) => $"{queue}_delay_{seconds.ToString(CultureInfo.InvariantCulture)}s";
 
-    private Task ParkAsync(
+    private Task<bool> ParkAsync(
         string queue, int seconds, RabbitMqBasicConsumeContext rabbit, byte[] body, int redeliveries, long firstFailure, string reason, CancellationToken ct) =>
         broker.RunAsync(async channel =>
         {

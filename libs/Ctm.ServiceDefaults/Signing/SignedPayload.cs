@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -73,6 +74,7 @@ public static class SignedPayload
         return w.ToArray();
     }
 
+    [SuppressMessage("Design", "CA1001", Justification = "A MemoryStream holds only managed memory; its Dispose frees nothing.")]
     private sealed class Writer
     {
         private readonly MemoryStream _stream = new();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Frozen;
 using System.Reflection;
 using System.Text.Json.Serialization;
@@ -10,6 +11,7 @@ namespace Ctm.ServiceDefaults.Storage;
 /// each member, so a column, a JSON body and a message spell a value the same way from one declaration.
 /// </summary>
 /// <typeparam name="T">An enum whose members each carry <see cref="JsonStringEnumMemberNameAttribute"/>.</typeparam>
+[SuppressMessage("Design", "CA1000", Justification = "The static members are the per-enum cache: EnumText<T>.Name/Parse look up maps built once for each T.")]
 public static class EnumText<T>
     where T : struct, Enum
 {

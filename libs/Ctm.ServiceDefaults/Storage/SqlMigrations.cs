@@ -21,7 +21,7 @@ namespace Ctm.ServiceDefaults.Storage;
 /// design-time tool or model snapshot. The EF model only has to name what the SQL creates: EFCore.NamingConventions
 /// gives snake_case, and <c>SchemaNamesTests</c> checks every entity against the live schema.
 /// </remarks>
-public sealed class SqlMigrator<TContext>(IServiceProvider services, ILogger<SqlMigrator<TContext>> logger) : IHostedService
+public sealed partial class SqlMigrator<TContext>(IServiceProvider services, ILogger<SqlMigrator<TContext>> logger) : IHostedService
     where TContext : DbContext
 {
     /// <inheritdoc />
@@ -69,7 +69,7 @@ public sealed class SqlMigrator<TContext>(IServiceProvider services, ILogger<Sql
                 }
 
                 await tx.CommitAsync(cancellationToken);
-                logger.LogInformation("Applied migration {Migration} to schema {Schema}", id, schema);
+                LogApplied(id, schema);
             }
         }
         finally
@@ -92,7 +92,7 @@ public sealed class SqlMigrator<TContext>(IServiceProvider services, ILogger<Sql
             }
             catch (NpgsqlException e) when (attempt < 30)
             {
-                logger.LogWarning("PostgreSQL is not reachable yet ({Error}); attempt {Attempt} of 30. Is it running? (./ctm infra up)", e.Message, attempt);
+                LogUnreachable(e.Message, attempt);
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
             }
         }
@@ -117,6 +117,12 @@ public sealed class SqlMigrator<TContext>(IServiceProvider services, ILogger<Sql
         using var reader = new StreamReader(stream);
         return await reader.ReadToEndAsync(ct);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Migration} to schema {Schema}")]
+    private partial void LogApplied(string migration, string schema);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL is not reachable yet ({Error}); attempt {Attempt} of 30. Is it running? (./ctm infra up)")]
+    private partial void LogUnreachable(string error, int attempt);
 }
 
 internal static class MessagingTables

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Ctm.ServiceDefaults.Storage;
 
 /// <summary>
@@ -5,6 +7,7 @@ namespace Ctm.ServiceDefaults.Storage;
 /// there is some, so it need not poll. Signals coalesce: one wake-up covers everything signalled before it.
 /// Each loop has its own subclass, so each is its own singleton.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never read holds no unmanaged resource; disposing it at shutdown would only race the loop still waiting on it.")]
 public abstract class WakeSignal
 {
     private readonly SemaphoreSlim _signal = new(0, 1);

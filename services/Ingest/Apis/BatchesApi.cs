@@ -11,7 +11,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace Ctm.Ingest.Apis;
 
-public static class BatchesApi
+public static partial class BatchesApi
 {
     private static readonly string[] CsvTypes = ["text/csv", "application/csv"];
     private static readonly string[] JsonLinesTypes = ["application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/json-lines", "application/jsonlines"];
@@ -123,7 +123,7 @@ public static class BatchesApi
                         new Dictionary<string, object?> { ["batchId"] = stored.Id });
             }
 
-            logger.LogInformation("Stored batch {BatchId} of {Dataset}: {Rows} rows, sha256 {Sha256}", stored.Id, dataset, stored.RowCount, stored.Sha256);
+            LogStored(logger, stored.Id, dataset, stored.RowCount, stored.Sha256);
             return TypedResults.Accepted($"/v1/batches/{stored.Id}", receipt);
         }
     }
@@ -179,6 +179,9 @@ public static class BatchesApi
 
     private static ProblemHttpResult Problem(string title, string detail, int status = StatusCodes.Status400BadRequest, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stored batch {BatchId} of {Dataset}: {Rows} rows, sha256 {Sha256}")]
+    private static partial void LogStored(ILogger logger, Guid batchId, string dataset, long rows, string sha256);
 }
 
 /// <summary>A stored batch. <c>Source</c> is how it arrived (http, bus); <c>Upstream</c> the system the producer named (<c>?source=</c>, a row event's <c>source</c>), or null.</summary>

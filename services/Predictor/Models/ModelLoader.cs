@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Ctm.Contracts;
 using Ctm.Onnx;
 using Ctm.Onnx.Model;
@@ -21,6 +22,7 @@ public sealed record PromotionToLoad(string Dataset, int Version, long Generatio
 /// warm up, then swap atomically. A version that fails leaves the current one serving, and says so in the log, in
 /// <c>/health/ready</c> and <c>GET /v1/models/{name}</c>, and on the bus (<see cref="ModelLoadFailed"/>).
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never read holds no unmanaged resource; disposing it at shutdown would only race a load still holding it.")]
 public sealed partial class ModelLoader(
     ModelCatalog catalog,
     IHttpClientFactory http,

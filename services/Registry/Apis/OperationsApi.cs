@@ -97,7 +97,7 @@ public static class OperationsApi
         if (request.HasFormContentType)
         {
             var form = await request.ReadFormAsync(ct);
-            var file = form.Files.GetFile("file") ?? form.Files.FirstOrDefault();
+            var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
             if (file is null)
             {
                 return Problem("invalid", "the multipart body has no file part (name it 'file')");

@@ -142,7 +142,7 @@ public static class ProvenanceApi
                     Upstream = r.Upstream,
                 }
                 : new BatchDto(id, dataset, "unknown", null, null, null, null, null, null, [.. usedBy[id].Order()], []))
-            .OrderBy(b => b.History.FirstOrDefault()?.At ?? DateTimeOffset.MaxValue)];
+            .OrderBy(b => b.History is [var first, ..] ? first.At : DateTimeOffset.MaxValue)];
     }
 
     private static BatchEventDto ToDto(BatchEvent e) => new(e.Status, e.At, e.Actor, e.Details is null ? null : JsonDocument.Parse(e.Details).RootElement);

@@ -266,7 +266,7 @@ public sealed partial class ServingRecord(
     }
 
     /// <summary>Marks the replica as heard from now (a replica first heard of through a load or refusal counts with a 5-second interval until it reports).</summary>
-    private Task TouchReplicaAsync(string replica, DateTimeOffset now, int? intervalSeconds, CancellationToken ct) => intervalSeconds is { } interval
+    private Task<int> TouchReplicaAsync(string replica, DateTimeOffset now, int? intervalSeconds, CancellationToken ct) => intervalSeconds is { } interval
         ? db.Database.ExecuteSqlAsync($"""
             INSERT INTO registry.replicas (replica, first_seen, last_seen, interval_seconds) VALUES ({replica}, {now}, {now}, {interval})
             ON CONFLICT (replica) DO UPDATE SET last_seen = GREATEST(replicas.last_seen, EXCLUDED.last_seen), interval_seconds = EXCLUDED.interval_seconds, stopped_at = NULL

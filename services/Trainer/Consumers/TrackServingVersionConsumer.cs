@@ -36,7 +36,7 @@ public sealed class TrackServingVersionConsumer(TrainerDbContext db) : IConsumer
     /// Points the dataset at its newest promotion that a replica loaded. Only a newer generation wins, so redelivered
     /// or reordered messages cannot roll the pointer back; both consumers run it, so whichever message comes last moves it.
     /// </summary>
-    private Task AdvanceAsync(string dataset, CancellationToken ct) =>
+    private Task<int> AdvanceAsync(string dataset, CancellationToken ct) =>
         db.Database.ExecuteSqlAsync($"""
             INSERT INTO trainer.serving (dataset, version, generation, run_id)
             SELECT dataset, version, generation, run_id FROM trainer.promotions

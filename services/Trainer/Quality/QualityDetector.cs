@@ -111,7 +111,7 @@ public static class QualityDetector
     }
 
     /// <summary>The measures of the whole (see the class's remarks); per-class counts and recalls come from the class slices.</summary>
-    private static List<QualityMeasure> OverallMeasures(MetricValues m, bool regression, IReadOnlyList<MetricValues> classes)
+    private static List<QualityMeasure> OverallMeasures(MetricValues m, bool regression, List<MetricValues> classes)
     {
         var measures = new List<QualityMeasure>();
         if (regression)

@@ -112,13 +112,13 @@ public sealed partial class TrainingRunner(
         RecipeResult result;
         try
         {
-            result = await Task.Run(() => recipe.Train(fresh, history, warmStart, parent.UpdatesSinceFull, seed, parent.ColdReason, progress, ct, parent.WindowRowsAtFull), ct);
+            result = await Task.Run(() => recipe.Train(fresh, history, warmStart, parent.UpdatesSinceFull, seed, parent.ColdReason, progress, parent.WindowRowsAtFull, ct), ct);
         }
         catch (Exception e) when (warmStart is not null && RunFailure.IsDeterministic(e))
         {
             // The fallback that exists: a fresh model on the same data. If that fails too, the run cannot succeed.
             LogWarmFailed(dataset, parentVersion, e.Message);
-            result = await Task.Run(() => recipe.Train(fresh, history, null, 0, seed, $"warm start from v{parentVersion} failed: {e.Message}", progress, ct), ct);
+            result = await Task.Run(() => recipe.Train(fresh, history, null, 0, seed, $"warm start from v{parentVersion} failed: {e.Message}", progress, cancellationToken: ct), ct);
         }
 
         var model = result.Model;

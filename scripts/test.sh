@@ -2,9 +2,9 @@
 # ./ctm test [--fast] [dotnet test args]: starts the infra, builds Ctm.sln once (ONNX Runtime comes with the NuGet restore),
 # runs every test project (xunit.v3 on Microsoft.Testing.Platform) against the real PostgreSQL and RabbitMQ, and ends
 # with one line 'N passed, N failed' summed from the TRX files (scripts/test-lib.sh). A project that crashed or did not
-# build counts as failed; a run where no test ran exits non-zero. Two tiers, told apart by the project's name: the fast
-# tier (tests/*.Fast.Tests: one service in-process, MassTransit's test harness for the bus, a real database; seconds a
-# project) runs first, then the rest (the process-level suites that start the five services). --fast runs the fast tier
+# build counts as failed; a run where no test ran exits non-zero. Two tiers, told apart by <CtmTestTier>fast</CtmTestTier>
+# in a project's .csproj: the fast tier (tests/*.Fast.Tests: one service in-process, MassTransit's test harness for the
+# bus, a real database; and the libraries' unit tests; seconds a project) runs first, then the rest (the process-level suites that start the five services). --fast runs the fast tier
 # alone, building only its projects and what they reference (not the solution). Other args go to every project's test run, e.g.
 # --filter "FullyQualifiedName~Ingest", --filter-class "Ctm.Validator.Tests.*", --filter-query "/*/*/*Quarantine*/*".
 #   CTM_CONFIGURATION  Release (default) or Debug

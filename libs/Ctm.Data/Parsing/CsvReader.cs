@@ -349,20 +349,9 @@ public sealed class CsvReader : IDisposable
     {
         while (EnsureData())
         {
-            var span = _buffer.AsSpan(_pos, _len - _pos);
-            var stop = span.IndexOfAny(_unquotedStops);
-            if (stop < 0)
+            if (!AppendUntil(_unquotedStops))
             {
-                Append(span);
-                _pos = _len;
                 continue;
-            }
-
-            Append(span[..stop]);
-            _pos += stop;
-            if (_buffer[_pos] == '\0')
-            {
-                throw RefusedCharacter();
             }
 
             if (_buffer[_pos] == '"')
@@ -374,6 +363,31 @@ public sealed class CsvReader : IDisposable
 
             return;
         }
+    }
+
+    /// <summary>
+    /// Appends the buffered text up to the first of <paramref name="stops"/> and moves to it. False when the buffer ran
+    /// out first (all of it appended: read more and call again). A NUL is refused wherever it stands.
+    /// </summary>
+    private bool AppendUntil(SearchValues<char> stops)
+    {
+        var span = _buffer.AsSpan(_pos, _len - _pos);
+        var stop = span.IndexOfAny(stops);
+        if (stop < 0)
+        {
+            Append(span);
+            _pos = _len;
+            return false;
+        }
+
+        Append(span[..stop]);
+        _pos += stop;
+        if (_buffer[_pos] == '\0')
+        {
+            throw RefusedCharacter();
+        }
+
+        return true;
     }
 
     private void ReadQuotedField(int openColumn)
@@ -389,20 +403,9 @@ public sealed class CsvReader : IDisposable
                     SourceName, openLine, openColumn, FieldName(_fieldCount));
             }
 
-            var span = _buffer.AsSpan(_pos, _len - _pos);
-            var stop = span.IndexOfAny(QuotedStops);
-            if (stop < 0)
+            if (!AppendUntil(QuotedStops))
             {
-                Append(span);
-                _pos = _len;
                 continue;
-            }
-
-            Append(span[..stop]);
-            _pos += stop;
-            if (_buffer[_pos] == '\0')
-            {
-                throw RefusedCharacter();
             }
 
             if (_buffer[_pos] == '\n')

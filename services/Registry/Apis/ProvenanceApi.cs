@@ -77,7 +77,7 @@ public static class ProvenanceApi
         }
 
         var nodes = await NodesAsync(dataset, db, ct);
-        var status = await db.Batches.AsNoTracking().Where(b => b.BatchId == batchId).Select(b => b.Status).SingleOrDefaultAsync(ct);
+        var status = await db.Batches.AsNoTracking().Where(b => b.BatchId == batchId).Select(b => (BatchState?)b.Status).SingleOrDefaultAsync(ct);
         var direct = nodes.Where(n => n.Batches.Contains(batchId)).Select(n => n.Version).Order().ToList();
         var all = LineageGraph.InfluencedBy(nodes, batchId);
         return TypedResults.Ok(new InfluenceDto(batchId, dataset, status, direct, [.. all.Except(direct)], all));
@@ -136,7 +136,7 @@ public static class ProvenanceApi
         var usedBy = (await db.VersionBatches.AsNoTracking().Where(b => b.Dataset == dataset && ids.Contains(b.BatchId)).ToListAsync(ct)).ToLookup(b => b.BatchId, b => b.Version);
         var byId = rows.ToDictionary(r => r.BatchId);
         return [.. ids.Select(id => byId.TryGetValue(id, out var r)
-                ? new BatchDto(id, r.Dataset, r.Status, r.StatusAt, r.RowCount, r.Sha256, r.RowsLocation, r.StatisticsLocation, r.SchemaVersion, [.. usedBy[id].Order()], [.. history[id].Select(ToDto)])
+                ? new BatchDto(id, r.Dataset, EnumText<BatchState>.Name(r.Status), r.StatusAt, r.RowCount, r.Sha256, r.RowsLocation, r.StatisticsLocation, r.SchemaVersion, [.. usedBy[id].Order()], [.. history[id].Select(ToDto)])
                 {
                     IngestedAt = r.IngestedAt,
                     Upstream = r.Upstream,
@@ -181,12 +181,12 @@ public sealed record BatchDto(
     public string? Upstream { get; init; }
 }
 
-public sealed record BatchEventDto(string Status, DateTimeOffset At, string? Actor, JsonElement? Details);
+public sealed record BatchEventDto(BatchState Status, DateTimeOffset At, string? Actor, JsonElement? Details);
 
-public sealed record InfluenceDto(Guid BatchId, string Dataset, string? Status, IReadOnlyList<int> TrainedOn, IReadOnlyList<int> ThroughWarmStart, IReadOnlyList<int> Influenced);
+public sealed record InfluenceDto(Guid BatchId, string Dataset, BatchState? Status, IReadOnlyList<int> TrainedOn, IReadOnlyList<int> ThroughWarmStart, IReadOnlyList<int> Influenced);
 
 public sealed record DecisionDto(
-    string Dataset, int Version, string Decision, string Basis, string? Metric, double? CandidateValue, double? BaselineValue, int? BaselineVersion,
+    string Dataset, int Version, VerdictDecision Decision, string Basis, string? Metric, double? CandidateValue, double? BaselineValue, int? BaselineVersion,
     double? Tolerance, string Mode, string Actor, string? Reason, DateTimeOffset At);
 
 public sealed record AuditDto(long Id, DateTimeOffset At, string Actor, string Action, string Dataset, JsonElement Details);

@@ -18,15 +18,13 @@ public sealed record BatchFacts(
 /// </summary>
 public sealed class BatchTracker(RegistryDbContext db, IOptions<ServiceUrls> urls)
 {
-    public const string Corrupt = "corrupt";
-
     /// <summary>
     /// Records the acceptance (or release) and keeps the dataset's newest schema (what uploaded models are mapped onto);
     /// an older schema version arriving late does not replace a newer one.
     /// </summary>
     public async Task RecordAcceptedAsync(BatchAccepted m, CancellationToken ct)
     {
-        await RecordAsync(m.Dataset, m.BatchId, m.Released ? "released" : "accepted", m.AcceptedAt, null, new { m.SchemaVersion },
+        await RecordAsync(m.Dataset, m.BatchId, m.Released ? BatchState.Released : BatchState.Accepted, m.AcceptedAt, null, new { m.SchemaVersion },
             new BatchFacts(m.RowCount, m.Sha256, m.Location, m.SchemaVersion), ct);
         var features = JsonSerializer.Serialize(m.Features, JsonSerializerOptions.Web);
         await db.Database.ExecuteSqlAsync($"""
@@ -35,9 +33,10 @@ public sealed class BatchTracker(RegistryDbContext db, IOptions<ServiceUrls> url
             """, ct);
     }
 
-    public async Task RecordAsync(string dataset, Guid batchId, string status, DateTimeOffset at, string? actor, object? details, BatchFacts? facts, CancellationToken ct)
+    public async Task RecordAsync(string dataset, Guid batchId, BatchState state, DateTimeOffset at, string? actor, object? details, BatchFacts? facts, CancellationToken ct)
     {
         facts ??= new BatchFacts();
+        var status = EnumText<BatchState>.Name(state);
         var statistics = urls.Value.Validator is { } validator ? new Uri(validator, $"v1/batches/{batchId}").ToString() : null;
         var detailsJson = details is null ? null : JsonSerializer.Serialize(details, JsonSerializerOptions.Web);
         await db.Database.ExecuteSqlAsync($"""

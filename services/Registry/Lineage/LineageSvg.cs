@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ctm.Data.Charts;
+using Ctm.ServiceDefaults.Storage;
 
 namespace Ctm.Registry.Lineage;
 
@@ -9,7 +10,7 @@ public sealed record SvgVersion(int Version, int? Parent, bool Tainted, string O
     public IReadOnlyList<Guid>? TaintedBy { get; init; }
 }
 
-public sealed record SvgBatch(Guid BatchId, string Status);
+public sealed record SvgBatch(Guid BatchId, BatchState Status);
 
 /// <summary>
 /// Draws a dataset's lineage for an operator: versions left to right with warm-start edges, each batch above the first
@@ -56,8 +57,9 @@ public static class LineageSvg
             for (var i = 0; i < ids.Count; i++)
             {
                 var y = batchTop + (i * (BatchHeight + 10));
-                var s = status.GetValueOrDefault(ids[i], "unknown");
-                var corrupt = s == BatchTracker.Corrupt;
+                var known = status.TryGetValue(ids[i], out var state);
+                var s = known ? EnumText<BatchState>.Name(state) : "unknown";
+                var corrupt = known && state == BatchState.Corrupt;
                 svg.Append(CultureInfo.InvariantCulture, $"""<g class="batch{(corrupt ? " corrupt" : "")}"><title>batch {ids[i]} ({Esc(s)})</title><rect x="{x}" y="{y}" width="{BatchWidth}" height="{BatchHeight}" rx="4" fill="{(corrupt ? "#f8d0d0" : "#eef2f7")}" stroke="{(corrupt ? "#c00" : "#8896a8")}"/>""");
                 svg.Append(CultureInfo.InvariantCulture, $"""<text x="{x + 6}" y="{y + 13}">{ids[i].ToString()[^8..]}</text><text x="{x + 6}" y="{y + 26}" font-size="10" fill="{(corrupt ? "#c00" : "#555")}">{Esc(s)}</text></g>""").Append('\n');
             }

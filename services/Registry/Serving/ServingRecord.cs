@@ -73,12 +73,12 @@ public sealed partial class ServingRecord(
         // A forged promotion may copy a real pending one's generation and version: its refusal says nothing about the real request.
         var request = m.Kind == "forged" ? null
             : await db.ServingRequests.SingleOrDefaultAsync(r => r.Dataset == m.Dataset && r.Generation == m.Generation && r.Version == m.Version, ct);
-        if (request is { State: ServingRequest.Pending })
+        if (request is { State: ServingState.Pending })
         {
             var answers = await AnswersAsync(m.Dataset, m.Generation, now, ct);
             if (answers.Count > 0 && answers.All(a => a.State == "refused"))
             {
-                request.State = ServingRequest.Refused;
+                request.State = ServingState.Refused;
                 request.ResolvedAt = now;
                 request.Resolution = string.Join("; ", answers.Select(a => $"{a.Replica}: {a.Reason}"));
                 db.Record(now, "registry", "promotion-refused", m.Dataset, new
@@ -239,11 +239,11 @@ public sealed partial class ServingRecord(
         {
             Dataset = dataset, Version = version, Generation = generation, Reason = request.Reason, Actor = request.Actor, Details = request.Details, PromotedAt = at,
         });
-        request.State = ServingRequest.Serving;
+        request.State = ServingState.Serving;
         request.ResolvedAt = now;
         request.Resolution = $"confirmed by {replica}";
-        await db.ServingRequests.Where(r => r.Dataset == dataset && r.Generation < generation && r.State == ServingRequest.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, ServingRequest.Superseded).SetProperty(r => r.ResolvedAt, now)
+        await db.ServingRequests.Where(r => r.Dataset == dataset && r.Generation < generation && r.State == ServingState.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, ServingState.Superseded).SetProperty(r => r.ResolvedAt, now)
                 .SetProperty(r => r.Resolution, $"generation {generation} (v{version}) was confirmed first"), ct);
         db.Record(now, replica, "serving-confirmed", dataset, new
         {

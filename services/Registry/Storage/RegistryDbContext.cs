@@ -1,4 +1,6 @@
 using Ctm.Contracts;
+using Ctm.Registry.Lineage;
+using Ctm.Registry.Policies;
 using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,6 +27,9 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
     {
         // Stored as the text it had as a string, so the column is unchanged.
         configurationBuilder.Properties<TaskKind>().HaveConversion<EnumTextConverter<TaskKind>>();
+        configurationBuilder.Properties<BatchState>().HaveConversion<EnumTextConverter<BatchState>>();
+        configurationBuilder.Properties<VerdictDecision>().HaveConversion<EnumTextConverter<VerdictDecision>>();
+        configurationBuilder.Properties<ServingState>().HaveConversion<EnumTextConverter<ServingState>>();
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -189,7 +194,7 @@ public sealed class BatchRecord
 {
     public Guid BatchId { get; set; }
     public required string Dataset { get; set; }
-    public required string Status { get; set; }
+    public BatchState Status { get; set; }
     public DateTimeOffset StatusAt { get; set; }
     public long? RowCount { get; set; }
     public string? Sha256 { get; set; }
@@ -205,7 +210,7 @@ public sealed class BatchEvent
     public long Id { get; set; }
     public Guid BatchId { get; set; }
     public required string Dataset { get; set; }
-    public required string Status { get; set; }
+    public BatchState Status { get; set; }
     public DateTimeOffset At { get; set; }
     public string? Actor { get; set; }
     public string? Details { get; set; }
@@ -216,7 +221,7 @@ public sealed class PromotionDecision
     public long Id { get; set; }
     public required string Dataset { get; set; }
     public int Version { get; set; }
-    public required string Decision { get; set; }
+    public VerdictDecision Decision { get; set; }
     public required string Basis { get; set; }
     public string? Metric { get; set; }
     public double? CandidateValue { get; set; }
@@ -241,11 +246,6 @@ public sealed class RollbackRequestRecord
 /// <summary>A promotion until a replica confirms it: <c>pending</c>, then <c>serving</c>, <c>refused</c> (every live replica refused) or <c>superseded</c>.</summary>
 public sealed class ServingRequest
 {
-    public const string Pending = "pending";
-    public const string Serving = "serving";
-    public const string Refused = "refused";
-    public const string Superseded = "superseded";
-
     public required string Dataset { get; set; }
     public long Generation { get; set; }
     public int Version { get; set; }
@@ -254,7 +254,7 @@ public sealed class ServingRequest
     public string? Details { get; set; }
     public Guid CorrelationId { get; set; }
     public DateTimeOffset RequestedAt { get; set; }
-    public required string State { get; set; }
+    public ServingState State { get; set; }
     public DateTimeOffset? ResolvedAt { get; set; }
     public string? Resolution { get; set; }
 }

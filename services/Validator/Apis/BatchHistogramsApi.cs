@@ -78,7 +78,7 @@ public static class BatchHistogramsApi
 
 /// <summary>A batch, its anomalies (blocking and warnings), and a histogram per feature beside its baseline's.</summary>
 public sealed record BatchHistogramsDto(
-    Guid BatchId, string Dataset, string Status, long RowCount, int? SchemaVersion, DateTimeOffset DecidedAt, int BaselineBatches,
+    Guid BatchId, string Dataset, BatchStatus Status, long RowCount, int? SchemaVersion, DateTimeOffset DecidedAt, int BaselineBatches,
     IReadOnlyList<Anomaly> Anomalies, IReadOnlyList<FeatureHistogram> Features);
 
 /// <summary>

@@ -58,7 +58,13 @@ public static class DatasetsApi
     /// <summary>The dataset's batch decisions in decision order; <c>?status=quarantined</c> lists what awaits an operator.</summary>
     public static async Task<Ok<List<BatchDecisionDto>>> ListBatchesAsync(string dataset, string? status, ValidatorDbContext db, CancellationToken ct)
     {
-        var batches = await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset && (status == null || b.Status == status)).OrderBy(b => b.DecidedAt).ToListAsync(ct);
+        // A status no batch can have lists nothing, as it did when the column was compared as text.
+        if (!EnumText<BatchStatus>.TryParseFilter(status, out var wanted))
+        {
+            return TypedResults.Ok(new List<BatchDecisionDto>());
+        }
+
+        var batches = await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset && (wanted == null || b.Status == wanted)).OrderBy(b => b.DecidedAt).ToListAsync(ct);
         return TypedResults.Ok(batches.Select(ToDto).ToList());
     }
 
@@ -85,7 +91,7 @@ public sealed record DatasetConfigDto(string? LabelColumn, string? Task);
 
 /// <summary>A batch's decision: <c>status</c> is accepted, quarantined, released, discarded or corrupt; <c>details</c> is the library's decision (p-values, examples).</summary>
 public sealed record BatchDecisionDto(
-    Guid BatchId, string Dataset, string Status, int? SchemaVersion, long RowCount, string Sha256, IReadOnlyList<Anomaly> Reasons, DateTimeOffset DecidedAt,
+    Guid BatchId, string Dataset, BatchStatus Status, int? SchemaVersion, long RowCount, string Sha256, IReadOnlyList<Anomaly> Reasons, DateTimeOffset DecidedAt,
     DateTimeOffset? UpdatedAt, JsonElement? Details, Guid[]? WindowBatchIds);
 
 public sealed record AuditDto(long Id, Guid? BatchId, string Action, string Operator, string Reason, JsonElement? Details, DateTimeOffset At);

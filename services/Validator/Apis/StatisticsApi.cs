@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Storage;
 using Ctm.ServiceDefaults.Auth;
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
@@ -82,7 +83,7 @@ public static class StatisticsApi
             panels.Add(new DriftPanel(column.Name, reference, column, result, drifted.Contains(column.Name)));
         }
 
-        return (panels, batch.Status, batch.WindowBatchIds?.Length ?? 0);
+        return (panels, EnumText<BatchStatus>.Name(batch.Status), batch.WindowBatchIds?.Length ?? 0);
     }
 }
 

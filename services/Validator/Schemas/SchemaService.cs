@@ -69,7 +69,7 @@ public sealed partial class SchemaService(
 
         if (proposal.Status != ProposalStatus.Pending)
         {
-            return new(OperatorOutcome.Conflict, $"proposal {proposalId} is {proposal.Status}");
+            return new(OperatorOutcome.Conflict, $"proposal {proposalId} is {EnumText<ProposalStatus>.Name(proposal.Status)}");
         }
 
         var current = (await store.CurrentSchemaAsync(dataset, ct))!;
@@ -122,7 +122,7 @@ public sealed partial class SchemaService(
 
         if (proposal.Status != ProposalStatus.Pending)
         {
-            return new(OperatorOutcome.Conflict, $"proposal {proposalId} is {proposal.Status}");
+            return new(OperatorOutcome.Conflict, $"proposal {proposalId} is {EnumText<ProposalStatus>.Name(proposal.Status)}");
         }
 
         proposal.Status = ProposalStatus.Rejected;

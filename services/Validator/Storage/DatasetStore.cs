@@ -13,9 +13,6 @@ namespace Ctm.Validator.Storage;
 /// <summary>A dataset's state as the Validator's decisions need it: the lock, the current schema, thresholds, windows, baselines, the audit log.</summary>
 public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOptions> settings, TimeProvider clock)
 {
-    /// <summary>Batch statuses whose data may be trained on and that form the drift window (a quarantined batch never does, so the reference stays clean while a corruption lasts).</summary>
-    public static readonly string[] Usable = [BatchStatus.Accepted, BatchStatus.Released];
-
     /// <summary>Serializes every decision about a dataset (validation, release, discard, schema change) until the transaction ends.</summary>
     public async Task LockAsync(string dataset, CancellationToken ct) =>
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"validator:" + dataset}))", ct);
@@ -88,11 +85,15 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
         return [.. rows.Select(r => BatchMeasures.FromJson(r.Measures) with { Accepted = r.Status == BatchStatus.Accepted })];
     }
 
-    /// <summary>The most recent usable batches of the dataset (not <paramref name="except"/>) and their merged statistics, or null when there are none.</summary>
+    /// <summary>
+    /// The most recent usable batches of the dataset (not <paramref name="except"/>: accepted or released, whose data may be
+    /// trained on; a quarantined batch never is, so the reference stays clean while a corruption lasts) and their merged
+    /// statistics, or null when there are none.
+    /// </summary>
     public async Task<(Guid[] Ids, BatchStatistics Merged)?> WindowAsync(string dataset, Guid except, CancellationToken ct)
     {
         var ids = await db.Batches.AsNoTracking()
-            .Where(b => b.Dataset == dataset && b.BatchId != except && Usable.Contains(b.Status))
+            .Where(b => b.Dataset == dataset && b.BatchId != except && (b.Status == BatchStatus.Accepted || b.Status == BatchStatus.Released))
             .OrderByDescending(b => b.DecidedAt).Take(settings.Value.WindowBatches).Select(b => b.BatchId).ToArrayAsync(ct);
         var merged = await MergeAsync(ids, ct);
         return merged is null ? null : (ids, merged);
@@ -146,18 +147,6 @@ public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema C
             };
         return new CurrentSchema(row.Version, data with { Version = row.Version }, contract, row.Reason, row.CreatedBy, row.CreatedAt);
     }
-}
-
-public static class BatchStatus
-{
-    public const string Accepted = "accepted";
-    public const string Quarantined = "quarantined";
-    public const string Released = "released";
-    public const string Discarded = "discarded";
-    public const string Corrupt = "corrupt";
-
-    /// <summary>The batch can never be validated as sent (unreadable, refused by the database): recorded with the reason, never trained on.</summary>
-    public const string Failed = "failed";
 }
 
 public static class ThresholdKinds

@@ -24,6 +24,8 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
     {
         // Stored as the text it had as a string, so the column is unchanged.
         configurationBuilder.Properties<TaskKind>().HaveConversion<EnumTextConverter<TaskKind>>();
+        configurationBuilder.Properties<BatchStatus>().HaveConversion<EnumTextConverter<BatchStatus>>();
+        configurationBuilder.Properties<ProposalStatus>().HaveConversion<EnumTextConverter<ProposalStatus>>();
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -122,7 +124,7 @@ public sealed class BatchDecision
 {
     public Guid BatchId { get; set; }
     public required string Dataset { get; set; }
-    public required string Status { get; set; }
+    public BatchStatus Status { get; set; }
     public int? SchemaVersion { get; set; }
     public long RowCount { get; set; }
     public required string Sha256 { get; set; }
@@ -160,7 +162,7 @@ public sealed class SchemaProposal
     public Guid BatchId { get; set; }
     public int BaseVersion { get; set; }
     public required string Changes { get; set; }
-    public required string Status { get; set; }
+    public ProposalStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string? DecidedBy { get; set; }
     public string? DecisionReason { get; set; }

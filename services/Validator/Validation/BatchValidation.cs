@@ -133,7 +133,7 @@ public sealed partial class BatchValidation(
         }
 
         await tx.CommitAsync(ct);
-        ValidatorMetrics.RecordDecision(message.Dataset, decision.IsAccepted ? "accepted" : "quarantined");
+        ValidatorMetrics.RecordDecision(message.Dataset, decision.IsAccepted ? BatchStatus.Accepted : BatchStatus.Quarantined);
         signal.Notify();
     }
 
@@ -264,9 +264,3 @@ public sealed partial class BatchValidation(
     private partial void LogQuarantined(Guid batchId, string dataset, string reasons);
 }
 
-public static class ProposalStatus
-{
-    public const string Pending = "pending";
-    public const string Approved = "approved";
-    public const string Rejected = "rejected";
-}

@@ -1,5 +1,4 @@
 using Ctm.ServiceDefaults.Auth;
-using System.Text.Json;
 using Ctm.Registry.Models;
 using Ctm.Registry.Policies;
 using Ctm.Registry.Serving;
@@ -59,7 +58,7 @@ public static class ModelsApi
         return TypedResults.Ok(rows.GroupBy(x => x.r.Dataset).Select(g => g.MaxBy(x => x.r.Generation)!).OrderBy(x => x.r.Dataset, StringComparer.Ordinal)
             .Select(x =>
             {
-                var mapping = ModelRegistration.ParseMapping(x.InputMapping);
+                var mapping = x.InputMapping;
                 return new ServingDto(x.r.Dataset, x.r.Version, x.r.Generation, x.r.Reason, x.r.Actor, x.r.RequestedAt, registration.ArtifactLocation(x.r.Dataset, x.r.Version), x.Sha256)
                 {
                     InputMapping = mapping,
@@ -156,11 +155,11 @@ public static class ModelsApi
             .GroupBy(d => d.Version).ToDictionary(g => g.Key, g => (VerdictDecision?)g.Last().Decision);
         return [.. versions.Select(v => new VersionDto(
             v.Dataset, v.Version, v.RunId, v.ParentVersion, v.SchemaVersion, v.Task, v.Sha256, v.Size,
-            JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, JsonSerializerOptions.Web)!, v.Engine, v.Origin, v.Tainted, v.CreatedAt,
+            v.Metrics, v.Engine, v.Origin, v.Tainted, v.CreatedAt,
             [.. batches[v.Version].Order()])
         {
-            SliceMetrics = v.SliceMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, double>>>(v.SliceMetrics, JsonSerializerOptions.Web),
-            BaselineMetrics = v.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(v.BaselineMetrics, JsonSerializerOptions.Web),
+            SliceMetrics = v.SliceMetrics,
+            BaselineMetrics = v.BaselineMetrics,
             TaintReason = v.TaintReason,
             TaintedAt = v.TaintedAt,
             TaintedByBatches = ProvenanceApi.TaintedBy(v.TaintedByBatches, v.TaintedByBatch),
@@ -168,13 +167,12 @@ public static class ModelsApi
             Description = v.Description,
             UploadedBy = v.UploadedBy,
             ExternalSource = v.ExternalSource,
-            InputMapping = ModelRegistration.ParseMapping(v.InputMapping),
+            InputMapping = v.InputMapping,
         })];
     }
 
-    private static ServingDto ToServing(Promotion p, string sha256, string? inputMapping, ModelRegistration registration)
+    private static ServingDto ToServing(Promotion p, string sha256, IReadOnlyDictionary<string, string>? mapping, ModelRegistration registration)
     {
-        var mapping = ModelRegistration.ParseMapping(inputMapping);
         return new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256)
         {
             EndedAt = p.EndedAt,

@@ -51,7 +51,7 @@ public static class OperationsApi
     public static async Task<Ok<List<RollbackRequestDto>>> ListRollbacksAsync(string dataset, RegistryDbContext db, CancellationToken ct)
     {
         var rows = await db.RollbackRequests.AsNoTracking().Where(r => r.Dataset == dataset).OrderBy(r => r.At).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(r => new RollbackRequestDto(r.RequestId, r.At, r.Deliveries, JsonSerializer.Deserialize<RollbackOutcome>(r.Outcome, JsonSerializerOptions.Web)!)).ToList());
+        return TypedResults.Ok(rows.Select(r => new RollbackRequestDto(r.RequestId, r.At, r.Deliveries, r.Outcome)).ToList());
     }
 
     public static async Task<Ok<PolicyDto>> GetPolicyAsync(string dataset, RegistryDbContext db, CancellationToken ct)

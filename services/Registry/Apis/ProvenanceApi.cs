@@ -48,8 +48,8 @@ public static class ProvenanceApi
         return TypedResults.Ok(new LineageDto(
             dataset, version, v.Origin, v.Task, v.Sha256, v.Size, v.SchemaVersion, v.ParentVersion, v.Tainted, v.TaintReason, v.TaintedByBatch, v.TaintedAt,
             batches, chain, children,
-            v.RunId is null ? null : new RunDto(v.RunId.Value, JsonSerializer.Deserialize<Dictionary<string, string>>(v.Parameters, JsonSerializerOptions.Web)!, v.Engine, v.Device, v.Seed, v.CodeVersion, v.StartedAt, v.FinishedAt, v.SamplesPerSecond),
-            v.Origin == "external" ? new ExternalDto(v.UploadedBy, v.ExternalSource, v.Description, v.FileName, v.Sha256, ModelRegistration.ParseMapping(v.InputMapping), v.CreatedAt) : null,
+            v.RunId is null ? null : new RunDto(v.RunId.Value, v.Parameters, v.Engine, v.Device, v.Seed, v.CodeVersion, v.StartedAt, v.FinishedAt, v.SamplesPerSecond),
+            v.Origin == "external" ? new ExternalDto(v.UploadedBy, v.ExternalSource, v.Description, v.FileName, v.Sha256, v.InputMapping, v.CreatedAt) : null,
             [.. decisions.Select(ToDto)],
             [.. served.Select(ToDto)])
         {
@@ -113,8 +113,7 @@ public static class ProvenanceApi
         {
             var v = versions[n.Version];
             var metric = PromotionPolicy.PrimaryMetric(EnumText<TaskKind>.TryParse(v.Task, out var task) ? task : null, null);
-            var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, JsonSerializerOptions.Web);
-            var text = metrics?.TryGetValue(metric, out var value) == true ? string.Create(CultureInfo.InvariantCulture, $"{metric} {value:0.###}") : null;
+            var text = v.Metrics.TryGetValue(metric, out var value) ? string.Create(CultureInfo.InvariantCulture, $"{metric} {value:0.###}") : null;
             return new SvgVersion(n.Version, n.Parent, n.Tainted, v.Origin, n.Batches, text) { TaintedBy = TaintedBy(v.TaintedByBatches, v.TaintedByBatch) };
         })], batches, serving);
         return TypedResults.Content(svg, "image/svg+xml");
@@ -145,14 +144,14 @@ public static class ProvenanceApi
             .OrderBy(b => b.History is [var first, ..] ? first.At : DateTimeOffset.MaxValue)];
     }
 
-    private static BatchEventDto ToDto(BatchEvent e) => new(e.Status, e.At, e.Actor, e.Details is null ? null : JsonDocument.Parse(e.Details).RootElement);
+    private static BatchEventDto ToDto(BatchEvent e) => new(e.Status, e.At, e.Actor, e.Details);
 
     private static DecisionDto ToDto(PromotionDecision d) =>
         new(d.Dataset, d.Version, d.Decision, d.Basis, d.Metric, d.CandidateValue, d.BaselineValue, d.BaselineVersion, d.Tolerance, d.Mode, d.Actor, d.Reason, d.At);
 
     private static ServingDto ToDto(Promotion p) => new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, string.Empty, string.Empty) { EndedAt = p.EndedAt };
 
-    private static AuditDto ToDto(AuditEntry a) => new(a.Id, a.At, a.Actor, a.Action, a.Dataset, JsonDocument.Parse(a.Details).RootElement);
+    private static AuditDto ToDto(AuditEntry a) => new(a.Id, a.At, a.Actor, a.Action, a.Dataset, a.Details);
 }
 
 public sealed record LineageDto(

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Onnx;
 using Ctm.Registry.Models;
@@ -40,7 +39,7 @@ public sealed partial class ExternalModelService(
         }
 
         var dataset = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Name == upload.Dataset, ct);
-        var features = dataset?.Features is { } json ? JsonSerializer.Deserialize<List<FeatureInfo>>(json, JsonSerializerOptions.Web)! : null;
+        var features = dataset?.Features?.Select(c => new FeatureInfo(c.Name, c.Kind)).ToList();
         if (features is null && upload.InputMapping.Count > 0)
         {
             return await RefuseAsync(upload, ActionStatus.Conflict, $"'{upload.Dataset}' has no data stream (no accepted batch, so no schema) to map the model's inputs onto; upload it without an input mapping to serve it on its own", ct);
@@ -100,12 +99,12 @@ public sealed partial class ExternalModelService(
                 Artifact = upload.Model,
                 Sha256 = sha256,
                 Size = upload.Model.LongLength,
-                Metrics = "{}",
-                Parameters = JsonSerializer.Serialize(new Dictionary<string, string> { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" }, JsonSerializerOptions.Web),
+                Metrics = [],
+                Parameters = new() { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" },
                 Engine = producer,
                 Device = "external",
                 Origin = "external",
-                InputMapping = renames ? JsonSerializer.Serialize(mapping, JsonSerializerOptions.Web) : null,
+                InputMapping = renames ? new(mapping) : null,
                 Description = upload.Description,
                 UploadedBy = upload.Operator,
                 ExternalSource = upload.Source,

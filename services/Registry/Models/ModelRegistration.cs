@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Registry.Lineage;
 using Ctm.Registry.Policies;
@@ -57,10 +56,10 @@ public sealed partial class ModelRegistration(
             Artifact = artifact,
             Sha256 = sha256,
             Size = artifact.LongLength,
-            Metrics = JsonSerializer.Serialize(message.Metrics, JsonSerializerOptions.Web),
-            SliceMetrics = message.SliceMetrics is null ? null : JsonSerializer.Serialize(message.SliceMetrics, JsonSerializerOptions.Web),
-            BaselineMetrics = message.BaselineMetrics is null ? null : JsonSerializer.Serialize(message.BaselineMetrics, JsonSerializerOptions.Web),
-            Parameters = JsonSerializer.Serialize(message.Parameters, JsonSerializerOptions.Web),
+            Metrics = new(message.Metrics),
+            SliceMetrics = message.SliceMetrics?.ToDictionary(s => s.Key, s => new Dictionary<string, double>(s.Value)),
+            BaselineMetrics = message.BaselineMetrics is null ? null : new(message.BaselineMetrics),
+            Parameters = new(message.Parameters),
             Engine = message.Engine,
             Device = message.Device,
             Seed = message.Seed,
@@ -147,13 +146,13 @@ public sealed partial class ModelRegistration(
             Generation = generation,
             Reason = reason,
             Actor = actor,
-            Details = JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
+            Details = JsonColumns.Element(details),
             CorrelationId = correlationId,
             RequestedAt = now,
             State = ServingState.Pending,
         });
         await db.SaveChangesAsync(ct);
-        var mapping = ParseMapping(await db.Versions.Where(v => v.Dataset == dataset && v.Version == version).Select(v => v.InputMapping).SingleAsync(ct));
+        var mapping = await db.Versions.Where(v => v.Dataset == dataset && v.Version == version).Select(v => v.InputMapping).SingleAsync(ct);
         await db.EnqueueAsync(new ModelPromoted
         {
             Dataset = dataset,
@@ -206,9 +205,6 @@ public sealed partial class ModelRegistration(
     public Task LockDatasetAsync(string dataset, CancellationToken ct) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"registry:" + dataset}))", ct);
 
-    internal static IReadOnlyDictionary<string, string>? ParseMapping(string? json) =>
-        json is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(json, JsonSerializerOptions.Web);
-
     private async Task<ServingVersion?> ServingVersionAsync(string dataset, CancellationToken ct)
     {
         var row = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null)
@@ -219,8 +215,7 @@ public sealed partial class ModelRegistration(
             return null;
         }
 
-        var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(row.Metrics, JsonSerializerOptions.Web);
-        return new ServingVersion(row.Version, metrics is { Count: > 0 } ? metrics : null);
+        return new ServingVersion(row.Version, row.Metrics is { Count: > 0 } ? row.Metrics : null);
     }
 
     private async Task<(string? Reason, Guid? Batch)> TaintOfNewVersionAsync(string dataset, Guid[] batchIds, int? parentVersion, CancellationToken ct)

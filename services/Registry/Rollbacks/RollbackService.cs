@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Registry.Lineage;
 using Ctm.Registry.Models;
@@ -77,7 +76,7 @@ public sealed partial class RollbackService(
                 await db.RollbackRequests.Where(r => r.RequestId == c.RequestId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Deliveries, r => r.Deliveries + 1), ct);
                 await tx.CommitAsync(ct);
                 LogDuplicate(c.RequestId, c.Dataset);
-                return JsonSerializer.Deserialize<RollbackOutcome>(earlier.Outcome, JsonSerializerOptions.Web)! with { Duplicate = true };
+                return earlier.Outcome with { Duplicate = true };
             }
 
             var state = await LoadAsync(c.Dataset, ct);
@@ -90,7 +89,7 @@ public sealed partial class RollbackService(
             }
 
             outcome = await ApplyAsync(c, state, plan!, ct);
-            db.RollbackRequests.Add(new RollbackRequestRecord { RequestId = c.RequestId, Dataset = c.Dataset, Outcome = JsonSerializer.Serialize(outcome, JsonSerializerOptions.Web), At = clock.GetUtcNow() });
+            db.RollbackRequests.Add(new RollbackRequestRecord { RequestId = c.RequestId, Dataset = c.Dataset, Outcome = outcome, At = clock.GetUtcNow() });
             db.Record(clock.GetUtcNow(), c.Operator, "rollback", c.Dataset, outcome);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

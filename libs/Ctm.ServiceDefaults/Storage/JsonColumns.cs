@@ -38,9 +38,10 @@ public static class JsonColumns
 
     /// <summary>
     /// <paramref name="value"/> (an anonymous object of details, a message) as the JSON a <see cref="JsonElement"/>
-    /// column stores, written with <see cref="JsonSerializerOptions.Web"/> as those columns always were.
+    /// column stores, or a typed column's value as it is stored (for an API that shows the stored JSON), written with
+    /// <paramref name="options"/> (default <see cref="JsonSerializerOptions.Web"/>, as those columns always were).
     /// </summary>
-    public static JsonElement Element(object? value) => JsonSerializer.SerializeToElement(value, JsonSerializerOptions.Web);
+    public static JsonElement Element(object? value, JsonSerializerOptions? options = null) => JsonSerializer.SerializeToElement(value, options ?? JsonSerializerOptions.Web);
 
     private static string Write<T>(T? value, JsonSerializerOptions options) => JsonSerializer.Serialize(value, options);
 

@@ -1,9 +1,9 @@
-using System.Text.Json;
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
 using Ctm.ServiceDefaults.Auth;
 using Ctm.Validator.Storage;
+using Ctm.Validator.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -37,7 +37,7 @@ public static class BatchHistogramsApi
         // The decision's details hold warnings too; batches decided before details were kept have their reasons only.
         var anomalies = batch.Details is { } details
             ? ValidationDecision.FromJson(details).Anomalies
-            : JsonSerializer.Deserialize<List<Anomaly>>(batch.Reasons, JsonSerializerOptions.Web) ?? [];
+            : AnomalyMapping.FromContract(batch.Reasons);
         var flagged = anomalies.Where(a => a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
         var drifted = anomalies.Where(a => a.Kind == AnomalyKind.Drift && a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
         var features = current.Columns.Select(c =>

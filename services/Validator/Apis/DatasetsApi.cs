@@ -79,11 +79,11 @@ public static class DatasetsApi
     {
         var entries = await db.Audit.AsNoTracking().Where(a => a.Dataset == dataset).OrderBy(a => a.Id).ToListAsync(ct);
         return TypedResults.Ok(entries.Select(a => new AuditDto(
-            a.Id, a.BatchId, a.Action, a.Operator, a.Reason, a.Details is null ? null : JsonDocument.Parse(a.Details).RootElement, a.At)).ToList());
+            a.Id, a.BatchId, a.Action, a.Operator, a.Reason, a.Details, a.At)).ToList());
     }
 
     internal static BatchDecisionDto ToDto(BatchDecision b) => new(
-        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, JsonSerializer.Deserialize<List<Anomaly>>(b.Reasons, JsonSerializerOptions.Web)!, b.DecidedAt, b.UpdatedAt,
+        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, b.Reasons, b.DecidedAt, b.UpdatedAt,
         b.Details is null ? null : JsonDocument.Parse(b.Details).RootElement, b.WindowBatchIds);
 }
 

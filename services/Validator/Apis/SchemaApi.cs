@@ -173,8 +173,7 @@ public static class SchemaApi
 
     private static ProposalDto ToDto(SchemaProposal p)
     {
-        var changes = JsonSerializer.Deserialize<List<SchemaChange>>(p.Changes, DataJson.Options)!;
-        return new(p.Id, p.Dataset, p.BatchId, p.BaseVersion, p.Status, JsonDocument.Parse(p.Changes).RootElement, [.. changes.Select(c => c.Describe())],
+        return new(p.Id, p.Dataset, p.BatchId, p.BaseVersion, p.Status, JsonColumns.Element(p.Changes, DataJson.Options), [.. p.Changes.Select(c => c.Describe())],
             p.CreatedAt, p.DecidedBy, p.DecisionReason, p.DecidedAt, p.ResultingVersion);
     }
 }

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Schema;
-using Ctm.Data.Statistics;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Storage;
 using Ctm.Validator.Validation;
@@ -99,7 +97,7 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
         var proposals = await db.Proposals.Where(p => p.BatchId == batch.BatchId && p.Status == ProposalStatus.Pending).OrderBy(p => p.CreatedAt).ToListAsync(ct);
         foreach (var proposal in proposals)
         {
-            var changes = JsonSerializer.Deserialize<List<SchemaChange>>(proposal.Changes, DataJson.Options)!;
+            var changes = proposal.Changes;
             DataSchema next;
             try
             {

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Ctm.Data.Schema;
-using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Extensions;
@@ -73,7 +71,7 @@ public sealed partial class SchemaService(
         }
 
         var current = (await store.CurrentSchemaAsync(dataset, ct))!;
-        var changes = JsonSerializer.Deserialize<List<SchemaChange>>(proposal.Changes, DataJson.Options)!;
+        var changes = proposal.Changes;
         var next = TryApply(current, changes, out var problem);
         if (next is null)
         {
@@ -159,7 +157,7 @@ public sealed partial class SchemaService(
             row.JensenShannonFloor = value.JensenShannonFloor;
             row.LInfinityFloor = value.LInfinityFloor;
             row.Enabled = value.Enabled;
-            row.Settings = JsonSerializer.Serialize(value, DataJson.Options);
+            row.Settings = value;
             row.UpdatedBy = @operator;
             row.UpdatedAt = now;
         }

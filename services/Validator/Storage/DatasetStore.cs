@@ -1,8 +1,8 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Drift;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
+using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Extensions;
 using Ctm.Validator.Validation;
 using Microsoft.EntityFrameworkCore;
@@ -31,7 +31,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
         {
             Dataset = dataset,
             Version = schema.Version,
-            Definition = JsonSerializer.Serialize(DatasetSchema.From(schema, task), JsonSerializerOptions.Web),
+            Definition = DatasetSchema.From(schema, task),
             DataSchema = schema.ToJson(),
             Reason = reason,
             CreatedBy = createdBy,
@@ -65,9 +65,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
 
     /// <summary>A stored override: the full settings where they were stored, else the four original columns over the service's defaults.</summary>
     public static DriftThresholds ToThresholds(FeatureThreshold row, DriftThresholds defaults) =>
-        row.Settings is { } json
-            ? JsonSerializer.Deserialize<DriftThresholds>(json, DataJson.Options)!
-            : defaults with { Significance = row.Significance, JensenShannonFloor = row.JensenShannonFloor, LInfinityFloor = row.LInfinityFloor, Enabled = row.Enabled };
+        row.Settings ?? defaults with { Significance = row.Significance, JensenShannonFloor = row.JensenShannonFloor, LInfinityFloor = row.LInfinityFloor, Enabled = row.Enabled };
 
     /// <summary>
     /// The measures of the dataset's latest decided batches, oldest first. A batch counts as accepted (part of the
@@ -125,7 +123,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
             Action = action,
             Operator = @operator,
             Reason = reason,
-            Details = details is null ? null : JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
+            Details = details is null ? null : JsonColumns.Element(details),
             At = clock.GetUtcNow(),
         });
 }
@@ -135,7 +133,7 @@ public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema C
 {
     public static CurrentSchema From(SchemaVersion row)
     {
-        var contract = JsonSerializer.Deserialize<DatasetSchema>(row.Definition, JsonSerializerOptions.Web)!;
+        var contract = row.Definition;
         // Versions written before the library's schema was stored get one from their columns: types and the label, no limits.
         var data = row.DataSchema is { } json
             ? DataSchema.FromJson(json)

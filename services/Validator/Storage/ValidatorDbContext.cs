@@ -1,4 +1,8 @@
+using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Data.Schema;
+using Ctm.Data.Statistics;
+using Ctm.Validator.Validation;
 using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -40,14 +44,14 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
         {
             b.ToTable("schemas");
             b.HasKey(x => new { x.Dataset, x.Version });
-            b.Property(x => x.Definition).HasColumnType("jsonb");
+            b.Property(x => x.Definition).HasJsonConversion();
             b.Property(x => x.DataSchema).HasColumnType("jsonb");
         });
         modelBuilder.Entity<BatchDecision>(b =>
         {
             b.ToTable("batches");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.Reasons).HasColumnType("jsonb");
+            b.Property(x => x.Reasons).HasJsonConversion();
             b.Property(x => x.Details).HasColumnType("jsonb");
         });
         modelBuilder.Entity<StoredStatistics>(b =>
@@ -60,20 +64,20 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
         {
             b.ToTable("schema_proposals");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Changes).HasColumnType("jsonb");
+            b.Property(x => x.Changes).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<AuditEntry>(b =>
         {
             b.ToTable("audit_log");
             b.HasKey(x => x.Id);
             b.Property(x => x.Id).UseIdentityByDefaultColumn();
-            b.Property(x => x.Details).HasColumnType("jsonb");
+            b.Property(x => x.Details).HasJsonConversion();
         });
         modelBuilder.Entity<FeatureThreshold>(b =>
         {
             b.ToTable("thresholds");
             b.HasKey(x => new { x.Dataset, x.Feature, x.Kind });
-            b.Property(x => x.Settings).HasColumnType("jsonb");
+            b.Property(x => x.Settings).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<StoredMeasures>(b =>
         {
@@ -96,7 +100,7 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
             b.ToTable("skew_reports");
             b.HasKey(x => x.Id);
             b.Property(x => x.Statistics).HasColumnType("jsonb");
-            b.Property(x => x.Anomalies).HasColumnType("jsonb");
+            b.Property(x => x.Anomalies).HasJsonConversion(DataJson.Options);
         });
     }
 }
@@ -113,7 +117,7 @@ public sealed class SchemaVersion
 {
     public required string Dataset { get; set; }
     public int Version { get; set; }
-    public required string Definition { get; set; }
+    public required DatasetSchema Definition { get; set; }
     public required string Reason { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string? DataSchema { get; set; }
@@ -130,7 +134,7 @@ public sealed class BatchDecision
     public required string Sha256 { get; set; }
     public required string Location { get; set; }
     public Guid CorrelationId { get; set; }
-    public required string Reasons { get; set; }
+    public required List<Anomaly> Reasons { get; set; }
     public DateTimeOffset DecidedAt { get; set; }
     public string? Details { get; set; }
     public Guid[]? WindowBatchIds { get; set; }
@@ -161,7 +165,7 @@ public sealed class SchemaProposal
     public required string Dataset { get; set; }
     public Guid BatchId { get; set; }
     public int BaseVersion { get; set; }
-    public required string Changes { get; set; }
+    public required List<SchemaChange> Changes { get; set; }
     public ProposalStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string? DecidedBy { get; set; }
@@ -178,7 +182,7 @@ public sealed class AuditEntry
     public required string Action { get; set; }
     public required string Operator { get; set; }
     public required string Reason { get; set; }
-    public string? Details { get; set; }
+    public JsonElement? Details { get; set; }
     public DateTimeOffset At { get; set; }
 }
 
@@ -192,7 +196,7 @@ public sealed class FeatureThreshold
     public double LInfinityFloor { get; set; }
     public bool Enabled { get; set; }
     /// <summary>The full <c>DriftThresholds</c> as JSON (calibrated settings included), or null for rows from before them.</summary>
-    public string? Settings { get; set; }
+    public DriftThresholds? Settings { get; set; }
     public required string UpdatedBy { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
@@ -228,6 +232,6 @@ public sealed class SkewReport
     public required string Statistics { get; set; }
     public required Guid[] BaselineBatchIds { get; set; }
     public required string Status { get; set; }
-    public required string Anomalies { get; set; }
+    public required List<Ctm.Data.Validation.Anomaly> Anomalies { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

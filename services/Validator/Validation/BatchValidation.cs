@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Parsing;
 using Ctm.Data.Schema;
@@ -83,7 +82,7 @@ public sealed partial class BatchValidation(
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, JsonSerializerOptions.Web),
+            Reasons = reasons,
             Details = decision.ToJson(),
             WindowBatchIds = windowIds,
             DecidedAt = now,
@@ -113,7 +112,7 @@ public sealed partial class BatchValidation(
                     Dataset = message.Dataset,
                     BatchId = message.BatchId,
                     BaseVersion = current.Version,
-                    Changes = JsonSerializer.Serialize(changes, DataJson.Options),
+                    Changes = [.. changes],
                     Status = ProposalStatus.Pending,
                     CreatedAt = now,
                 });
@@ -162,7 +161,7 @@ public sealed partial class BatchValidation(
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, JsonSerializerOptions.Web),
+            Reasons = reasons,
             DecidedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);

@@ -171,15 +171,13 @@ public static class ModelsApi
         })];
     }
 
-    private static ServingDto ToServing(Promotion p, string sha256, IReadOnlyDictionary<string, string>? mapping, ModelRegistration registration)
-    {
-        return new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256)
+    private static ServingDto ToServing(Promotion p, string sha256, IReadOnlyDictionary<string, string>? mapping, ModelRegistration registration) =>
+        new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256)
         {
             EndedAt = p.EndedAt,
             InputMapping = mapping,
             Signature = registration.Sign(p.Dataset, p.Version, p.Generation, sha256, mapping),
         };
-    }
 }
 
 public sealed record ServingDto(string Dataset, int Version, long Generation, string Reason, string Actor, DateTimeOffset PromotedAt, string ArtifactLocation, string ArtifactSha256)

@@ -36,7 +36,7 @@ public static class BatchHistogramsApi
         var baseline = batch.WindowBatchIds is { Length: > 0 } ids ? await store.MergeAsync(ids, ct) : null;
         // The decision's details hold warnings too; batches decided before details were kept have their reasons only.
         var anomalies = batch.Details is { } details
-            ? ValidationDecision.FromJson(details).Anomalies
+            ? details.Anomalies
             : AnomalyMapping.FromContract(batch.Reasons);
         var flagged = anomalies.Where(a => a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
         var drifted = anomalies.Where(a => a.Kind == AnomalyKind.Drift && a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);

@@ -2,6 +2,7 @@ using Ctm.ServiceDefaults.Auth;
 using Ctm.ServiceDefaults.Storage;
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Data.Statistics;
 using Ctm.Validator.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -84,7 +85,7 @@ public static class DatasetsApi
 
     internal static BatchDecisionDto ToDto(BatchDecision b) => new(
         b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, b.Reasons, b.DecidedAt, b.UpdatedAt,
-        b.Details is null ? null : JsonDocument.Parse(b.Details).RootElement, b.WindowBatchIds);
+        b.Details is null ? null : JsonColumns.Element(b.Details, DataJson.Options), b.WindowBatchIds);
 }
 
 public sealed record DatasetConfigDto(string? LabelColumn, string? Task);

@@ -175,7 +175,7 @@ public sealed partial class SchemaService(
             return false;
         }
 
-        var original = ValidationDecision.FromJson(batch.Details);
+        var original = batch.Details;
         if (!original.Blocking.All(a => AnomalyMapping.IsSchemaFixable(a.Kind)))
         {
             return false;

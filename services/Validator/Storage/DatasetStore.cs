@@ -32,7 +32,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
             Dataset = dataset,
             Version = schema.Version,
             Definition = DatasetSchema.From(schema, task),
-            DataSchema = schema.ToJson(),
+            DataSchema = schema,
             Reason = reason,
             CreatedBy = createdBy,
             CreatedAt = clock.GetUtcNow(),
@@ -80,7 +80,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
                           orderby m.DecidedAt descending
                           select new { m.Measures, b.Status }).Take(batches).ToListAsync(ct);
         rows.Reverse();
-        return [.. rows.Select(r => BatchMeasures.FromJson(r.Measures) with { Accepted = r.Status == BatchStatus.Accepted })];
+        return [.. rows.Select(r => r.Measures with { Accepted = r.Status == BatchStatus.Accepted })];
     }
 
     /// <summary>
@@ -135,14 +135,12 @@ public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema C
     {
         var contract = row.Definition;
         // Versions written before the library's schema was stored get one from their columns: types and the label, no limits.
-        var data = row.DataSchema is { } json
-            ? DataSchema.FromJson(json)
-            : new DataSchema
-            {
-                Version = row.Version,
-                LabelColumn = contract.Label,
-                Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == ColumnKind.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
-            };
+        var data = row.DataSchema ?? new DataSchema
+        {
+            Version = row.Version,
+            LabelColumn = contract.Label,
+            Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == ColumnKind.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
+        };
         return new CurrentSchema(row.Version, data with { Version = row.Version }, contract, row.Reason, row.CreatedBy, row.CreatedAt);
     }
 }

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Schema;
+using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
+using Ctm.Data.Validation;
 using Ctm.Validator.Validation;
 using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -45,14 +47,14 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
             b.ToTable("schemas");
             b.HasKey(x => new { x.Dataset, x.Version });
             b.Property(x => x.Definition).HasJsonConversion();
-            b.Property(x => x.DataSchema).HasColumnType("jsonb");
+            b.Property(x => x.DataSchema).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<BatchDecision>(b =>
         {
             b.ToTable("batches");
             b.HasKey(x => x.BatchId);
             b.Property(x => x.Reasons).HasJsonConversion();
-            b.Property(x => x.Details).HasColumnType("jsonb");
+            b.Property(x => x.Details).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<StoredStatistics>(b =>
         {
@@ -83,7 +85,7 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
         {
             b.ToTable("batch_measures");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.Measures).HasColumnType("jsonb");
+            b.Property(x => x.Measures).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<ModelRun>(b =>
         {
@@ -120,7 +122,7 @@ public sealed class SchemaVersion
     public required DatasetSchema Definition { get; set; }
     public required string Reason { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
-    public string? DataSchema { get; set; }
+    public DataSchema? DataSchema { get; set; }
     public string? CreatedBy { get; set; }
 }
 
@@ -134,9 +136,9 @@ public sealed class BatchDecision
     public required string Sha256 { get; set; }
     public required string Location { get; set; }
     public Guid CorrelationId { get; set; }
-    public required List<Anomaly> Reasons { get; set; }
+    public required List<Contracts.Anomaly> Reasons { get; set; }
     public DateTimeOffset DecidedAt { get; set; }
-    public string? Details { get; set; }
+    public ValidationDecision? Details { get; set; }
     public Guid[]? WindowBatchIds { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
 }
@@ -150,12 +152,12 @@ public sealed class StoredStatistics
     public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>A batch's distances from its reference (<c>BatchMeasures.ToJson()</c>): the history later batches are judged by.</summary>
+/// <summary>A batch's distances from its reference (stored as <c>BatchMeasures.ToJson()</c> writes them): the history later batches are judged by.</summary>
 public sealed class StoredMeasures
 {
     public Guid BatchId { get; set; }
     public required string Dataset { get; set; }
-    public required string Measures { get; set; }
+    public required BatchMeasures Measures { get; set; }
     public DateTimeOffset DecidedAt { get; set; }
 }
 

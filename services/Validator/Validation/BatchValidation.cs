@@ -83,14 +83,14 @@ public sealed partial class BatchValidation(
             Location = message.Location,
             CorrelationId = message.CorrelationId,
             Reasons = reasons,
-            Details = decision.ToJson(),
+            Details = decision,
             WindowBatchIds = windowIds,
             DecidedAt = now,
         });
         db.Statistics.Add(new StoredStatistics { BatchId = message.BatchId, Dataset = message.Dataset, Statistics = statistics.ToJson(), CreatedAt = now });
         if (decision.Measures is { } measures)
         {
-            db.Measures.Add(new StoredMeasures { BatchId = message.BatchId, Dataset = message.Dataset, Measures = measures.ToJson(), DecidedAt = now });
+            db.Measures.Add(new StoredMeasures { BatchId = message.BatchId, Dataset = message.Dataset, Measures = measures, DecidedAt = now });
         }
 
         if (decision.IsAccepted)

@@ -13,7 +13,7 @@ public sealed class LineageSvgTests
             new SvgVersion(1, null, false, "trained", [a], "accuracy 0.8"),
             new SvgVersion(2, 1, true, "trained", [a, b], null) { TaintedBy = [a, b] },
             new SvgVersion(3, null, false, "external", [], null),
-        ], [new SvgBatch(a, "accepted"), new SvgBatch(b, "corrupt")], serving: 1);
+        ], [new SvgBatch(a, BatchState.Accepted), new SvgBatch(b, BatchState.Corrupt)], serving: 1);
 
         var doc = XDocument.Parse(svg);
         XNamespace ns = "http://www.w3.org/2000/svg";

@@ -1,5 +1,4 @@
 using Ctm.ServiceDefaults.Messaging;
-using Ctm.ServiceDefaults.Telemetry;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.AspNetCore.Hosting;
@@ -109,15 +108,8 @@ public abstract class ServiceFactory<TProgram> : WebApplicationFactory<TProgram>
         {
             services.AddMassTransitTestHarness(x => x.UsingInMemory((context, cfg) =>
             {
-                // What MessagingExtensions.AddCtmMessaging puts on the RabbitMQ bus, less the broker's delay queues:
-                // permanent failures fault at once, others are retried (here immediately, there with back-off).
-                cfg.ConfigureJsonSerializerOptions(BusJson.Configure);
-                cfg.UseConsumeFilter(typeof(MessageScopeFilter<>), context);
-                cfg.UseMessageRetry(r =>
-                {
-                    r.Ignore<Exception>(Failures.IsPermanent);
-                    r.Immediate(2);
-                });
+                // The RabbitMQ bus's pipeline, less the broker's delay queues: retried here immediately, there with back-off.
+                cfg.UseCtmConsumePipeline(context, r => r.Immediate(2));
                 cfg.ConfigureEndpoints(context);
             }));
         });

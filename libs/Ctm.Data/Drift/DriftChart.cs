@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Ctm.Data.Charts;
 using Ctm.Data.Statistics;
 
@@ -29,8 +28,8 @@ public static class DriftChart
     private const int PlotHeight = 110;
     private const int NumericBins = 24;
     private const int MaxCategories = 12;
-    private const string ReferenceFill = "#b8c2cc";
-    private const string CurrentStroke = "#d9480f";
+    private static readonly SvgPaint Reference = new("#b8c2cc");
+    private static readonly SvgPaint Current = new("none", "#d9480f", 2);
 
     /// <summary>An SVG document with one panel per feature.</summary>
     /// <param name="title">A title line, e.g. the batch id and what it is compared with.</param>
@@ -39,16 +38,13 @@ public static class DriftChart
     public static string Render(string title, IReadOnlyList<DriftPanel> panels, string flag = "DRIFTED")
     {
         ArgumentNullException.ThrowIfNull(panels);
-        var height = Header + (Math.Max(1, panels.Count) * PanelHeight);
-        var svg = SvgWriter.Start(Width, height, fontSize: 11).Append('\n');
-        svg.Append(F($"<rect width=\"{Width}\" height=\"{height}\" fill=\"white\"/>\n"));
-        svg.Append(F($"<text x=\"{Left}\" y=\"18\" font-size=\"13\" font-weight=\"bold\">{Escape(title)}</text>\n"));
-        // The legend has a line of its own, so a long title never runs into it.
-        svg.Append(F($"<rect x=\"{Left}\" y=\"27\" width=\"12\" height=\"12\" fill=\"{ReferenceFill}\"/><text x=\"{Left + 16}\" y=\"37\">reference</text>"));
-        svg.Append(F($"<rect x=\"{Left + 90}\" y=\"27\" width=\"12\" height=\"12\" fill=\"none\" stroke=\"{CurrentStroke}\" stroke-width=\"2\"/><text x=\"{Left + 106}\" y=\"37\">current</text>\n"));
+        var svg = new SvgWriter(Width, Header + (Math.Max(1, panels.Count) * PanelHeight), fontSize: 11, background: "white").NewLine()
+            .Text(Left, 18, title, new SvgFont(Size: 13, Bold: true)).NewLine()
+            // The legend has a line of its own, so a long title never runs into it.
+            .Legend(Left, 37, [new SvgLegendEntry("reference", Reference, 90), new SvgLegendEntry("current", Current, 90)]).NewLine();
         if (panels.Count == 0)
         {
-            svg.Append(F($"<text x=\"{Left}\" y=\"{Header + (PanelHeight / 2)}\">No feature has both a reference and a current sample.</text>\n"));
+            svg.Text(Left, Header + (PanelHeight / 2), "No feature has both a reference and a current sample.").NewLine();
         }
 
         for (var i = 0; i < panels.Count; i++)
@@ -56,16 +52,15 @@ public static class DriftChart
             DrawPanel(svg, panels[i], Header + (i * PanelHeight), flag);
         }
 
-        svg.Append("</svg>\n");
-        return svg.ToString();
+        return svg.Finish();
     }
 
-    private static void DrawPanel(StringBuilder svg, DriftPanel panel, int y0, string flag)
+    private static void DrawPanel(SvgWriter svg, DriftPanel panel, int y0, string flag)
     {
         var heading = panel.Result is { } r
             ? F($"{panel.Feature} — {r.Measure} {r.Distance:0.####}, p = {r.PValue:0.##E+0}, n = {r.ReferenceCount} vs {r.CurrentCount}{(panel.Flagged ? " — " + flag : "")}")
             : F($"{panel.Feature} — too few values to compare");
-        svg.Append(F($"<text x=\"{Left}\" y=\"{y0 + 18}\" font-size=\"12\" font-weight=\"bold\" fill=\"{(panel.Flagged ? "#c92a2a" : "#212529")}\">{Escape(heading)}</text>\n"));
+        svg.Text(Left, y0 + 18, heading, new SvgFont(Size: 12, Bold: true, Fill: panel.Flagged ? "#c92a2a" : "#212529")).NewLine();
 
         var (labels, reference, current) = panel.Reference.Numeric is { } rn && panel.Current.Numeric is { } cn
             ? NumericBars(rn, cn)
@@ -73,41 +68,39 @@ public static class DriftChart
                 ? CategoricalBars(rc, cc)
                 : ([], [], []);
         var plotTop = y0 + Top;
-        var plotWidth = Width - Left - Right;
-        svg.Append(F($"<line x1=\"{Left}\" y1=\"{plotTop + PlotHeight}\" x2=\"{Width - Right}\" y2=\"{plotTop + PlotHeight}\" stroke=\"#495057\"/>\n"));
+        var baseline = plotTop + PlotHeight;
+        svg.Line(Left, baseline, Width - Right, baseline, new SvgPaint(Stroke: "#495057")).NewLine();
         if (labels.Length == 0)
         {
             return;
         }
 
         var max = Math.Max(1e-12, Math.Max(reference.Max(), current.Max()));
-        svg.Append(F($"<text x=\"{Left - 6}\" y=\"{plotTop + 4}\" text-anchor=\"end\">{max:P0}</text><text x=\"{Left - 6}\" y=\"{plotTop + PlotHeight}\" text-anchor=\"end\">0</text>\n"));
-        var slot = (double)plotWidth / labels.Length;
+        var share = new SvgScale(0, max, baseline, plotTop);
+        svg.Text(Left - 6, plotTop + 4, F($"{max:P0}"), new SvgFont("end")).Text(Left - 6, baseline, "0", new SvgFont("end")).NewLine();
+        var slot = (double)(Width - Left - Right) / labels.Length;
         var numeric = panel.Reference.Numeric is not null;
         for (var j = 0; j < labels.Length; j++)
         {
             var x = Left + (j * slot);
-            var hr = reference[j] / max * PlotHeight;
-            var hc = current[j] / max * PlotHeight;
+            var (referenceTitle, currentTitle) = (F($"{labels[j]}: reference {reference[j]:P1}"), F($"{labels[j]}: current {current[j]:P1}"));
             if (numeric)
             {
-                svg.Append(F($"<rect x=\"{x:0.#}\" y=\"{plotTop + PlotHeight - hr:0.#}\" width=\"{slot:0.#}\" height=\"{hr:0.#}\" fill=\"{ReferenceFill}\"><title>{Escape(labels[j])}: reference {reference[j]:P1}</title></rect>"));
-                svg.Append(F($"<rect x=\"{x + 1:0.#}\" y=\"{plotTop + PlotHeight - hc:0.#}\" width=\"{slot - 2:0.#}\" height=\"{hc:0.#}\" fill=\"none\" stroke=\"{CurrentStroke}\" stroke-width=\"2\"><title>{Escape(labels[j])}: current {current[j]:P1}</title></rect>\n"));
+                // Histograms on shared bins: the reference filled, the current outlined just inside it.
+                svg.Bar(x, slot, reference[j], share, Reference, referenceTitle).Bar(x + 1, slot - 2, current[j], share, Current, currentTitle).NewLine();
             }
             else
             {
                 var w = (slot - 6) / 2;
-                svg.Append(F($"<rect x=\"{x + 2:0.#}\" y=\"{plotTop + PlotHeight - hr:0.#}\" width=\"{w:0.#}\" height=\"{hr:0.#}\" fill=\"{ReferenceFill}\"><title>{Escape(labels[j])}: reference {reference[j]:P1}</title></rect>"));
-                svg.Append(F($"<rect x=\"{x + 2 + w:0.#}\" y=\"{plotTop + PlotHeight - hc:0.#}\" width=\"{w:0.#}\" height=\"{hc:0.#}\" fill=\"none\" stroke=\"{CurrentStroke}\" stroke-width=\"2\"><title>{Escape(labels[j])}: current {current[j]:P1}</title></rect>"));
                 var label = labels[j].Length > 12 ? labels[j][..11] + "…" : labels[j];
-                svg.Append(F($"<text x=\"{x + (slot / 2):0.#}\" y=\"{plotTop + PlotHeight + 14}\" text-anchor=\"middle\">{Escape(label)}</text>\n"));
+                svg.Bar(x + 2, w, reference[j], share, Reference, referenceTitle).Bar(x + 2 + w, w, current[j], share, Current, currentTitle)
+                    .Text(x + (slot / 2), baseline + 14, label, new SvgFont("middle")).NewLine();
             }
         }
 
         if (numeric)
         {
-            svg.Append(F($"<text x=\"{Left}\" y=\"{plotTop + PlotHeight + 14}\">{Escape(labels[0].Split(' ')[0])}</text>"));
-            svg.Append(F($"<text x=\"{Width - Right}\" y=\"{plotTop + PlotHeight + 14}\" text-anchor=\"end\">{Escape(labels[^1].Split(' ')[^1])}</text>\n"));
+            svg.Text(Left, baseline + 14, labels[0].Split(' ')[0]).Text(Width - Right, baseline + 14, labels[^1].Split(' ')[^1], new SvgFont("end")).NewLine();
         }
     }
 
@@ -138,8 +131,6 @@ public static class DriftChart
         var keys = SharedBins.TopCategories(current, reference, MaxCategories);
         return (keys, [.. keys.Select(k => SharedBins.Share(reference, k))], [.. keys.Select(k => SharedBins.Share(current, k))]);
     }
-
-    private static string Escape(string text) => SvgWriter.Escape(text);
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,4 @@
 using MassTransit;
-using Ctm.ServiceDefaults.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -61,15 +60,10 @@ public static class MessagingExtensions
                     h.PublisherConfirmation = true;
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
-                cfg.ConfigureJsonSerializerOptions(BusJson.Configure);
-                cfg.UseConsumeFilter(typeof(MessageScopeFilter<>), context);
-                // Outermost first: the delayed redelivery sees only what the in-process retries could not cure.
-                cfg.UseFilter(context.GetRequiredService<DelayedRedeliveryFilter>());
-                cfg.UseMessageRetry(r =>
-                {
-                    r.Ignore<Exception>(Failures.IsPermanent);
-                    r.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200));
-                });
+                cfg.UseCtmConsumePipeline(
+                    context,
+                    r => r.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)),
+                    context.GetRequiredService<DelayedRedeliveryFilter>());
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });

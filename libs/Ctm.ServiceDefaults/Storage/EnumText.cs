@@ -33,6 +33,20 @@ public static class EnumText<T>
 
     /// <summary>The value spelled <paramref name="text"/>, if a member has that spelling.</summary>
     public static bool TryParse(string? text, out T value) => Values.TryGetValue(text ?? "", out value);
+
+    /// <summary>An optional filter's value: null for no <paramref name="text"/>; false when a text is given that no member has.</summary>
+    public static bool TryParseFilter(string? text, out T? value)
+    {
+        value = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        var known = TryParse(text, out var parsed);
+        value = known ? parsed : null;
+        return known;
+    }
 }
 
 /// <summary>Stores an enum as its <see cref="EnumText{T}"/> text, so the column keeps the strings it had before the enum.</summary>

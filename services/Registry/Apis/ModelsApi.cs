@@ -1,6 +1,6 @@
 using Ctm.ServiceDefaults.Auth;
-using System.Text.Json;
 using Ctm.Registry.Models;
+using Ctm.Registry.Policies;
 using Ctm.Registry.Serving;
 using Ctm.Registry.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,7 +29,7 @@ public static class ModelsApi
     {
         var versions = await db.Versions.AsNoTracking().Select(v => new { v.Dataset, v.Version, v.Origin }).ToListAsync(ct);
         var serving = await db.Promotions.AsNoTracking().Where(p => p.EndedAt == null).ToDictionaryAsync(p => p.Dataset, p => p.Version, ct);
-        var pending = (await db.ServingRequests.AsNoTracking().Where(r => r.State == ServingRequest.Pending).Select(r => new { r.Dataset, r.Version, r.Generation }).ToListAsync(ct))
+        var pending = (await db.ServingRequests.AsNoTracking().Where(r => r.State == ServingState.Pending).Select(r => new { r.Dataset, r.Version, r.Generation }).ToListAsync(ct))
             .GroupBy(r => r.Dataset).ToDictionary(g => g.Key, g => g.MaxBy(r => r.Generation)!.Version);
         var streams = (await db.Datasets.AsNoTracking().Where(d => d.Features != null).Select(d => d.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         return TypedResults.Ok(versions.GroupBy(v => v.Dataset).OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -52,13 +52,13 @@ public static class ModelsApi
     public static async Task<Ok<List<ServingDto>>> ListPendingAsync(RegistryDbContext db, ModelRegistration registration, CancellationToken ct)
     {
         var rows = await db.ServingRequests.AsNoTracking()
-            .Where(r => r.State == ServingRequest.Pending)
+            .Where(r => r.State == ServingState.Pending)
             .Join(db.Versions, r => new { r.Dataset, r.Version }, v => new { v.Dataset, v.Version }, (r, v) => new { r, v.Sha256, v.InputMapping })
             .ToListAsync(ct);
         return TypedResults.Ok(rows.GroupBy(x => x.r.Dataset).Select(g => g.MaxBy(x => x.r.Generation)!).OrderBy(x => x.r.Dataset, StringComparer.Ordinal)
             .Select(x =>
             {
-                var mapping = ModelRegistration.ParseMapping(x.InputMapping);
+                var mapping = x.InputMapping;
                 return new ServingDto(x.r.Dataset, x.r.Version, x.r.Generation, x.r.Reason, x.r.Actor, x.r.RequestedAt, registration.ArtifactLocation(x.r.Dataset, x.r.Version), x.Sha256)
                 {
                     InputMapping = mapping,
@@ -86,7 +86,7 @@ public static class ModelsApi
         }
 
         var replicas = await record.ReplicasAsync(dataset, ct);
-        var pending = await db.ServingRequests.AsNoTracking().Where(r => r.Dataset == dataset && r.State == ServingRequest.Pending).OrderByDescending(r => r.Generation)
+        var pending = await db.ServingRequests.AsNoTracking().Where(r => r.Dataset == dataset && r.State == ServingState.Pending).OrderByDescending(r => r.Generation)
             .Select(r => new PendingDto(r.Version, r.Generation, r.Reason, r.Actor, r.RequestedAt)).FirstOrDefaultAsync(ct);
         return row is null
             ? TypedResults.NotFound(new NotServingDto(dataset, $"no replica has confirmed serving a version of '{dataset}'", pending, replicas))
@@ -152,14 +152,14 @@ public static class ModelsApi
 
         var batches = (await batchQuery.ToListAsync(ct)).ToLookup(b => b.Version, b => b.BatchId);
         var decisions = (await db.Decisions.AsNoTracking().Where(d => d.Dataset == dataset).OrderBy(d => d.Id).Select(d => new { d.Version, d.Decision }).ToListAsync(ct))
-            .GroupBy(d => d.Version).ToDictionary(g => g.Key, g => g.Last().Decision);
+            .GroupBy(d => d.Version).ToDictionary(g => g.Key, g => (VerdictDecision?)g.Last().Decision);
         return [.. versions.Select(v => new VersionDto(
             v.Dataset, v.Version, v.RunId, v.ParentVersion, v.SchemaVersion, v.Task, v.Sha256, v.Size,
-            JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, JsonSerializerOptions.Web)!, v.Engine, v.Origin, v.Tainted, v.CreatedAt,
+            v.Metrics, v.Engine, v.Origin, v.Tainted, v.CreatedAt,
             [.. batches[v.Version].Order()])
         {
-            SliceMetrics = v.SliceMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, double>>>(v.SliceMetrics, JsonSerializerOptions.Web),
-            BaselineMetrics = v.BaselineMetrics is null ? null : JsonSerializer.Deserialize<Dictionary<string, double>>(v.BaselineMetrics, JsonSerializerOptions.Web),
+            SliceMetrics = v.SliceMetrics,
+            BaselineMetrics = v.BaselineMetrics,
             TaintReason = v.TaintReason,
             TaintedAt = v.TaintedAt,
             TaintedByBatches = ProvenanceApi.TaintedBy(v.TaintedByBatches, v.TaintedByBatch),
@@ -167,20 +167,17 @@ public static class ModelsApi
             Description = v.Description,
             UploadedBy = v.UploadedBy,
             ExternalSource = v.ExternalSource,
-            InputMapping = ModelRegistration.ParseMapping(v.InputMapping),
+            InputMapping = v.InputMapping,
         })];
     }
 
-    private static ServingDto ToServing(Promotion p, string sha256, string? inputMapping, ModelRegistration registration)
-    {
-        var mapping = ModelRegistration.ParseMapping(inputMapping);
-        return new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256)
+    private static ServingDto ToServing(Promotion p, string sha256, IReadOnlyDictionary<string, string>? mapping, ModelRegistration registration) =>
+        new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, registration.ArtifactLocation(p.Dataset, p.Version), sha256)
         {
             EndedAt = p.EndedAt,
             InputMapping = mapping,
             Signature = registration.Sign(p.Dataset, p.Version, p.Generation, sha256, mapping),
         };
-    }
 }
 
 public sealed record ServingDto(string Dataset, int Version, long Generation, string Reason, string Actor, DateTimeOffset PromotedAt, string ArtifactLocation, string ArtifactSha256)
@@ -220,7 +217,7 @@ public sealed record VersionDto(
     /// <summary>Every batch declared corrupt that taints this version (directly or through warm-start parents).</summary>
     public IReadOnlyList<Guid>? TaintedByBatches { get; init; }
     /// <summary>The latest promotion decision: promoted, pending, rejected, tainted, stale or approved.</summary>
-    public string? Decision { get; init; }
+    public VerdictDecision? Decision { get; init; }
     public string? Description { get; init; }
     public string? UploadedBy { get; init; }
     public string? ExternalSource { get; init; }

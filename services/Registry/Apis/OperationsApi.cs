@@ -6,6 +6,7 @@ using Ctm.Registry.Policies;
 using Ctm.Registry.Rollbacks;
 using Ctm.Registry.Serving;
 using Ctm.Registry.Storage;
+using Ctm.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -35,13 +36,13 @@ public static class OperationsApi
             new RollbackCommand(requestId, dataset, body.TargetVersion,
                 BatchSelector.Of(body.CorruptBatchId, body.CorruptBatchIds, body.IngestedFrom, body.IngestedTo, body.Upstream), body.Reason ?? string.Empty, user.Actor(body.Operator), body.Force, body.Retrain, body.CorrelationId ?? requestId),
             ct);
-        if (outcome.Status == RollbackOutcome.Done && outcome.Generation is { } generation && outcome.ServingVersion is not null)
+        if (outcome.Status == ActionStatus.Done && outcome.Generation is { } generation && outcome.ServingVersion is not null)
         {
             var answers = await record.WaitAsync(dataset, generation, record.WaitFor(body.WaitSeconds), ct);
             outcome = outcome with { Confirmations = answers, Confirmation = ServingRecord.Summarize(outcome.ServingVersion.Value, answers) };
         }
 
-        return outcome.Status == RollbackOutcome.Done
+        return outcome.Status == ActionStatus.Done
             ? TypedResults.Ok(outcome)
             : Problem(outcome.Status, outcome.Message, new Dictionary<string, object?> { ["requestId"] = requestId, ["servingVersion"] = outcome.ServingVersion });
     }
@@ -50,7 +51,7 @@ public static class OperationsApi
     public static async Task<Ok<List<RollbackRequestDto>>> ListRollbacksAsync(string dataset, RegistryDbContext db, CancellationToken ct)
     {
         var rows = await db.RollbackRequests.AsNoTracking().Where(r => r.Dataset == dataset).OrderBy(r => r.At).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(r => new RollbackRequestDto(r.RequestId, r.At, r.Deliveries, JsonSerializer.Deserialize<RollbackOutcome>(r.Outcome, JsonSerializerOptions.Web)!)).ToList());
+        return TypedResults.Ok(rows.Select(r => new RollbackRequestDto(r.RequestId, r.At, r.Deliveries, r.Outcome)).ToList());
     }
 
     public static async Task<Ok<PolicyDto>> GetPolicyAsync(string dataset, RegistryDbContext db, CancellationToken ct)
@@ -100,7 +101,7 @@ public static class OperationsApi
             var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
             if (file is null)
             {
-                return Problem("invalid", "the multipart body has no file part (name it 'file')");
+                return Problem(ActionStatus.Invalid, "the multipart body has no file part (name it 'file')");
             }
 
             using var buffer = new MemoryStream();
@@ -122,7 +123,7 @@ public static class OperationsApi
 
         if (!TryParseMapping(mapping, out var parsed, out var error))
         {
-            return Problem("invalid", error);
+            return Problem(ActionStatus.Invalid, error);
         }
 
         var result = await models.UploadAsync(new ExternalUpload(dataset, bytes, parsed, user.Actor(op), source, description, fileName), ct);
@@ -176,14 +177,14 @@ public static class OperationsApi
         return true;
     }
 
-    private static ProblemHttpResult Problem(string status, string detail, IDictionary<string, object?>? extensions = null) =>
+    private static ProblemHttpResult Problem(ActionStatus status, string detail, IDictionary<string, object?>? extensions = null) =>
         TypedResults.Problem(detail: detail, statusCode: status switch
         {
-            RollbackOutcome.NotFound => StatusCodes.Status404NotFound,
-            RollbackOutcome.Conflict => StatusCodes.Status409Conflict,
-            RollbackOutcome.NoMatch => StatusCodes.Status422UnprocessableEntity,
+            ActionStatus.NotFound => StatusCodes.Status404NotFound,
+            ActionStatus.Conflict => StatusCodes.Status409Conflict,
+            ActionStatus.NoMatch => StatusCodes.Status422UnprocessableEntity,
             _ => StatusCodes.Status400BadRequest,
-        }, title: status, extensions: extensions);
+        }, title: EnumText<ActionStatus>.Name(status), extensions: extensions);
 }
 
 /// <summary>

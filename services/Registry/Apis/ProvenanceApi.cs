@@ -48,8 +48,8 @@ public static class ProvenanceApi
         return TypedResults.Ok(new LineageDto(
             dataset, version, v.Origin, v.Task, v.Sha256, v.Size, v.SchemaVersion, v.ParentVersion, v.Tainted, v.TaintReason, v.TaintedByBatch, v.TaintedAt,
             batches, chain, children,
-            v.RunId is null ? null : new RunDto(v.RunId.Value, JsonSerializer.Deserialize<Dictionary<string, string>>(v.Parameters, JsonSerializerOptions.Web)!, v.Engine, v.Device, v.Seed, v.CodeVersion, v.StartedAt, v.FinishedAt, v.SamplesPerSecond),
-            v.Origin == "external" ? new ExternalDto(v.UploadedBy, v.ExternalSource, v.Description, v.FileName, v.Sha256, ModelRegistration.ParseMapping(v.InputMapping), v.CreatedAt) : null,
+            v.RunId is null ? null : new RunDto(v.RunId.Value, v.Parameters, v.Engine, v.Device, v.Seed, v.CodeVersion, v.StartedAt, v.FinishedAt, v.SamplesPerSecond),
+            v.Origin == "external" ? new ExternalDto(v.UploadedBy, v.ExternalSource, v.Description, v.FileName, v.Sha256, v.InputMapping, v.CreatedAt) : null,
             [.. decisions.Select(ToDto)],
             [.. served.Select(ToDto)])
         {
@@ -77,7 +77,7 @@ public static class ProvenanceApi
         }
 
         var nodes = await NodesAsync(dataset, db, ct);
-        var status = await db.Batches.AsNoTracking().Where(b => b.BatchId == batchId).Select(b => b.Status).SingleOrDefaultAsync(ct);
+        var status = await db.Batches.AsNoTracking().Where(b => b.BatchId == batchId).Select(b => (BatchState?)b.Status).SingleOrDefaultAsync(ct);
         var direct = nodes.Where(n => n.Batches.Contains(batchId)).Select(n => n.Version).Order().ToList();
         var all = LineageGraph.InfluencedBy(nodes, batchId);
         return TypedResults.Ok(new InfluenceDto(batchId, dataset, status, direct, [.. all.Except(direct)], all));
@@ -113,8 +113,7 @@ public static class ProvenanceApi
         {
             var v = versions[n.Version];
             var metric = PromotionPolicy.PrimaryMetric(EnumText<TaskKind>.TryParse(v.Task, out var task) ? task : null, null);
-            var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(v.Metrics, JsonSerializerOptions.Web);
-            var text = metrics?.TryGetValue(metric, out var value) == true ? string.Create(CultureInfo.InvariantCulture, $"{metric} {value:0.###}") : null;
+            var text = v.Metrics.TryGetValue(metric, out var value) ? string.Create(CultureInfo.InvariantCulture, $"{metric} {value:0.###}") : null;
             return new SvgVersion(n.Version, n.Parent, n.Tainted, v.Origin, n.Batches, text) { TaintedBy = TaintedBy(v.TaintedByBatches, v.TaintedByBatch) };
         })], batches, serving);
         return TypedResults.Content(svg, "image/svg+xml");
@@ -136,7 +135,7 @@ public static class ProvenanceApi
         var usedBy = (await db.VersionBatches.AsNoTracking().Where(b => b.Dataset == dataset && ids.Contains(b.BatchId)).ToListAsync(ct)).ToLookup(b => b.BatchId, b => b.Version);
         var byId = rows.ToDictionary(r => r.BatchId);
         return [.. ids.Select(id => byId.TryGetValue(id, out var r)
-                ? new BatchDto(id, r.Dataset, r.Status, r.StatusAt, r.RowCount, r.Sha256, r.RowsLocation, r.StatisticsLocation, r.SchemaVersion, [.. usedBy[id].Order()], [.. history[id].Select(ToDto)])
+                ? new BatchDto(id, r.Dataset, EnumText<BatchState>.Name(r.Status), r.StatusAt, r.RowCount, r.Sha256, r.RowsLocation, r.StatisticsLocation, r.SchemaVersion, [.. usedBy[id].Order()], [.. history[id].Select(ToDto)])
                 {
                     IngestedAt = r.IngestedAt,
                     Upstream = r.Upstream,
@@ -145,14 +144,14 @@ public static class ProvenanceApi
             .OrderBy(b => b.History is [var first, ..] ? first.At : DateTimeOffset.MaxValue)];
     }
 
-    private static BatchEventDto ToDto(BatchEvent e) => new(e.Status, e.At, e.Actor, e.Details is null ? null : JsonDocument.Parse(e.Details).RootElement);
+    private static BatchEventDto ToDto(BatchEvent e) => new(e.Status, e.At, e.Actor, e.Details);
 
     private static DecisionDto ToDto(PromotionDecision d) =>
         new(d.Dataset, d.Version, d.Decision, d.Basis, d.Metric, d.CandidateValue, d.BaselineValue, d.BaselineVersion, d.Tolerance, d.Mode, d.Actor, d.Reason, d.At);
 
     private static ServingDto ToDto(Promotion p) => new(p.Dataset, p.Version, p.Generation, p.Reason, p.Actor, p.PromotedAt, string.Empty, string.Empty) { EndedAt = p.EndedAt };
 
-    private static AuditDto ToDto(AuditEntry a) => new(a.Id, a.At, a.Actor, a.Action, a.Dataset, JsonDocument.Parse(a.Details).RootElement);
+    private static AuditDto ToDto(AuditEntry a) => new(a.Id, a.At, a.Actor, a.Action, a.Dataset, a.Details);
 }
 
 public sealed record LineageDto(
@@ -181,12 +180,12 @@ public sealed record BatchDto(
     public string? Upstream { get; init; }
 }
 
-public sealed record BatchEventDto(string Status, DateTimeOffset At, string? Actor, JsonElement? Details);
+public sealed record BatchEventDto(BatchState Status, DateTimeOffset At, string? Actor, JsonElement? Details);
 
-public sealed record InfluenceDto(Guid BatchId, string Dataset, string? Status, IReadOnlyList<int> TrainedOn, IReadOnlyList<int> ThroughWarmStart, IReadOnlyList<int> Influenced);
+public sealed record InfluenceDto(Guid BatchId, string Dataset, BatchState? Status, IReadOnlyList<int> TrainedOn, IReadOnlyList<int> ThroughWarmStart, IReadOnlyList<int> Influenced);
 
 public sealed record DecisionDto(
-    string Dataset, int Version, string Decision, string Basis, string? Metric, double? CandidateValue, double? BaselineValue, int? BaselineVersion,
+    string Dataset, int Version, VerdictDecision Decision, string Basis, string? Metric, double? CandidateValue, double? BaselineValue, int? BaselineVersion,
     double? Tolerance, string Mode, string Actor, string? Reason, DateTimeOffset At);
 
 public sealed record AuditDto(long Id, DateTimeOffset At, string Actor, string Action, string Dataset, JsonElement Details);

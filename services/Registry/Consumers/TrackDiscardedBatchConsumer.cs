@@ -9,6 +9,6 @@ public sealed class TrackDiscardedBatchConsumer(BatchTracker batches) : IConsume
     public Task Consume(ConsumeContext<BatchDiscarded> context)
     {
         var m = context.Message;
-        return batches.RecordAsync(m.Dataset, m.BatchId, "discarded", m.DiscardedAt, m.Operator, new { m.Reason }, null, context.CancellationToken);
+        return batches.RecordAsync(m.Dataset, m.BatchId, BatchState.Discarded, m.DiscardedAt, m.Operator, new { m.Reason }, null, context.CancellationToken);
     }
 }

@@ -10,7 +10,7 @@ public sealed class TrackIngestedBatchConsumer(BatchTracker batches) : IConsumer
     public Task Consume(ConsumeContext<BatchIngested> context)
     {
         var m = context.Message;
-        return batches.RecordAsync(m.Dataset, m.BatchId, "ingested", m.IngestedAt, null, new { m.Source, m.Upstream, m.ByteCount, m.Columns },
+        return batches.RecordAsync(m.Dataset, m.BatchId, BatchState.Ingested, m.IngestedAt, null, new { m.Source, m.Upstream, m.ByteCount, m.Columns },
             new BatchFacts(m.RowCount, m.Sha256, m.Location, IngestedAt: m.IngestedAt, Upstream: m.Upstream), context.CancellationToken);
     }
 }

@@ -9,7 +9,7 @@ public sealed class TrackQuarantinedBatchConsumer(BatchTracker batches) : IConsu
     public Task Consume(ConsumeContext<BatchQuarantined> context)
     {
         var m = context.Message;
-        return batches.RecordAsync(m.Dataset, m.BatchId, "quarantined", m.QuarantinedAt, m.Operator,
+        return batches.RecordAsync(m.Dataset, m.BatchId, BatchState.Quarantined, m.QuarantinedAt, m.Operator,
             new { reasons = m.Reasons.Select(r => r.Description) }, new BatchFacts(SchemaVersion: m.SchemaVersion), context.CancellationToken);
     }
 }

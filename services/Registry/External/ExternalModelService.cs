@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Onnx;
 using Ctm.Registry.Models;
@@ -13,7 +12,7 @@ namespace Ctm.Registry.External;
 /// <summary>An operator's upload of a model trained elsewhere.</summary>
 public sealed record ExternalUpload(string Dataset, byte[] Model, IReadOnlyDictionary<string, string> InputMapping, string Operator, string? Source, string? Description, string? FileName);
 
-public sealed record UploadResult(bool Ok, bool Created, string Status, string Message, int? Version = null, string? Sha256 = null, string? Decision = null, IReadOnlyDictionary<string, string>? InputMapping = null);
+public sealed record UploadResult(bool Ok, bool Created, ActionStatus Status, string Message, int? Version = null, string? Sha256 = null, VerdictDecision? Decision = null, IReadOnlyDictionary<string, string>? InputMapping = null);
 
 /// <summary>
 /// Registers an uploaded ONNX model as a version: validated by loading it with ONNX Runtime (and, where the name has a
@@ -31,19 +30,19 @@ public sealed partial class ExternalModelService(
     {
         if (string.IsNullOrWhiteSpace(upload.Operator))
         {
-            return await RefuseAsync(upload, "invalid", "operator is required (who uploads the model)", ct);
+            return await RefuseAsync(upload, ActionStatus.Invalid, "operator is required (who uploads the model)", ct);
         }
 
         if (upload.Model.Length == 0)
         {
-            return await RefuseAsync(upload, "invalid", "the model file is empty", ct);
+            return await RefuseAsync(upload, ActionStatus.Invalid, "the model file is empty", ct);
         }
 
         var dataset = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Name == upload.Dataset, ct);
-        var features = dataset?.Features is { } json ? JsonSerializer.Deserialize<List<FeatureInfo>>(json, JsonSerializerOptions.Web)! : null;
+        var features = dataset?.Features?.Select(c => new FeatureInfo(c.Name, c.Kind)).ToList();
         if (features is null && upload.InputMapping.Count > 0)
         {
-            return await RefuseAsync(upload, "conflict", $"'{upload.Dataset}' has no data stream (no accepted batch, so no schema) to map the model's inputs onto; upload it without an input mapping to serve it on its own", ct);
+            return await RefuseAsync(upload, ActionStatus.Conflict, $"'{upload.Dataset}' has no data stream (no accepted batch, so no schema) to map the model's inputs onto; upload it without an input mapping to serve it on its own", ct);
         }
 
         string producer;
@@ -64,7 +63,7 @@ public sealed partial class ExternalModelService(
                     session.Inputs, session.Outputs, InputMapping.WithNamedColumns(upload.InputMapping, session.Metadata), features);
                 if (error is not null)
                 {
-                    return await RefuseAsync(upload, "invalid", error, ct);
+                    return await RefuseAsync(upload, ActionStatus.Invalid, error, ct);
                 }
 
                 mapping = resolved!;
@@ -74,7 +73,7 @@ public sealed partial class ExternalModelService(
         }
         catch (OnnxModelRefusedException e)
         {
-            return await RefuseAsync(upload, "invalid", e.Stage == "load" ? $"not a valid ONNX model: {e.Message}" : $"the model cannot be served: {e.Message}", ct);
+            return await RefuseAsync(upload, ActionStatus.Invalid, e.Stage == "load" ? $"not a valid ONNX model: {e.Message}" : $"the model cannot be served: {e.Message}", ct);
         }
 
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(upload.Model));
@@ -86,7 +85,7 @@ public sealed partial class ExternalModelService(
             var existing = await db.Versions.AsNoTracking().Where(v => v.Dataset == upload.Dataset && v.Origin == "external" && v.Sha256 == sha256).Select(v => (int?)v.Version).FirstOrDefaultAsync(ct);
             if (existing is { } same)
             {
-                return new UploadResult(true, false, "exists", $"this model (SHA-256 {sha256}) is already v{same}", same, sha256, null, mapping);
+                return new UploadResult(true, false, ActionStatus.Exists, $"this model (SHA-256 {sha256}) is already v{same}", same, sha256, null, mapping);
             }
 
             var now = clock.GetUtcNow();
@@ -100,12 +99,12 @@ public sealed partial class ExternalModelService(
                 Artifact = upload.Model,
                 Sha256 = sha256,
                 Size = upload.Model.LongLength,
-                Metrics = "{}",
-                Parameters = JsonSerializer.Serialize(new Dictionary<string, string> { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" }, JsonSerializerOptions.Web),
+                Metrics = [],
+                Parameters = new() { ["producer"] = producer, ["dataStream"] = features is null ? "none" : "dataset" },
                 Engine = producer,
                 Device = "external",
                 Origin = "external",
-                InputMapping = renames ? JsonSerializer.Serialize(mapping, JsonSerializerOptions.Web) : null,
+                InputMapping = renames ? new(mapping) : null,
                 Description = upload.Description,
                 UploadedBy = upload.Operator,
                 ExternalSource = upload.Source,
@@ -117,7 +116,7 @@ public sealed partial class ExternalModelService(
             db.Record(now, upload.Operator, "upload-model", upload.Dataset, new { version, sha256, size = upload.Model.Length, upload.Source, upload.Description, upload.FileName, inputMapping = mapping, dataStream = features is not null, decision = verdict.Decision, verdict.Reason });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
-            result = new UploadResult(true, true, "registered", $"registered as v{version}; policy: {verdict.Decision} ({verdict.Reason})", version, sha256, verdict.Decision, mapping);
+            result = new UploadResult(true, true, ActionStatus.Registered, $"registered as v{version}; policy: {EnumText<VerdictDecision>.Name(verdict.Decision)} ({verdict.Reason})", version, sha256, verdict.Decision, mapping);
         }
 
         signal.Notify();
@@ -125,7 +124,7 @@ public sealed partial class ExternalModelService(
         return result;
     }
 
-    private async Task<UploadResult> RefuseAsync(ExternalUpload upload, string status, string message, CancellationToken ct)
+    private async Task<UploadResult> RefuseAsync(ExternalUpload upload, ActionStatus status, string message, CancellationToken ct)
     {
         LogRefused(upload.Dataset, upload.Operator, message);
         db.ChangeTracker.Clear();

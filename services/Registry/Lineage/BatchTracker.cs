@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
@@ -18,28 +17,26 @@ public sealed record BatchFacts(
 /// </summary>
 public sealed class BatchTracker(RegistryDbContext db, IOptions<ServiceUrls> urls)
 {
-    public const string Corrupt = "corrupt";
-
     /// <summary>
     /// Records the acceptance (or release) and keeps the dataset's newest schema (what uploaded models are mapped onto);
     /// an older schema version arriving late does not replace a newer one.
     /// </summary>
     public async Task RecordAcceptedAsync(BatchAccepted m, CancellationToken ct)
     {
-        await RecordAsync(m.Dataset, m.BatchId, m.Released ? "released" : "accepted", m.AcceptedAt, null, new { m.SchemaVersion },
+        await RecordAsync(m.Dataset, m.BatchId, m.Released ? BatchState.Released : BatchState.Accepted, m.AcceptedAt, null, new { m.SchemaVersion },
             new BatchFacts(m.RowCount, m.Sha256, m.Location, m.SchemaVersion), ct);
-        var features = JsonSerializer.Serialize(m.Features, JsonSerializerOptions.Web);
-        await db.Database.ExecuteSqlAsync($"""
-            UPDATE registry.datasets SET schema_version = {m.SchemaVersion}, features = {features}::jsonb, label_column = {m.LabelColumn}, task = {EnumText<TaskKind>.Name(m.Task)}
-            WHERE name = {m.Dataset} AND (schema_version IS NULL OR schema_version <= {m.SchemaVersion})
-            """, ct);
+        List<ColumnSpec> features = [.. m.Features];
+        await db.Datasets.Where(d => d.Name == m.Dataset && (d.SchemaVersion == null || d.SchemaVersion <= m.SchemaVersion))
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.SchemaVersion, m.SchemaVersion).SetProperty(d => d.Features, features)
+                .SetProperty(d => d.LabelColumn, m.LabelColumn).SetProperty(d => d.Task, m.Task), ct);
     }
 
-    public async Task RecordAsync(string dataset, Guid batchId, string status, DateTimeOffset at, string? actor, object? details, BatchFacts? facts, CancellationToken ct)
+    public async Task RecordAsync(string dataset, Guid batchId, BatchState state, DateTimeOffset at, string? actor, object? details, BatchFacts? facts, CancellationToken ct)
     {
         facts ??= new BatchFacts();
+        var status = EnumText<BatchState>.Name(state);
         var statistics = urls.Value.Validator is { } validator ? new Uri(validator, $"v1/batches/{batchId}").ToString() : null;
-        var detailsJson = details is null ? null : JsonSerializer.Serialize(details, JsonSerializerOptions.Web);
+        var detailsJson = JsonColumns.Text(details);
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO registry.datasets (name) VALUES ({dataset}) ON CONFLICT DO NOTHING;
             """, ct);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ctm.Data.Charts;
+using Ctm.ServiceDefaults.Storage;
 
 namespace Ctm.Registry.Lineage;
 
@@ -9,7 +10,7 @@ public sealed record SvgVersion(int Version, int? Parent, bool Tainted, string O
     public IReadOnlyList<Guid>? TaintedBy { get; init; }
 }
 
-public sealed record SvgBatch(Guid BatchId, string Status);
+public sealed record SvgBatch(Guid BatchId, BatchState Status);
 
 /// <summary>
 /// Draws a dataset's lineage for an operator: versions left to right with warm-start edges, each batch above the first
@@ -23,6 +24,11 @@ public static class LineageSvg
     private const int Gap = 40;
     private const int BatchWidth = 110;
     private const int BatchHeight = 30;
+    private static readonly SvgPaint Tainted = new("#f8d0d0", "#c00");
+    private static readonly SvgPaint Serving = new("#d7f5dd", "#1a8f3a");
+    private static readonly SvgPaint WarmStart = new(Stroke: "#555", StrokeWidth: 1.5, ArrowEnd: "arrow");
+    private static readonly SvgPaint FirstTrainedOn = new(Stroke: "#8896a8", Dash: "4 3");
+    private static readonly SvgFont Small = new(Size: 10, Fill: "#555");
 
     public static string Render(string dataset, IReadOnlyList<SvgVersion> versions, IReadOnlyList<SvgBatch> batches, int? serving)
     {
@@ -46,9 +52,8 @@ public static class LineageSvg
         var width = Math.Max(520, 40 + (Math.Max(1, ordered.Count) * (VersionWidth + Gap)));
         var height = versionTop + VersionHeight + 90;
 
-        var svg = SvgWriter.Start(width, height, fontSize: 12).Append('\n');
-        svg.Append("""<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>""").Append('\n');
-        svg.Append(CultureInfo.InvariantCulture, $"""<title>Lineage of {Esc(dataset)}</title><text x="20" y="28" font-size="16" font-weight="bold">Lineage of {Esc(dataset)}</text>""").Append('\n');
+        var svg = new SvgWriter(width, height, fontSize: 12).NewLine().ArrowMarker("arrow", "#555")
+            .Title($"Lineage of {dataset}").Text(20, 28, $"Lineage of {dataset}", new SvgFont(Size: 16, Bold: true)).NewLine();
 
         foreach (var (version, ids) in stacks)
         {
@@ -56,15 +61,18 @@ public static class LineageSvg
             for (var i = 0; i < ids.Count; i++)
             {
                 var y = batchTop + (i * (BatchHeight + 10));
-                var s = status.GetValueOrDefault(ids[i], "unknown");
-                var corrupt = s == BatchTracker.Corrupt;
-                svg.Append(CultureInfo.InvariantCulture, $"""<g class="batch{(corrupt ? " corrupt" : "")}"><title>batch {ids[i]} ({Esc(s)})</title><rect x="{x}" y="{y}" width="{BatchWidth}" height="{BatchHeight}" rx="4" fill="{(corrupt ? "#f8d0d0" : "#eef2f7")}" stroke="{(corrupt ? "#c00" : "#8896a8")}"/>""");
-                svg.Append(CultureInfo.InvariantCulture, $"""<text x="{x + 6}" y="{y + 13}">{ids[i].ToString()[^8..]}</text><text x="{x + 6}" y="{y + 26}" font-size="10" fill="{(corrupt ? "#c00" : "#555")}">{Esc(s)}</text></g>""").Append('\n');
+                var known = status.TryGetValue(ids[i], out var state);
+                var s = known ? EnumText<BatchState>.Name(state) : "unknown";
+                var corrupt = known && state == BatchState.Corrupt;
+                svg.Group(corrupt ? "batch corrupt" : "batch", title: $"batch {ids[i]} ({s})")
+                    .Rect(x, y, BatchWidth, BatchHeight, corrupt ? Tainted : new SvgPaint("#eef2f7", "#8896a8"), radius: 4)
+                    .Text(x + 6, y + 13, ids[i].ToString()[^8..]).Text(x + 6, y + 26, s, new SvgFont(Size: 10, Fill: corrupt ? "#c00" : "#555"))
+                    .EndGroup().NewLine();
             }
 
             var vx = 20 + (column[version] * (VersionWidth + Gap)) + (VersionWidth / 2);
             var lastY = batchTop + ((ids.Count - 1) * (BatchHeight + 10)) + BatchHeight;
-            svg.Append(CultureInfo.InvariantCulture, $"""<line x1="{vx}" y1="{lastY}" x2="{vx}" y2="{versionTop}" stroke="#8896a8" stroke-dasharray="4 3" marker-end="url(#arrow)"/>""").Append('\n');
+            svg.Line(vx, lastY, vx, versionTop, FirstTrainedOn with { ArrowEnd = "arrow" }).NewLine();
         }
 
         foreach (var v in ordered)
@@ -77,12 +85,13 @@ public static class LineageSvg
                 // A parent right before its child: a straight arrow; further back: an arc under the row.
                 if (column[v.Version] - pc == 1)
                 {
-                    svg.Append(CultureInfo.InvariantCulture, $"""<line class="warm-start" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"/>""").Append('\n');
+                    svg.Line(x1, y, x2, y, WarmStart, "warm-start").NewLine();
                 }
                 else
                 {
                     var bottom = versionTop + VersionHeight;
-                    svg.Append(CultureInfo.InvariantCulture, $"""<path class="warm-start" d="M {x1 - (VersionWidth / 2)} {bottom} C {x1 - (VersionWidth / 2)} {bottom + 40}, {x2 + (VersionWidth / 2)} {bottom + 40}, {x2 + (VersionWidth / 2)} {bottom}" fill="none" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"/>""").Append('\n');
+                    var (from, to) = (x1 - (VersionWidth / 2), x2 + (VersionWidth / 2));
+                    svg.Path(string.Create(CultureInfo.InvariantCulture, $"M {from} {bottom} C {from} {bottom + 40}, {to} {bottom + 40}, {to} {bottom}"), WarmStart, "warm-start").NewLine();
                 }
             }
         }
@@ -91,29 +100,28 @@ public static class LineageSvg
         {
             var x = 20 + (column[v.Version] * (VersionWidth + Gap));
             var isServing = v.Version == serving;
-            var fill = v.Tainted ? "#f8d0d0" : isServing ? "#d7f5dd" : "#ffffff";
-            var stroke = isServing ? "#1a8f3a" : v.Tainted ? "#c00" : "#333";
+            var fill = v.Tainted ? Tainted.Fill : isServing ? Serving.Fill : "#ffffff";
+            var stroke = isServing ? Serving.Stroke : v.Tainted ? Tainted.Stroke : "#333";
             var classes = "version" + (v.Tainted ? " tainted" : "") + (isServing ? " serving" : "") + (v.Origin == "external" ? " external" : "");
-            svg.Append(CultureInfo.InvariantCulture, $"""<g class="{classes}" id="v{v.Version}"><title>v{v.Version} ({Esc(v.Origin)}{(v.Tainted ? ", tainted" + TaintedByText(v.TaintedBy) : "")}{(isServing ? ", serving" : "")}), {v.Batches.Count} batches</title>""");
-            svg.Append(CultureInfo.InvariantCulture, $"""<rect x="{x}" y="{versionTop}" width="{VersionWidth}" height="{VersionHeight}" rx="8" fill="{fill}" stroke="{stroke}" stroke-width="{(isServing ? 4 : 1.5)}"{(v.Origin == "external" ? " stroke-dasharray=\"6 3\"" : "")}/>""");
-            svg.Append(CultureInfo.InvariantCulture, $"""<text x="{x + 10}" y="{versionTop + 20}" font-size="14" font-weight="bold" fill="{(v.Tainted ? "#c00" : "#111")}">v{v.Version}{(isServing ? " ● serving" : "")}</text>""");
-            var line2 = v.Tainted ? "tainted" : v.Origin;
-            svg.Append(CultureInfo.InvariantCulture, $"""<text x="{x + 10}" y="{versionTop + 36}" font-size="10" fill="#555">{Esc(line2)} · {v.Batches.Count} batches</text>""");
+            svg.Group(classes, $"v{v.Version}", $"v{v.Version} ({v.Origin}{(v.Tainted ? ", tainted" + TaintedByText(v.TaintedBy) : "")}{(isServing ? ", serving" : "")}), {v.Batches.Count} batches")
+                .Rect(x, versionTop, VersionWidth, VersionHeight, new SvgPaint(fill, stroke, isServing ? 4 : 1.5, v.Origin == "external" ? "6 3" : null), radius: 8)
+                .Text(x + 10, versionTop + 20, $"v{v.Version}{(isServing ? " ● serving" : "")}", new SvgFont(Size: 14, Bold: true, Fill: v.Tainted ? "#c00" : "#111"))
+                .Text(x + 10, versionTop + 36, $"{(v.Tainted ? "tainted" : v.Origin)} · {v.Batches.Count} batches", Small);
             if (v.Metric is not null)
             {
-                svg.Append(CultureInfo.InvariantCulture, $"""<text x="{x + 10}" y="{versionTop + 49}" font-size="10" fill="#555">{Esc(v.Metric)}</text>""");
+                svg.Text(x + 10, versionTop + 49, v.Metric, Small);
             }
 
-            svg.Append("</g>\n");
+            svg.EndGroup().NewLine();
         }
 
-        var legendY = height - 20;
-        svg.Append(CultureInfo.InvariantCulture, $"""<g class="legend" font-size="11"><rect x="20" y="{legendY - 10}" width="12" height="12" fill="#d7f5dd" stroke="#1a8f3a" stroke-width="3"/><text x="38" y="{legendY}">serving</text><rect x="100" y="{legendY - 10}" width="12" height="12" fill="#f8d0d0" stroke="#c00"/><text x="118" y="{legendY}">tainted / corrupt</text><line x1="230" y1="{legendY - 4}" x2="260" y2="{legendY - 4}" stroke="#555" marker-end="url(#arrow)"/><text x="266" y="{legendY}">warm start</text><line x1="340" y1="{legendY - 4}" x2="370" y2="{legendY - 4}" stroke="#8896a8" stroke-dasharray="4 3"/><text x="376" y="{legendY}">first trained on</text></g>""").Append('\n');
-        svg.Append("</svg>\n");
-        return svg.ToString();
+        return svg.Legend(20, height - 20, [
+            new SvgLegendEntry("serving", Serving with { StrokeWidth = 3 }, 80),
+            new SvgLegendEntry("tainted / corrupt", Tainted, 130),
+            new SvgLegendEntry("warm start", new SvgPaint(Stroke: "#555", ArrowEnd: "arrow"), 110, Line: true),
+            new SvgLegendEntry("first trained on", FirstTrainedOn, 110, Line: true),
+        ], fontSize: 11).NewLine().Finish();
     }
-
-    private static string Esc(string s) => SvgWriter.Escape(s);
 
     private static string TaintedByText(IReadOnlyList<Guid>? batches) =>
         batches is { Count: > 0 } by ? $" by batch{(by.Count > 1 ? "es" : "")} {string.Join(", ", by.Select(b => b.ToString()[^8..]))}" : string.Empty;

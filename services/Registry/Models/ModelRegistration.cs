@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Registry.Lineage;
 using Ctm.Registry.Policies;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Http;
@@ -56,10 +56,10 @@ public sealed partial class ModelRegistration(
             Artifact = artifact,
             Sha256 = sha256,
             Size = artifact.LongLength,
-            Metrics = JsonSerializer.Serialize(message.Metrics, JsonSerializerOptions.Web),
-            SliceMetrics = message.SliceMetrics is null ? null : JsonSerializer.Serialize(message.SliceMetrics, JsonSerializerOptions.Web),
-            BaselineMetrics = message.BaselineMetrics is null ? null : JsonSerializer.Serialize(message.BaselineMetrics, JsonSerializerOptions.Web),
-            Parameters = JsonSerializer.Serialize(message.Parameters, JsonSerializerOptions.Web),
+            Metrics = new(message.Metrics),
+            SliceMetrics = message.SliceMetrics?.ToDictionary(s => s.Key, s => new Dictionary<string, double>(s.Value)),
+            BaselineMetrics = message.BaselineMetrics is null ? null : new(message.BaselineMetrics),
+            Parameters = new(message.Parameters),
             Engine = message.Engine,
             Device = message.Device,
             Seed = message.Seed,
@@ -113,7 +113,7 @@ public sealed partial class ModelRegistration(
             At = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);
-        LogDecided(dataset, candidate.Version, verdict.Decision, verdict.Reason);
+        LogDecided(dataset, candidate.Version, EnumText<VerdictDecision>.Name(verdict.Decision), verdict.Reason);
         if (verdict.Promotes)
         {
             var sha = await db.Versions.Where(v => v.Dataset == dataset && v.Version == candidate.Version).Select(v => v.Sha256).SingleAsync(ct);
@@ -136,8 +136,8 @@ public sealed partial class ModelRegistration(
         var generation = Math.Max(
             await db.Promotions.Where(p => p.Dataset == dataset).MaxAsync(p => (long?)p.Generation, ct) ?? 0,
             await db.ServingRequests.Where(p => p.Dataset == dataset).MaxAsync(p => (long?)p.Generation, ct) ?? 0) + 1;
-        await db.ServingRequests.Where(r => r.Dataset == dataset && r.State == ServingRequest.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, ServingRequest.Superseded).SetProperty(r => r.ResolvedAt, now)
+        await db.ServingRequests.Where(r => r.Dataset == dataset && r.State == ServingState.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, ServingState.Superseded).SetProperty(r => r.ResolvedAt, now)
                 .SetProperty(r => r.Resolution, $"superseded by generation {generation} (v{version}) before any replica confirmed it"), ct);
         db.ServingRequests.Add(new ServingRequest
         {
@@ -146,13 +146,13 @@ public sealed partial class ModelRegistration(
             Generation = generation,
             Reason = reason,
             Actor = actor,
-            Details = JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
+            Details = JsonColumns.Element(details),
             CorrelationId = correlationId,
             RequestedAt = now,
-            State = ServingRequest.Pending,
+            State = ServingState.Pending,
         });
         await db.SaveChangesAsync(ct);
-        var mapping = ParseMapping(await db.Versions.Where(v => v.Dataset == dataset && v.Version == version).Select(v => v.InputMapping).SingleAsync(ct));
+        var mapping = await db.Versions.Where(v => v.Dataset == dataset && v.Version == version).Select(v => v.InputMapping).SingleAsync(ct);
         await db.EnqueueAsync(new ModelPromoted
         {
             Dataset = dataset,
@@ -178,7 +178,7 @@ public sealed partial class ModelRegistration(
     /// </summary>
     public async Task<(int Version, long Generation, bool Confirmed)?> CurrentDecisionAsync(string dataset, CancellationToken ct)
     {
-        var pending = await db.ServingRequests.AsNoTracking().Where(r => r.Dataset == dataset && r.State == ServingRequest.Pending)
+        var pending = await db.ServingRequests.AsNoTracking().Where(r => r.Dataset == dataset && r.State == ServingState.Pending)
             .OrderByDescending(r => r.Generation).Select(r => new { r.Version, r.Generation }).FirstOrDefaultAsync(ct);
         var record = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null).Select(p => new { p.Version, p.Generation }).SingleOrDefaultAsync(ct);
         return pending is not null && (record is null || pending.Generation > record.Generation) ? (pending.Version, pending.Generation, false)
@@ -205,9 +205,6 @@ public sealed partial class ModelRegistration(
     public Task LockDatasetAsync(string dataset, CancellationToken ct) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"registry:" + dataset}))", ct);
 
-    internal static IReadOnlyDictionary<string, string>? ParseMapping(string? json) =>
-        json is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(json, JsonSerializerOptions.Web);
-
     private async Task<ServingVersion?> ServingVersionAsync(string dataset, CancellationToken ct)
     {
         var row = await db.Promotions.AsNoTracking().Where(p => p.Dataset == dataset && p.EndedAt == null)
@@ -218,13 +215,12 @@ public sealed partial class ModelRegistration(
             return null;
         }
 
-        var metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(row.Metrics, JsonSerializerOptions.Web);
-        return new ServingVersion(row.Version, metrics is { Count: > 0 } ? metrics : null);
+        return new ServingVersion(row.Version, row.Metrics is { Count: > 0 } ? row.Metrics : null);
     }
 
     private async Task<(string? Reason, Guid? Batch)> TaintOfNewVersionAsync(string dataset, Guid[] batchIds, int? parentVersion, CancellationToken ct)
     {
-        var corrupt = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.BatchId) && b.Status == "corrupt").Select(b => b.BatchId).FirstOrDefaultAsync(ct);
+        var corrupt = await db.Batches.AsNoTracking().Where(b => batchIds.Contains(b.BatchId) && b.Status == BatchState.Corrupt).Select(b => b.BatchId).FirstOrDefaultAsync(ct);
         if (corrupt != Guid.Empty)
         {
             return ($"trained on batch {corrupt}, declared corrupt before this version was registered", corrupt);

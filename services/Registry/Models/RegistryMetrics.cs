@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using Ctm.Registry.Policies;
+using Ctm.ServiceDefaults.Storage;
 using Ctm.ServiceDefaults.Telemetry;
 
 namespace Ctm.Registry.Models;
@@ -18,5 +20,5 @@ public static class RegistryMetrics
     public static void RecordPromotion(string dataset, string reason) => Promotions.Add(1, new("dataset", dataset), new("reason", reason));
 
     /// <summary>Counts an answered rollback request.</summary>
-    public static void RecordRollback(string dataset, string outcome) => Rollbacks.Add(1, new("dataset", dataset), new("outcome", outcome));
+    public static void RecordRollback(string dataset, ActionStatus outcome) => Rollbacks.Add(1, new("dataset", dataset), new("outcome", EnumText<ActionStatus>.Name(outcome)));
 }

@@ -31,15 +31,9 @@ public sealed record Candidate(
 public sealed record ServingVersion(int Version, IReadOnlyDictionary<string, double>? Metrics);
 
 /// <summary>A decision with the numbers it was made on.</summary>
-public sealed record Verdict(string Decision, string Basis, string? Metric, double? CandidateValue, double? BaselineValue, int? BaselineVersion, string Reason)
+public sealed record Verdict(VerdictDecision Decision, string Basis, string? Metric, double? CandidateValue, double? BaselineValue, int? BaselineVersion, string Reason)
 {
-    public const string Promoted = "promoted";
-    public const string Pending = "pending";
-    public const string Rejected = "rejected";
-    public const string Tainted = "tainted";
-    public const string Stale = "stale";
-
-    public bool Promotes => Decision == Promoted;
+    public bool Promotes => Decision == VerdictDecision.Promoted;
 }
 
 /// <summary>Decides whether a newly registered version replaces the serving one. Pure: the caller records the verdict.</summary>
@@ -71,23 +65,23 @@ public static class PromotionPolicy
         var value = Lookup(candidate.Metrics, metric);
         if (candidate.TaintReason is not null)
         {
-            return new(Verdict.Tainted, "none", metric, value, null, serving?.Version, candidate.TaintReason);
+            return new(VerdictDecision.Tainted, "none", metric, value, null, serving?.Version, candidate.TaintReason);
         }
 
         if (candidate.StaleReason is not null)
         {
-            return new(Verdict.Stale, "none", metric, value, null, serving?.Version, candidate.StaleReason);
+            return new(VerdictDecision.Stale, "none", metric, value, null, serving?.Version, candidate.StaleReason);
         }
 
         if (serving is null)
         {
-            return new(Verdict.Promoted, "first-version", metric, value, null, null, "nothing serves this dataset yet");
+            return new(VerdictDecision.Promoted, "first-version", metric, value, null, null, "nothing serves this dataset yet");
         }
 
         if (candidate.NewClasses.Count > 0 && policy.Mode != PolicySettings.Manual)
         {
             // The champion cannot predict these classes at all: however it scores on rows without them, it must go.
-            return new(Verdict.Promoted, "new-class", metric, value, null, serving.Version,
+            return new(VerdictDecision.Promoted, "new-class", metric, value, null, serving.Version,
                 $"v{candidate.Version} predicts {string.Join(", ", candidate.NewClasses.Select(c => $"'{c}'"))}, which serving v{serving.Version} cannot");
         }
 
@@ -98,7 +92,7 @@ public static class PromotionPolicy
             : ("recorded-metrics", Lookup(serving.Metrics, metric));
         if (value is null || baseline is null)
         {
-            return new(Verdict.Pending, "none", metric, value, baseline, serving.Version,
+            return new(VerdictDecision.Pending, "none", metric, value, baseline, serving.Version,
                 $"no comparable '{metric}' for v{candidate.Version} and v{serving.Version}; waiting for an operator's approval");
         }
 
@@ -111,12 +105,12 @@ public static class PromotionPolicy
             $"{metric} {value:0.####} vs {baseline:0.####} for serving v{serving.Version} ({basis}, {(lowerBetter ? "lower" : "higher")} is better, allowed loss {allowed:0.####} = tolerance {policy.Tolerance:0.####} + {NoiseZ} x noise {noise:0.####} of {rows} rows)");
         if (policy.Mode == PolicySettings.Manual)
         {
-            return new(Verdict.Pending, basis, metric, value, baseline, serving.Version, $"manual policy: waiting for an operator's approval; {comparison}");
+            return new(VerdictDecision.Pending, basis, metric, value, baseline, serving.Version, $"manual policy: waiting for an operator's approval; {comparison}");
         }
 
         if (gain < -allowed - 1e-12)
         {
-            return new(Verdict.Rejected, basis, metric, value, baseline, serving.Version, $"worse beyond noise and tolerance: {comparison}");
+            return new(VerdictDecision.Rejected, basis, metric, value, baseline, serving.Version, $"worse beyond noise and tolerance: {comparison}");
         }
 
         // A proper score within noise can still hide a ranking that got clearly worse: check the secondary metric.
@@ -126,12 +120,12 @@ public static class PromotionPolicy
             var allowed2 = NoiseZ * Noise(secondary, c2, b2, rows, null);
             if (c2 - b2 < -allowed2 - 1e-12)
             {
-                return new(Verdict.Rejected, basis, metric, value, baseline, serving.Version, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                return new(VerdictDecision.Rejected, basis, metric, value, baseline, serving.Version, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"{secondary} {c2:0.####} vs {b2:0.####} is worse beyond noise ({allowed2:0.####}), though {comparison}"));
             }
         }
 
-        return new(Verdict.Promoted, basis, metric, value, baseline, serving.Version, $"not worse beyond noise and tolerance: {comparison}");
+        return new(VerdictDecision.Promoted, basis, metric, value, baseline, serving.Version, $"not worse beyond noise and tolerance: {comparison}");
     }
 
     /// <summary>For a classification proper score: ROC AUC (binary) or accuracy (multiclass), where higher is better.</summary>

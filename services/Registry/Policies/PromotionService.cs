@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Ctm.Registry.Policies;
 
 /// <summary>The result of an operator's promotion action: done, or why not.</summary>
-public sealed record OperatorActionResult(bool Ok, string Status, string Message, int? ServingVersion = null, long? Generation = null)
+public sealed record OperatorActionResult(bool Ok, ActionStatus Status, string Message, int? ServingVersion = null, long? Generation = null)
 {
     /// <summary>Each live replica's answer to the promotion, when the answer waited for them.</summary>
     public IReadOnlyList<Serving.ReplicaConfirmation>? Confirmations { get; init; }
@@ -14,7 +14,7 @@ public sealed record OperatorActionResult(bool Ok, string Status, string Message
     /// <summary>The answers in a sentence.</summary>
     public string? Confirmation { get; init; }
 
-    public static OperatorActionResult Refused(string status, string message) => new(false, status, message);
+    public static OperatorActionResult Refused(ActionStatus status, string message) => new(false, status, message);
 }
 
 /// <summary>Operators' promotion actions: the policy, approvals and rejections. Each is audited.</summary>
@@ -24,17 +24,17 @@ public sealed class PromotionService(RegistryDbContext db, ModelRegistration reg
     {
         if (mode is not (PolicySettings.Auto or PolicySettings.Manual))
         {
-            return OperatorActionResult.Refused("invalid", $"mode must be '{PolicySettings.Auto}' or '{PolicySettings.Manual}', not '{mode}'");
+            return OperatorActionResult.Refused(ActionStatus.Invalid, $"mode must be '{PolicySettings.Auto}' or '{PolicySettings.Manual}', not '{mode}'");
         }
 
         if (!double.IsFinite(tolerance) || tolerance < 0)
         {
-            return OperatorActionResult.Refused("invalid", "tolerance must be a finite number >= 0 (how much worse the metric may be, absolute)");
+            return OperatorActionResult.Refused(ActionStatus.Invalid, "tolerance must be a finite number >= 0 (how much worse the metric may be, absolute)");
         }
 
         if (string.IsNullOrWhiteSpace(@operator))
         {
-            return OperatorActionResult.Refused("invalid", "operator is required");
+            return OperatorActionResult.Refused(ActionStatus.Invalid, "operator is required");
         }
 
         var now = clock.GetUtcNow();
@@ -56,7 +56,7 @@ public sealed class PromotionService(RegistryDbContext db, ModelRegistration reg
         db.Record(now, @operator, "set-policy", dataset, new { before, after = new { mode, tolerance, metric = row.Metric } });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return new OperatorActionResult(true, "done", $"policy of '{dataset}': {mode}, tolerance {tolerance}, metric {row.Metric ?? "(default)"}");
+        return new OperatorActionResult(true, ActionStatus.Done, $"policy of '{dataset}': {mode}, tolerance {tolerance}, metric {row.Metric ?? "(default)"}");
     }
 
     /// <summary>An operator promotes a version the policy held back (pending, rejected or stale). A tainted version needs a forced rollback instead.</summary>
@@ -64,7 +64,7 @@ public sealed class PromotionService(RegistryDbContext db, ModelRegistration reg
     {
         if (string.IsNullOrWhiteSpace(@operator))
         {
-            return OperatorActionResult.Refused("invalid", "operator is required");
+            return OperatorActionResult.Refused(ActionStatus.Invalid, "operator is required");
         }
 
         OperatorActionResult result;
@@ -74,33 +74,33 @@ public sealed class PromotionService(RegistryDbContext db, ModelRegistration reg
             var v = await db.Versions.AsNoTracking().Where(x => x.Dataset == dataset && x.Version == version).Select(x => new { x.Sha256, x.RunId, x.Tainted, x.TaintReason, x.Origin }).SingleOrDefaultAsync(ct);
             if (v is null)
             {
-                return OperatorActionResult.Refused("not-found", $"dataset '{dataset}' has no version {version}");
+                return OperatorActionResult.Refused(ActionStatus.NotFound, $"dataset '{dataset}' has no version {version}");
             }
 
             if (v.Tainted)
             {
-                return OperatorActionResult.Refused("conflict", $"v{version} is tainted ({v.TaintReason}); only a rollback with force can serve it");
+                return OperatorActionResult.Refused(ActionStatus.Conflict, $"v{version} is tainted ({v.TaintReason}); only a rollback with force can serve it");
             }
 
             var current = await registration.CurrentDecisionAsync(dataset, ct);
             var serving = current is { } c ? new { c.Version, c.Generation } : null;
             if (serving?.Version == version)
             {
-                return OperatorActionResult.Refused("conflict", current!.Value.Confirmed ? $"v{version} already serves" : $"v{version} is already promoted (generation {serving.Generation}), waiting for the replicas to confirm");
+                return OperatorActionResult.Refused(ActionStatus.Conflict, current!.Value.Confirmed ? $"v{version} already serves" : $"v{version} is already promoted (generation {serving.Generation}), waiting for the replicas to confirm");
             }
 
             var now = clock.GetUtcNow();
             db.Decisions.Add(new PromotionDecision
             {
-                Dataset = dataset, Version = version, Decision = "approved", Basis = "operator", Mode = (await registration.PolicyAsync(dataset, ct)).Mode,
+                Dataset = dataset, Version = version, Decision = VerdictDecision.Approved, Basis = "operator", Mode = (await registration.PolicyAsync(dataset, ct)).Mode,
                 Actor = @operator, Reason = reason, BaselineVersion = serving?.Version, At = now,
             });
             var correlation = Guid.NewGuid();
-            var generation = await registration.PromoteAsync(dataset, version, v.Sha256, v.RunId, "manual", @operator, new { decision = "approved", reason, previousVersion = serving?.Version }, correlation, ct);
+            var generation = await registration.PromoteAsync(dataset, version, v.Sha256, v.RunId, "manual", @operator, new { decision = VerdictDecision.Approved, reason, previousVersion = serving?.Version }, correlation, ct);
             db.Record(now, @operator, "approve", dataset, new { version, reason, previousVersion = serving?.Version, generation });
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
-            result = new OperatorActionResult(true, "done", $"v{version} promoted (approved by {@operator}, generation {generation}); it serves once a replica confirms it loaded", version, generation);
+            result = new OperatorActionResult(true, ActionStatus.Done, $"v{version} promoted (approved by {@operator}, generation {generation}); it serves once a replica confirms it loaded", version, generation);
         }
 
         signal.Notify();
@@ -111,30 +111,30 @@ public sealed class PromotionService(RegistryDbContext db, ModelRegistration reg
     {
         if (string.IsNullOrWhiteSpace(@operator))
         {
-            return OperatorActionResult.Refused("invalid", "operator is required");
+            return OperatorActionResult.Refused(ActionStatus.Invalid, "operator is required");
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await registration.LockDatasetAsync(dataset, ct);
         if (!await db.Versions.AnyAsync(x => x.Dataset == dataset && x.Version == version, ct))
         {
-            return OperatorActionResult.Refused("not-found", $"dataset '{dataset}' has no version {version}");
+            return OperatorActionResult.Refused(ActionStatus.NotFound, $"dataset '{dataset}' has no version {version}");
         }
 
         if (await db.Promotions.AnyAsync(p => p.Dataset == dataset && p.EndedAt == null && p.Version == version, ct))
         {
-            return OperatorActionResult.Refused("conflict", $"v{version} serves now; roll back to another version instead");
+            return OperatorActionResult.Refused(ActionStatus.Conflict, $"v{version} serves now; roll back to another version instead");
         }
 
         var now = clock.GetUtcNow();
         db.Decisions.Add(new PromotionDecision
         {
-            Dataset = dataset, Version = version, Decision = "rejected", Basis = "operator", Mode = (await registration.PolicyAsync(dataset, ct)).Mode,
+            Dataset = dataset, Version = version, Decision = VerdictDecision.Rejected, Basis = "operator", Mode = (await registration.PolicyAsync(dataset, ct)).Mode,
             Actor = @operator, Reason = reason, At = now,
         });
         db.Record(now, @operator, "reject", dataset, new { version, reason });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return new OperatorActionResult(true, "done", $"v{version} rejected by {@operator}");
+        return new OperatorActionResult(true, ActionStatus.Done, $"v{version} rejected by {@operator}");
     }
 }

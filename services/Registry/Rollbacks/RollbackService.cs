@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Registry.Lineage;
 using Ctm.Registry.Models;
+using Ctm.Registry.Policies;
 using Ctm.Registry.Storage;
 using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +18,7 @@ public sealed record RollbackCommand(
 public sealed record RollbackOutcome(
     Guid RequestId,
     string Dataset,
-    string Status,
+    ActionStatus Status,
     string Message,
     int? PreviousVersion,
     int? ServingVersion,
@@ -39,15 +39,6 @@ public sealed record RollbackOutcome(
 
     /// <summary>The answers in a sentence: which replicas serve the version, which refused it, which did not answer in time.</summary>
     public string? Confirmation { get; init; }
-
-    public const string Done = "done";
-    public const string Conflict = "conflict";
-    public const string NotFound = "not-found";
-    public const string Invalid = "invalid";
-    /// <summary>A batch filter (time range, upstream) that matches no batch of the dataset.</summary>
-    public const string NoMatch = "no-match";
-    /// <summary>A command from the bus without a valid operator signature.</summary>
-    public const string Unauthenticated = "unauthenticated";
 }
 
 /// <summary>
@@ -66,13 +57,13 @@ public sealed partial class RollbackService(
     {
         if ((c.TargetVersion is null) == c.Batches.IsEmpty || string.IsNullOrWhiteSpace(c.Operator) || string.IsNullOrWhiteSpace(c.Reason))
         {
-            return await RefuseAsync(c, RollbackOutcome.Invalid,
+            return await RefuseAsync(c, ActionStatus.Invalid,
                 "name either targetVersion or the corrupt batches (corruptBatchId, corruptBatchIds, ingestedFrom/ingestedTo, upstream), with the operator and a reason", ct);
         }
 
         if (c.Batches.Problem() is { } selectorProblem)
         {
-            return await RefuseAsync(c, RollbackOutcome.Invalid, selectorProblem, ct);
+            return await RefuseAsync(c, ActionStatus.Invalid, selectorProblem, ct);
         }
 
         RollbackOutcome outcome;
@@ -85,7 +76,7 @@ public sealed partial class RollbackService(
                 await db.RollbackRequests.Where(r => r.RequestId == c.RequestId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Deliveries, r => r.Deliveries + 1), ct);
                 await tx.CommitAsync(ct);
                 LogDuplicate(c.RequestId, c.Dataset);
-                return JsonSerializer.Deserialize<RollbackOutcome>(earlier.Outcome, JsonSerializerOptions.Web)! with { Duplicate = true };
+                return earlier.Outcome with { Duplicate = true };
             }
 
             var state = await LoadAsync(c.Dataset, ct);
@@ -98,7 +89,7 @@ public sealed partial class RollbackService(
             }
 
             outcome = await ApplyAsync(c, state, plan!, ct);
-            db.RollbackRequests.Add(new RollbackRequestRecord { RequestId = c.RequestId, Dataset = c.Dataset, Outcome = JsonSerializer.Serialize(outcome, JsonSerializerOptions.Web), At = clock.GetUtcNow() });
+            db.RollbackRequests.Add(new RollbackRequestRecord { RequestId = c.RequestId, Dataset = c.Dataset, Outcome = outcome, At = clock.GetUtcNow() });
             db.Record(clock.GetUtcNow(), c.Operator, "rollback", c.Dataset, outcome);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -137,7 +128,7 @@ public sealed partial class RollbackService(
         return new DatasetState(nodes, serving, everServed, taintedBy);
     }
 
-    private async Task<((string Status, string Message)? Refusal, Plan? Plan)> PlanCorruptBatchesAsync(RollbackCommand c, DatasetState state, CancellationToken ct)
+    private async Task<((ActionStatus Status, string Message)? Refusal, Plan? Plan)> PlanCorruptBatchesAsync(RollbackCommand c, DatasetState state, CancellationToken ct)
     {
         var (refusal, batches) = await ResolveAsync(c, state, ct);
         if (refusal is not null)
@@ -157,7 +148,7 @@ public sealed partial class RollbackService(
                 + (previouslyTainted.Count > 0 ? $", and {List(previouslyTainted.Order())} were already tainted" : string.Empty)
                 + (state.Nodes.Count > tainted.Count ? $"; the clean {List(state.Nodes.Select(n => n.Version).Where(v => !tainted.Contains(v)).Order())} never served (promote one with a target-version rollback)" : string.Empty)
                 + "; nothing was changed";
-            return ((RollbackOutcome.Conflict, message), null);
+            return ((ActionStatus.Conflict, message), null);
         }
 
         var what = target == serving
@@ -170,14 +161,14 @@ public sealed partial class RollbackService(
     /// The batches a selector names: every named batch must be this dataset's (or known from its lineage), and a filter
     /// must match at least one batch, so a typo never becomes a silent no-op. Ordered by ingestion time.
     /// </summary>
-    private async Task<((string Status, string Message)? Refusal, IReadOnlyList<Guid> Batches)> ResolveAsync(RollbackCommand c, DatasetState state, CancellationToken ct)
+    private async Task<((ActionStatus Status, string Message)? Refusal, IReadOnlyList<Guid> Batches)> ResolveAsync(RollbackCommand c, DatasetState state, CancellationToken ct)
     {
         var selector = c.Batches;
         var named = selector.BatchIds.ToArray();
         var known = await db.Batches.AsNoTracking().Where(b => named.Contains(b.BatchId)).Select(b => new { b.BatchId, b.Dataset, b.IngestedAt }).ToListAsync(ct);
         if (known.Where(k => k.Dataset != c.Dataset).ToList() is { Count: > 0 } elsewhere)
         {
-            return ((RollbackOutcome.NotFound, string.Join("; ", elsewhere.Select(k => $"batch {k.BatchId} belongs to dataset '{k.Dataset}', not '{c.Dataset}'")) + "; nothing was changed"), []);
+            return ((ActionStatus.NotFound, string.Join("; ", elsewhere.Select(k => $"batch {k.BatchId} belongs to dataset '{k.Dataset}', not '{c.Dataset}'")) + "; nothing was changed"), []);
         }
 
         var inLineage = state.Nodes.SelectMany(n => n.Batches).ToHashSet();
@@ -185,7 +176,7 @@ public sealed partial class RollbackService(
         if (unknown.Count > 0)
         {
             var which = unknown.Count == 1 ? $"batch {unknown[0]} is" : $"batches {string.Join(", ", unknown)} are";
-            return ((RollbackOutcome.NotFound, $"{which} unknown to the Registry for dataset '{c.Dataset}'"), []);
+            return ((ActionStatus.NotFound, $"{which} unknown to the Registry for dataset '{c.Dataset}'"), []);
         }
 
         var selected = named.Select(id => (Id: id, At: known.FirstOrDefault(k => k.BatchId == id)?.IngestedAt)).ToList();
@@ -210,7 +201,7 @@ public sealed partial class RollbackService(
             var matched = await query.Select(b => new { b.BatchId, b.IngestedAt }).ToListAsync(ct);
             if (matched.Count == 0)
             {
-                return ((RollbackOutcome.NoMatch,
+                return ((ActionStatus.NoMatch,
                     $"no batch of dataset '{c.Dataset}' matches {selector.DescribeFilter()} (batches are selected by the ingestion time and upstream Ingest recorded); nothing was changed"), []);
             }
 
@@ -220,17 +211,17 @@ public sealed partial class RollbackService(
         return (null, [.. selected.OrderBy(b => b.At ?? DateTimeOffset.MaxValue).ThenBy(b => b.Id).Select(b => b.Id)]);
     }
 
-    private static ((string Status, string Message)? Refusal, Plan? Plan) PlanTarget(RollbackCommand c, DatasetState state)
+    private static ((ActionStatus Status, string Message)? Refusal, Plan? Plan) PlanTarget(RollbackCommand c, DatasetState state)
     {
         var node = state.Nodes.SingleOrDefault(n => n.Version == c.TargetVersion);
         if (node is null)
         {
-            return ((RollbackOutcome.NotFound, $"dataset '{c.Dataset}' has no version {c.TargetVersion}"), null);
+            return ((ActionStatus.NotFound, $"dataset '{c.Dataset}' has no version {c.TargetVersion}"), null);
         }
 
         if (node.Tainted && !c.Force)
         {
-            return ((RollbackOutcome.Conflict, $"v{node.Version} is tainted; set force to serve it anyway (audited); nothing was changed"), null);
+            return ((ActionStatus.Conflict, $"v{node.Version} is tainted; set force to serve it anyway (audited); nothing was changed"), null);
         }
 
         var what = state.Serving?.Version == node.Version ? $"v{node.Version} already serves" : $"serving v{node.Version} instead of {(state.Serving is null ? "nothing" : $"v{state.Serving.Version}")}";
@@ -245,7 +236,7 @@ public sealed partial class RollbackService(
         {
             // Per batch, so the Trainer's and the Validator's exclusions (one batch per message) work unchanged.
             var taintedByThis = plan.Influence.Where(i => i.Batches.Contains(batch)).Select(i => i.Version).ToList();
-            await batches.RecordAsync(c.Dataset, batch, BatchTracker.Corrupt, now, c.Operator, new { c.Reason, c.RequestId, taintedVersions = taintedByThis }, null, ct);
+            await batches.RecordAsync(c.Dataset, batch, BatchState.Corrupt, now, c.Operator, new { c.Reason, c.RequestId, taintedVersions = taintedByThis }, null, ct);
             await db.EnqueueAsync(new BatchDeclaredCorrupt
             {
                 BatchId = batch,
@@ -304,7 +295,7 @@ public sealed partial class RollbackService(
             }, c.CorrelationId, ct);
         }
 
-        return new RollbackOutcome(c.RequestId, c.Dataset, RollbackOutcome.Done, plan.Message, state.Serving?.Version, plan.Target ?? state.Serving?.Version, generation,
+        return new RollbackOutcome(c.RequestId, c.Dataset, ActionStatus.Done, plan.Message, state.Serving?.Version, plan.Target ?? state.Serving?.Version, generation,
             plan.Batches.Count == 1 ? plan.Batches[0] : null, plan.Influenced, plan.Forced, retrainId, c.Operator, c.Reason,
             plan.Batches.Count > 0 ? plan.Batches : null, plan.Batches.Count > 0 ? plan.Influence : null, c.Batches.IsEmpty ? null : c.Batches);
     }
@@ -317,18 +308,18 @@ public sealed partial class RollbackService(
     {
         db.Record(clock.GetUtcNow(), Unauthenticated, "rollback-refused", c.Dataset, new
         {
-            status = RollbackOutcome.Unauthenticated, message = why, c.RequestId, claimedOperator = c.Operator, c.Reason, c.TargetVersion,
+            status = ActionStatus.Unauthenticated, message = why, c.RequestId, claimedOperator = c.Operator, c.Reason, c.TargetVersion,
             batches = c.Batches.IsEmpty ? null : c.Batches, c.Force, c.Retrain, c.CorrelationId,
         });
         await db.SaveChangesAsync(ct);
-        RegistryMetrics.RecordRollback(c.Dataset, RollbackOutcome.Unauthenticated);
+        RegistryMetrics.RecordRollback(c.Dataset, ActionStatus.Unauthenticated);
         LogUnauthenticated(c.Dataset, c.RequestId, c.Operator, why);
     }
 
     /// <summary>The audit actor of a command that carried no valid operator signature.</summary>
     public const string Unauthenticated = "bus (unauthenticated)";
 
-    private async Task<RollbackOutcome> RefuseAsync(RollbackCommand c, string status, string message, CancellationToken ct)
+    private async Task<RollbackOutcome> RefuseAsync(RollbackCommand c, ActionStatus status, string message, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
         var serving = await db.Promotions.AsNoTracking().Where(p => p.Dataset == c.Dataset && p.EndedAt == null).Select(p => new { p.Version, p.Generation }).SingleOrDefaultAsync(ct);

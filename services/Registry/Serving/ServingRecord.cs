@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Ctm.Registry.Serving;
 
 /// <summary>One live replica's answer to a promotion: <c>loaded</c>, <c>refused</c> (with the reason) or <c>waiting</c>.</summary>
-public sealed record ReplicaConfirmation(string Replica, string State, int? ServingVersion, string? Reason);
+public sealed record ReplicaConfirmation(string Replica, ReplicaAnswer State, int? ServingVersion, string? Reason);
 
 /// <summary>A replica's state for one dataset, as <c>GET /v1/datasets/{d}/serving</c> lists it.</summary>
 public sealed record ReplicaStateDto(string Replica, bool Live, int? Version, long? Generation, DateTimeOffset? Since, DateTimeOffset LastSeen, RefusalDto? LastRefusal);
@@ -73,12 +73,12 @@ public sealed partial class ServingRecord(
         // A forged promotion may copy a real pending one's generation and version: its refusal says nothing about the real request.
         var request = m.Kind == "forged" ? null
             : await db.ServingRequests.SingleOrDefaultAsync(r => r.Dataset == m.Dataset && r.Generation == m.Generation && r.Version == m.Version, ct);
-        if (request is { State: ServingRequest.Pending })
+        if (request is { State: ServingState.Pending })
         {
             var answers = await AnswersAsync(m.Dataset, m.Generation, now, ct);
-            if (answers.Count > 0 && answers.All(a => a.State == "refused"))
+            if (answers.Count > 0 && answers.All(a => a.State == ReplicaAnswer.Refused))
             {
-                request.State = ServingRequest.Refused;
+                request.State = ServingState.Refused;
                 request.ResolvedAt = now;
                 request.Resolution = string.Join("; ", answers.Select(a => $"{a.Replica}: {a.Reason}"));
                 db.Record(now, "registry", "promotion-refused", m.Dataset, new
@@ -128,7 +128,7 @@ public sealed partial class ServingRecord(
         {
             db.ChangeTracker.Clear();
             var answers = await AnswersAsync(dataset, generation, clock.GetUtcNow(), ct);
-            if (answers.All(a => a.State != "waiting") || clock.GetUtcNow() >= deadline)
+            if (answers.All(a => a.State != ReplicaAnswer.Waiting) || clock.GetUtcNow() >= deadline)
             {
                 return answers;
             }
@@ -149,18 +149,18 @@ public sealed partial class ServingRecord(
         }
 
         var parts = new List<string>();
-        if (answers.Where(a => a.State == "loaded").Select(a => a.Replica).ToList() is { Count: > 0 } loaded)
+        if (answers.Where(a => a.State == ReplicaAnswer.Loaded).Select(a => a.Replica).ToList() is { Count: > 0 } loaded)
         {
             parts.Add($"v{version} serves on {string.Join(", ", loaded)}");
         }
 
-        if (answers.Where(a => a.State == "refused").ToList() is { Count: > 0 } refused)
+        if (answers.Where(a => a.State == ReplicaAnswer.Refused).ToList() is { Count: > 0 } refused)
         {
             parts.Add($"refused by {string.Join("; ", refused.Select(a => $"{a.Replica} ({a.Reason})"))}"
                 + (refused.Count == answers.Count ? $"; every live replica refused v{version}, the serving record is unchanged" : string.Empty));
         }
 
-        if (answers.Where(a => a.State == "waiting").Select(a => a.Replica).ToList() is { Count: > 0 } waiting)
+        if (answers.Where(a => a.State == ReplicaAnswer.Waiting).Select(a => a.Replica).ToList() is { Count: > 0 } waiting)
         {
             parts.Add($"no answer yet from {string.Join(", ", waiting)}");
         }
@@ -194,9 +194,9 @@ public sealed partial class ServingRecord(
             var row = rows.GetValueOrDefault(name);
             return row switch
             {
-                { Generation: { } g } when g >= generation => new ReplicaConfirmation(name, "loaded", row.Version, null),
-                { RefusedGeneration: { } g } when g == generation => new ReplicaConfirmation(name, "refused", row.Version, $"{row.RefusalKind}: {row.RefusalReason}"),
-                _ => new ReplicaConfirmation(name, "waiting", row?.Version, null),
+                { Generation: { } g } when g >= generation => new ReplicaConfirmation(name, ReplicaAnswer.Loaded, row.Version, null),
+                { RefusedGeneration: { } g } when g == generation => new ReplicaConfirmation(name, ReplicaAnswer.Refused, row.Version, $"{row.RefusalKind}: {row.RefusalReason}"),
+                _ => new ReplicaConfirmation(name, ReplicaAnswer.Waiting, row?.Version, null),
             };
         })];
     }
@@ -239,11 +239,11 @@ public sealed partial class ServingRecord(
         {
             Dataset = dataset, Version = version, Generation = generation, Reason = request.Reason, Actor = request.Actor, Details = request.Details, PromotedAt = at,
         });
-        request.State = ServingRequest.Serving;
+        request.State = ServingState.Serving;
         request.ResolvedAt = now;
         request.Resolution = $"confirmed by {replica}";
-        await db.ServingRequests.Where(r => r.Dataset == dataset && r.Generation < generation && r.State == ServingRequest.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, ServingRequest.Superseded).SetProperty(r => r.ResolvedAt, now)
+        await db.ServingRequests.Where(r => r.Dataset == dataset && r.Generation < generation && r.State == ServingState.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.State, ServingState.Superseded).SetProperty(r => r.ResolvedAt, now)
                 .SetProperty(r => r.Resolution, $"generation {generation} (v{version}) was confirmed first"), ct);
         db.Record(now, replica, "serving-confirmed", dataset, new
         {

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Ctm.ServiceDefaults.Storage;
 
 namespace Ctm.Registry.Storage;
 
@@ -6,5 +6,5 @@ public static class AuditLog
 {
     /// <summary>Adds an operator action to the audit log; saved with the caller's other changes, in its transaction.</summary>
     public static void Record(this RegistryDbContext db, DateTimeOffset at, string actor, string action, string dataset, object details) =>
-        db.Audit.Add(new AuditEntry { At = at, Actor = actor, Action = action, Dataset = dataset, Details = JsonSerializer.Serialize(details, JsonSerializerOptions.Web) });
+        db.Audit.Add(new AuditEntry { At = at, Actor = actor, Action = action, Dataset = dataset, Details = JsonColumns.Element(details) });
 }

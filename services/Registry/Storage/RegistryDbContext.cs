@@ -1,4 +1,8 @@
+using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Registry.Lineage;
+using Ctm.Registry.Policies;
+using Ctm.Registry.Rollbacks;
 using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,6 +29,9 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
     {
         // Stored as the text it had as a string, so the column is unchanged.
         configurationBuilder.Properties<TaskKind>().HaveConversion<EnumTextConverter<TaskKind>>();
+        configurationBuilder.Properties<BatchState>().HaveConversion<EnumTextConverter<BatchState>>();
+        configurationBuilder.Properties<VerdictDecision>().HaveConversion<EnumTextConverter<VerdictDecision>>();
+        configurationBuilder.Properties<ServingState>().HaveConversion<EnumTextConverter<ServingState>>();
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -34,11 +41,11 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             b.ToTable("versions");
             b.HasKey(x => new { x.Dataset, x.Version });
-            b.Property(x => x.Metrics).HasColumnType("jsonb");
-            b.Property(x => x.SliceMetrics).HasColumnType("jsonb");
-            b.Property(x => x.Parameters).HasColumnType("jsonb");
-            b.Property(x => x.BaselineMetrics).HasColumnType("jsonb");
-            b.Property(x => x.InputMapping).HasColumnType("jsonb");
+            b.Property(x => x.Metrics).HasJsonConversion();
+            b.Property(x => x.SliceMetrics).HasJsonConversion();
+            b.Property(x => x.Parameters).HasJsonConversion();
+            b.Property(x => x.BaselineMetrics).HasJsonConversion();
+            b.Property(x => x.InputMapping).HasJsonConversion();
         });
         modelBuilder.Entity<VersionBatch>(b =>
         {
@@ -49,19 +56,19 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             b.ToTable("promotions");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Details).HasColumnType("jsonb");
+            b.Property(x => x.Details).HasJsonConversion();
         });
         modelBuilder.Entity<AuditEntry>(b =>
         {
             b.ToTable("audit_log");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Details).HasColumnType("jsonb");
+            b.Property(x => x.Details).HasJsonConversion();
         });
         modelBuilder.Entity<DatasetRecord>(b =>
         {
             b.ToTable("datasets");
             b.HasKey(x => x.Name);
-            b.Property(x => x.Features).HasColumnType("jsonb");
+            b.Property(x => x.Features).HasJsonConversion();
         });
         modelBuilder.Entity<BatchRecord>(b =>
         {
@@ -72,7 +79,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             b.ToTable("batch_events");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Details).HasColumnType("jsonb");
+            b.Property(x => x.Details).HasJsonConversion();
         });
         modelBuilder.Entity<PromotionDecision>(b =>
         {
@@ -83,13 +90,13 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         {
             b.ToTable("rollback_requests");
             b.HasKey(x => x.RequestId);
-            b.Property(x => x.Outcome).HasColumnType("jsonb");
+            b.Property(x => x.Outcome).HasJsonConversion();
         });
         modelBuilder.Entity<ServingRequest>(b =>
         {
             b.ToTable("serving_requests");
             b.HasKey(x => new { x.Dataset, x.Generation });
-            b.Property(x => x.Details).HasColumnType("jsonb");
+            b.Property(x => x.Details).HasJsonConversion();
         });
         modelBuilder.Entity<ReplicaRecord>(b =>
         {
@@ -115,9 +122,9 @@ public sealed class ModelVersion
     public required byte[] Artifact { get; set; }
     public required string Sha256 { get; set; }
     public long Size { get; set; }
-    public required string Metrics { get; set; }
-    public string? SliceMetrics { get; set; }
-    public required string Parameters { get; set; }
+    public required Dictionary<string, double> Metrics { get; set; }
+    public Dictionary<string, Dictionary<string, double>>? SliceMetrics { get; set; }
+    public required Dictionary<string, string> Parameters { get; set; }
     public required string Engine { get; set; }
     public required string Device { get; set; }
     public int? Seed { get; set; }
@@ -132,8 +139,8 @@ public sealed class ModelVersion
     public string? TaintReason { get; set; }
     public Guid? TaintedByBatch { get; set; }
     public Guid[]? TaintedByBatches { get; set; }
-    public string? BaselineMetrics { get; set; }
-    public string? InputMapping { get; set; }
+    public Dictionary<string, double>? BaselineMetrics { get; set; }
+    public Dictionary<string, string>? InputMapping { get; set; }
     public string? Description { get; set; }
     public string? UploadedBy { get; set; }
     public string? ExternalSource { get; set; }
@@ -155,7 +162,7 @@ public sealed class Promotion
     public long Generation { get; set; }
     public required string Reason { get; set; }
     public required string Actor { get; set; }
-    public string? Details { get; set; }
+    public JsonElement? Details { get; set; }
     public DateTimeOffset PromotedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
 }
@@ -167,7 +174,7 @@ public sealed class AuditEntry
     public required string Actor { get; set; }
     public required string Action { get; set; }
     public required string Dataset { get; set; }
-    public required string Details { get; set; }
+    public JsonElement Details { get; set; }
 }
 
 public sealed class DatasetRecord
@@ -179,7 +186,7 @@ public sealed class DatasetRecord
     public string? PolicyUpdatedBy { get; set; }
     public DateTimeOffset? PolicyUpdatedAt { get; set; }
     public int? SchemaVersion { get; set; }
-    public string? Features { get; set; }
+    public List<ColumnSpec>? Features { get; set; }
     public string? LabelColumn { get; set; }
     public TaskKind? Task { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -189,7 +196,7 @@ public sealed class BatchRecord
 {
     public Guid BatchId { get; set; }
     public required string Dataset { get; set; }
-    public required string Status { get; set; }
+    public BatchState Status { get; set; }
     public DateTimeOffset StatusAt { get; set; }
     public long? RowCount { get; set; }
     public string? Sha256 { get; set; }
@@ -205,10 +212,10 @@ public sealed class BatchEvent
     public long Id { get; set; }
     public Guid BatchId { get; set; }
     public required string Dataset { get; set; }
-    public required string Status { get; set; }
+    public BatchState Status { get; set; }
     public DateTimeOffset At { get; set; }
     public string? Actor { get; set; }
-    public string? Details { get; set; }
+    public JsonElement? Details { get; set; }
 }
 
 public sealed class PromotionDecision
@@ -216,7 +223,7 @@ public sealed class PromotionDecision
     public long Id { get; set; }
     public required string Dataset { get; set; }
     public int Version { get; set; }
-    public required string Decision { get; set; }
+    public VerdictDecision Decision { get; set; }
     public required string Basis { get; set; }
     public string? Metric { get; set; }
     public double? CandidateValue { get; set; }
@@ -233,7 +240,7 @@ public sealed class RollbackRequestRecord
 {
     public Guid RequestId { get; set; }
     public required string Dataset { get; set; }
-    public required string Outcome { get; set; }
+    public required RollbackOutcome Outcome { get; set; }
     public int Deliveries { get; set; } = 1;
     public DateTimeOffset At { get; set; }
 }
@@ -241,20 +248,15 @@ public sealed class RollbackRequestRecord
 /// <summary>A promotion until a replica confirms it: <c>pending</c>, then <c>serving</c>, <c>refused</c> (every live replica refused) or <c>superseded</c>.</summary>
 public sealed class ServingRequest
 {
-    public const string Pending = "pending";
-    public const string Serving = "serving";
-    public const string Refused = "refused";
-    public const string Superseded = "superseded";
-
     public required string Dataset { get; set; }
     public long Generation { get; set; }
     public int Version { get; set; }
     public required string Reason { get; set; }
     public required string Actor { get; set; }
-    public string? Details { get; set; }
+    public JsonElement? Details { get; set; }
     public Guid CorrelationId { get; set; }
     public DateTimeOffset RequestedAt { get; set; }
-    public required string State { get; set; }
+    public ServingState State { get; set; }
     public DateTimeOffset? ResolvedAt { get; set; }
     public string? Resolution { get; set; }
 }

@@ -70,7 +70,7 @@ public static class FeedbackApi
     public static async Task<Ok<QualitySettingsDto>> GetSettingsAsync(string dataset, TrainerDbContext db, CancellationToken ct)
     {
         var record = await db.QualityDatasets.AsNoTracking().SingleOrDefaultAsync(s => s.Dataset == dataset, ct);
-        return TypedResults.Ok(new QualitySettingsDto(record?.KeyColumn, NamedSlices.FromJson(record?.Slices)));
+        return TypedResults.Ok(new QualitySettingsDto(record?.KeyColumn, record?.Slices ?? []));
     }
 
     public static async Task<Results<Ok<QualitySettingsDto>, ValidationProblem>> PutSettingsAsync(
@@ -95,9 +95,10 @@ public static class FeedbackApi
         }
 
         record.KeyColumn = keyColumn;
-        record.Slices = NamedSlices.ToJson(body.Slices);
+        // None is stored as null, as it always was.
+        record.Slices = body.Slices is { Count: > 0 } slices ? [.. slices] : null;
         record.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(new QualitySettingsDto(keyColumn, NamedSlices.FromJson(record.Slices)));
+        return TypedResults.Ok(new QualitySettingsDto(keyColumn, record.Slices ?? []));
     }
 }

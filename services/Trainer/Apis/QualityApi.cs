@@ -1,3 +1,4 @@
+using Ctm.Ml;
 using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Trainer.Charts;
@@ -14,11 +15,11 @@ namespace Ctm.Trainer.Apis;
 /// </summary>
 public static class QualityApi
 {
-    /// <summary>Metric names accepted by <c>metric=</c>, and the property of the stored metric values each reads.</summary>
-    private static readonly Dictionary<string, string> Metrics = new(StringComparer.Ordinal)
+    /// <summary>Metric names accepted by <c>metric=</c>, and the stored metric value each reads.</summary>
+    private static readonly Dictionary<string, Func<MetricValues, double?>> Metrics = new(StringComparer.Ordinal)
     {
-        ["log_loss"] = "logLoss", ["accuracy"] = "accuracy", ["roc_auc"] = "rocAuc", ["ece"] = "ece",
-        ["macro_f1"] = "macroF1", ["rmse"] = "rmse", ["mae"] = "mae",
+        ["log_loss"] = m => m.LogLoss, ["accuracy"] = m => m.Accuracy, ["roc_auc"] = m => m.RocAuc, ["ece"] = m => m.Ece,
+        ["macro_f1"] = m => m.MacroF1, ["rmse"] = m => m.Rmse, ["mae"] = m => m.Mae,
     };
 
     public static IEndpointRouteBuilder MapQualityApi(this IEndpointRouteBuilder app)
@@ -38,7 +39,7 @@ public static class QualityApi
     /// </remarks>
     public sealed record QualityPointView(
         Guid BatchId, int Version, long Seq, DateTimeOffset AcceptedAt, DateTimeOffset ScoredAt, int Rows, string Metric, double? Value,
-        double? Psi, JsonElement Overall, List<JsonElement> Slices, string Source, string? Role);
+        double? Psi, MetricValues Overall, List<SliceMetrics> Slices, string Source, string? Role);
 
     public sealed record QualityAlertView(long Id, Guid BatchId, int Version, string Kind, string? Slice, string Sentence, JsonElement Numbers, DateTimeOffset RaisedAt);
 
@@ -74,12 +75,10 @@ public static class QualityApi
         var rows = await query.OrderBy(q => q.Seq).ThenBy(q => q.ScoredAt).ToListAsync(ct);
         var points = rows.Select(q =>
         {
-            var slices = JsonSerializer.Deserialize<List<JsonElement>>(q.Slices)!
-                .Where(s => feature is null || (feature != "none" && s.GetProperty("feature").GetString() == feature
-                    && (value is null || s.GetProperty("value").ValueKind == JsonValueKind.String && s.GetProperty("value").GetString() == value)))
+            var slices = q.Slices
+                .Where(s => feature is null || (feature != "none" && s.Feature == feature && (value is null || s.Value == value)))
                 .ToList();
-            return new QualityPointView(q.BatchId, q.Version, q.Seq, q.AcceptedAt, q.ScoredAt, q.Rows, q.Metric, q.Value, q.Psi,
-                JsonSerializer.Deserialize<JsonElement>(q.Overall), slices, q.Source, q.Role);
+            return new QualityPointView(q.BatchId, q.Version, q.Seq, q.AcceptedAt, q.ScoredAt, q.Rows, q.Metric, q.Value, q.Psi, q.Overall, slices, q.Source, q.Role);
         }).ToList();
         var alertQuery = db.QualityAlerts.AsNoTracking().Where(a => a.Dataset == dataset);
         if (version is { } av)
@@ -88,7 +87,7 @@ public static class QualityApi
         }
 
         var alerts = (await alertQuery.OrderBy(a => a.Id).ToListAsync(ct))
-            .Select(a => new QualityAlertView(a.Id, a.BatchId, a.Version, a.Kind, a.Slice, a.Sentence, JsonSerializer.Deserialize<JsonElement>(a.Numbers), a.RaisedAt))
+            .Select(a => new QualityAlertView(a.Id, a.BatchId, a.Version, a.Kind, a.Slice, a.Sentence, a.Numbers, a.RaisedAt))
             .ToList();
         return TypedResults.Ok(new QualitySeries(dataset, points, alerts));
     }
@@ -101,7 +100,7 @@ public static class QualityApi
         var rows = await db.Quality.AsNoTracking().Where(q => q.Dataset == dataset && q.Source == QualitySources.TestThenTrain)
             .OrderBy(q => q.Seq).ThenBy(q => q.ScoredAt).ToListAsync(ct);
         metric ??= rows.LastOrDefault()?.Metric ?? "log_loss";
-        if (!Metrics.TryGetValue(metric, out var property))
+        if (!Metrics.TryGetValue(metric, out var read))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["metric"] = [$"must be one of {string.Join(", ", Metrics.Keys)}"] });
         }
@@ -112,22 +111,10 @@ public static class QualityApi
         var points = new List<QualityChartPoint>();
         foreach (var q in rows)
         {
-            JsonElement source = JsonSerializer.Deserialize<JsonElement>(q.Overall);
-            if (feature is not null)
+            var source = feature is null ? q.Overall : q.Slices.FirstOrDefault(s => s.Feature == feature && s.Value == value)?.Metrics;
+            if (source is not null && read(source) is { } x)
             {
-                var slice = JsonSerializer.Deserialize<List<JsonElement>>(q.Slices)!.FirstOrDefault(s => s.GetProperty("feature").GetString() == feature
-                    && (s.GetProperty("value").ValueKind == JsonValueKind.Null ? value is null : s.GetProperty("value").GetString() == value));
-                if (slice.ValueKind != JsonValueKind.Object)
-                {
-                    continue;
-                }
-
-                source = slice.GetProperty("metrics");
-            }
-
-            if (source.TryGetProperty(property, out var x) && x.ValueKind == JsonValueKind.Number)
-            {
-                points.Add(new QualityChartPoint(q.Seq, q.Version, x.GetDouble(), alerted.Contains((q.BatchId, q.Version))));
+                points.Add(new QualityChartPoint(q.Seq, q.Version, x, alerted.Contains((q.BatchId, q.Version))));
             }
         }
 
@@ -164,9 +151,9 @@ public static class QualityApi
             .Select(g =>
             {
                 var newest = g.OrderByDescending(q => q.Seq).ThenByDescending(q => q.ScoredAt).Take(take).ToList();
-                var overall = newest.Select(q => (q.Rows, Values: JsonSerializer.Deserialize<JsonElement>(q.Overall))).ToList();
+                var overall = newest.Select(q => (q.Rows, Values: q.Overall)).ToList();
                 return new LiveQualityView(g.Key.Source, g.Key.Role, newest.Count, newest.Sum(q => (long)q.Rows), newest[0].Metric,
-                    Mean(newest.Select(q => (q.Rows, q.Value))), Mean(overall, "accuracy"), Mean(overall, "rocAuc"), Mean(overall, "ece"), Mean(overall, "rmse"),
+                    Mean(newest.Select(q => (q.Rows, q.Value))), Mean(overall, m => m.Accuracy), Mean(overall, m => m.RocAuc), Mean(overall, m => m.Ece), Mean(overall, m => m.Rmse),
                     newest.Max(q => q.ScoredAt));
             })])).ToList();
         return TypedResults.Ok(views);
@@ -174,8 +161,8 @@ public static class QualityApi
 
     private static int RoleOrder(string? role) => role switch { null => 0, "serving" => 1, "canary" => 2, _ => 3 };
 
-    private static double? Mean(List<(int Rows, JsonElement Values)> points, string property) =>
-        Mean(points.Select(p => (p.Rows, p.Values.TryGetProperty(property, out var x) && x.ValueKind == JsonValueKind.Number ? x.GetDouble() : (double?)null)));
+    private static double? Mean(List<(int Rows, MetricValues Values)> points, Func<MetricValues, double?> read) =>
+        Mean(points.Select(p => (p.Rows, read(p.Values))));
 
     private static double? Mean(IEnumerable<(int Rows, double? Value)> points)
     {

@@ -1,5 +1,5 @@
+using Ctm.Ml;
 using Ctm.ServiceDefaults.Auth;
-using System.Text.Json;
 using Ctm.Trainer.Charts;
 using Ctm.Trainer.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,7 +28,7 @@ public static class RunsApi
             .ToListAsync(ct);
         return TypedResults.Ok(runs.Select(r => new RunDto(
             r.Id, r.Dataset, r.ParentVersion, r.BatchIds, r.SchemaVersion, r.Sha256,
-            JsonDocument.Parse(r.Metrics).RootElement, r.LossCurve, r.Parameters,
+            r.Metrics, r.LossCurve, r.Parameters,
             r.StartedAt, r.FinishedAt, r.SamplesPerSecond, r.BaselineVersion,
             r.BaselineMetrics, r.Device, r.Engine, r.HoldoutBatchId, r.WindowDescription,
             r.TrainedSamples, r.Mode, r.ModeReason)).ToList());
@@ -77,6 +77,6 @@ public static class RunsApi
 
 public sealed record RunDto(
     Guid Id, string Dataset, int? ParentVersion, Guid[] BatchIds, int SchemaVersion, string Sha256,
-    JsonElement Metrics, double[] LossCurve, Dictionary<string, string> Parameters, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double SamplesPerSecond,
+    ModelMetrics Metrics, double[] LossCurve, Dictionary<string, string> Parameters, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, double SamplesPerSecond,
     int? BaselineVersion, Dictionary<string, double>? BaselineMetrics, string Device, string Engine, Guid? HoldoutBatchId, string Window,
     long TrainedSamples, string Mode, string? ModeReason);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ctm.Data.Charts;
 
 namespace Ctm.Trainer.Charts;
 
@@ -11,8 +12,6 @@ public static class LossCurveSvg
     {
         var points = curve.Select((loss, i) => (Epoch: i + 1, Loss: loss)).Where(p => double.IsFinite(p.Loss)).ToList();
         var chart = new SvgChart(Width, Height, Top, title, "epoch", "training loss");
-        var svg = chart.Svg;
-        var (x0, x1, y0) = (chart.X0, chart.X1, chart.Y0);
         if (points.Count == 0)
         {
             return chart.Empty("no loss recorded");
@@ -20,21 +19,13 @@ public static class LossCurveSvg
 
         chart.ValueAxis(points.Min(p => p.Loss), points.Max(p => p.Loss), Format);
         var last = points[^1].Epoch;
-        double X(int epoch) => last == 1 ? (x0 + x1) / 2.0 : x0 + ((x1 - x0) * (epoch - 1.0) / (last - 1));
-        double Y(double loss) => chart.Y(loss);
+        var x = chart.Positions(1, last);
         foreach (var epoch in new[] { 1, (1 + last) / 2, last }.Distinct())
         {
-            svg.Append(CultureInfo.InvariantCulture, $"""<text x="{X(epoch):0.#}" y="{y0 + 16}" text-anchor="middle">{epoch}</text>""");
+            chart.Svg.Text(x.Map(epoch), chart.Y0 + 16, epoch.ToString(CultureInfo.InvariantCulture), new SvgFont("middle"));
         }
 
-        svg.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
-        svg.AppendJoin(' ', points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{X(p.Epoch):0.##},{Y(p.Loss):0.##}")));
-        svg.Append("\"/>");
-        foreach (var p in points)
-        {
-            svg.Append(CultureInfo.InvariantCulture, $"""<circle cx="{X(p.Epoch):0.##}" cy="{Y(p.Loss):0.##}" r="2.5" fill="#1f77b4"><title>epoch {p.Epoch}: {p.Loss:0.#####}</title></circle>""");
-        }
-
+        chart.Series([.. points.Select(p => (x.Map(p.Epoch), chart.Y(p.Loss), string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}: {p.Loss:0.#####}"), false))], strokeWidth: 2);
         return chart.Finish();
     }
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Ctm.Data.Parsing;
 using Ctm.Ml;
 using Ctm.ServiceDefaults.Http;
@@ -111,12 +110,12 @@ public sealed partial class FeedbackMaintenance(
                 var value = metric == "rmse" ? metrics.Overall.Rmse : metrics.Overall.LogLoss;
                 var seq = await db.Batches.Where(b => b.Dataset == dataset).MaxAsync(b => (long?)b.Seq, ct) ?? 0;
                 var joinedAt = rows.Max(r => r.JoinedAt) ?? now;
-                await db.Database.ExecuteSqlAsync($"""
-                    INSERT INTO trainer.quality (batch_id, version, dataset, run_id, seq, accepted_at, scored_at, rows, metric, value, overall, slices, histogram, psi, source, role)
-                    VALUES ({NewId.NextGuid()}, {g.Version}, {dataset}, NULL, {seq}, {joinedAt}, {now}, {metrics.Overall.Count}, {metric}, {value},
-                            {JsonSerializer.Serialize(metrics.Overall, JsonSerializerOptions.Web)}::jsonb, {JsonSerializer.Serialize(metrics.Slices, JsonSerializerOptions.Web)}::jsonb, {JsonSerializer.Serialize(histogram, JsonSerializerOptions.Web)}::jsonb,
-                            NULL, {QualitySources.Served}, {g.Role})
-                    """, ct);
+                db.Quality.Add(new QualityRecord
+                {
+                    BatchId = NewId.NextGuid(), Version = g.Version, Dataset = dataset, Seq = seq, AcceptedAt = joinedAt, ScoredAt = now, Rows = metrics.Overall.Count,
+                    Metric = metric, Value = value, Overall = metrics.Overall, Slices = [.. metrics.Slices], Histogram = histogram, Source = QualitySources.Served, Role = g.Role,
+                });
+                await db.SaveChangesAsync(ct);
                 LogScored(dataset, g.Version, g.Role, metrics.Overall.Count, metric, value);
             }
             else
@@ -137,7 +136,7 @@ public sealed partial class FeedbackMaintenance(
         var classified = rows.Where(r => r.Probabilities is not null).ToList();
         if (classified.Count > 0)
         {
-            var probabilities = classified.Select(r => JsonSerializer.Deserialize<Dictionary<string, double>>(r.Probabilities!, JsonSerializerOptions.Web)!).ToList();
+            var probabilities = classified.Select(r => r.Probabilities!).ToList();
             var classes = probabilities.SelectMany(p => p.Keys).Concat(classified.Select(r => r.Truth!)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var values = new float[classified.Count * classes.Count];
             var labels = new string[classified.Count];

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.ServiceDefaults.Storage;
 using Ctm.Trainer.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,7 +25,7 @@ public sealed class FeedbackStore(TrainerDbContext db, TimeProvider clock)
         var versions = rows.Select(p => p.Version).ToArray();
         var roles = rows.Select(p => p.Role).ToArray();
         var labels = rows.Select(p => p.Label).ToArray();
-        var probabilities = rows.Select(p => p.Probabilities is null ? null : JsonSerializer.Serialize(p.Probabilities, JsonSerializerOptions.Web)).ToArray();
+        var probabilities = rows.Select(p => JsonColumns.Text(p.Probabilities)).ToArray();
         var values = rows.Select(p => p.Value).ToArray();
         var servedAt = rows.Select(p => p.ServedAt.ToUniversalTime()).ToArray();
 

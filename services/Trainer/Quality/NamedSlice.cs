@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Ctm.Ml;
 
 namespace Ctm.Trainer.Quality;
@@ -18,13 +17,6 @@ public static class NamedSlices
     public const string Feature = "@named";
 
     public const int MaxSlices = 20;
-
-
-    /// <summary>The slices as stored (<c>quality_datasets.slices</c>); none for null.</summary>
-    public static IReadOnlyList<NamedSlice> FromJson(string? json) => json is null ? [] : JsonSerializer.Deserialize<List<NamedSlice>>(json, JsonSerializerOptions.Web)!;
-
-    /// <summary>The slices to store; null for none.</summary>
-    public static string? ToJson(IReadOnlyList<NamedSlice>? slices) => slices is { Count: > 0 } ? JsonSerializer.Serialize(slices, JsonSerializerOptions.Web) : null;
 
     /// <summary>Every problem with <paramref name="slices"/>, by field; empty when they are usable.</summary>
     public static Dictionary<string, string[]> Validate(IReadOnlyList<NamedSlice>? slices)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Ml;
 using Ctm.ServiceDefaults.Storage;
@@ -89,7 +88,7 @@ public sealed partial class QualityScorer(
         var predictions = TrainedModel.FromState(state).Predict(data);
         var edges = await EdgesAsync(dataset, data, ct);
         var metrics = Evaluator.Evaluate(predictions, data, options.TopValuesPerFeature, edges, perClass: state.Task != ModelTask.Regression);
-        var named = NamedSlices.FromJson(await db.QualityDatasets.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.Slices).SingleOrDefaultAsync(ct));
+        var named = await db.QualityDatasets.AsNoTracking().Where(s => s.Dataset == dataset).Select(s => s.Slices).SingleOrDefaultAsync(ct) ?? [];
         if (named.Count > 0)
         {
             metrics = metrics with { Slices = [.. metrics.Slices, .. NamedSlices.Measure(predictions, data, named)] };
@@ -115,7 +114,7 @@ public sealed partial class QualityScorer(
         var inserted = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO trainer.quality (batch_id, version, dataset, run_id, seq, accepted_at, scored_at, rows, metric, value, overall, slices, histogram, psi)
             VALUES ({p.BatchId}, {p.Version}, {dataset}, {p.RunId}, {batch.Seq}, {batch.AcceptedAt}, {now}, {metrics.Overall.Count}, {metric}, {value},
-                    {JsonSerializer.Serialize(metrics.Overall, JsonSerializerOptions.Web)}::jsonb, {JsonSerializer.Serialize(metrics.Slices, JsonSerializerOptions.Web)}::jsonb, {JsonSerializer.Serialize(histogram, JsonSerializerOptions.Web)}::jsonb, {verdict.Psi})
+                    {JsonColumns.Text(metrics.Overall)}::jsonb, {JsonColumns.Text(metrics.Slices)}::jsonb, {JsonColumns.Text(histogram)}::jsonb, {verdict.Psi})
             ON CONFLICT (batch_id, version) DO NOTHING
             """, ct);
         if (inserted == 1)
@@ -173,7 +172,7 @@ public sealed partial class QualityScorer(
             Kind = kind,
             Slice = slice,
             Sentence = sentence,
-            Numbers = JsonSerializer.Serialize(message, JsonSerializerOptions.Web),
+            Numbers = JsonColumns.Element(message),
             RaisedAt = now,
         });
         await db.SaveChangesAsync(ct);
@@ -189,8 +188,7 @@ public sealed partial class QualityScorer(
     /// <summary>The dataset's numeric cut points, fixed by the first batch scored (features seen later are added).</summary>
     private async Task<Dictionary<string, double[]>> EdgesAsync(string dataset, TabularDataset data, CancellationToken ct)
     {
-        var stored = await db.Database.SqlQuery<string>($"SELECT edges::text AS \"Value\" FROM trainer.quality_edges WHERE dataset = {dataset}").SingleOrDefaultAsync(ct);
-        var edges = stored is null ? [] : JsonSerializer.Deserialize<Dictionary<string, double[]>>(stored, JsonSerializerOptions.Web)!;
+        var edges = await db.QualityEdges.AsNoTracking().Where(e => e.Dataset == dataset).Select(e => e.Edges).SingleOrDefaultAsync(ct) ?? [];
         var added = Evaluator.QuantileEdges(data, settings.Value.NumericBuckets).Where(e => !edges.ContainsKey(e.Key)).ToList();
         if (added.Count == 0)
         {
@@ -202,14 +200,12 @@ public sealed partial class QualityScorer(
             edges[k] = v;
         }
 
-        var json = JsonSerializer.Serialize(edges, JsonSerializerOptions.Web);
-        await db.Database.ExecuteSqlAsync($"INSERT INTO trainer.quality_edges (dataset, edges) VALUES ({dataset}, {json}::jsonb) ON CONFLICT (dataset) DO UPDATE SET edges = excluded.edges", ct);
+        await db.Database.ExecuteSqlAsync($"INSERT INTO trainer.quality_edges (dataset, edges) VALUES ({dataset}, {JsonColumns.Text(edges)}::jsonb) ON CONFLICT (dataset) DO UPDATE SET edges = excluded.edges", ct);
         return edges;
     }
 
     private static QualityPoint ToPoint(QualityRecord q) =>
-        QualityDetector.Point(q.Version, JsonSerializer.Deserialize<MetricValues>(q.Overall, JsonSerializerOptions.Web)!, q.Metric == "rmse", JsonSerializer.Deserialize<List<SliceMetrics>>(q.Slices, JsonSerializerOptions.Web)!,
-            JsonSerializer.Deserialize<int[]>(q.Histogram, JsonSerializerOptions.Web)!) with { Psi = q.Psi };
+        QualityDetector.Point(q.Version, q.Overall, q.Metric == "rmse", q.Slices, q.Histogram) with { Psi = q.Psi };
 
     private static Guid RequestId(Pending p)
     {

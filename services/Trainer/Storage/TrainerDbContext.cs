@@ -1,5 +1,8 @@
+using System.Text.Json;
+using Ctm.Ml;
 using Ctm.Contracts;
 using Ctm.ServiceDefaults.Storage;
+using Ctm.Trainer.Quality;
 using Microsoft.EntityFrameworkCore;
 
 namespace Ctm.Trainer.Storage;
@@ -20,6 +23,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
     public DbSet<FeedbackLabelRecord> FeedbackLabels => Set<FeedbackLabelRecord>();
     public DbSet<FeedbackCountersRecord> FeedbackCounters => Set<FeedbackCountersRecord>();
     public DbSet<QualityDatasetRecord> QualityDatasets => Set<QualityDatasetRecord>();
+    public DbSet<QualityEdgesRecord> QualityEdges => Set<QualityEdgesRecord>();
     public DbSet<FeedbackBatchRecord> FeedbackBatches => Set<FeedbackBatchRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -48,7 +52,7 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
         {
             b.ToTable("runs");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Metrics).HasColumnType("jsonb");
+            b.Property(x => x.Metrics).HasJsonConversion();
             b.Property(x => x.LossCurve).HasJsonConversion();
             b.Property(x => x.Parameters).HasJsonConversion();
             b.Property(x => x.BaselineMetrics).HasJsonConversion();
@@ -67,9 +71,9 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
         {
             b.ToTable("quality");
             b.HasKey(x => new { x.BatchId, x.Version });
-            b.Property(x => x.Overall).HasColumnType("jsonb");
-            b.Property(x => x.Slices).HasColumnType("jsonb");
-            b.Property(x => x.Histogram).HasColumnType("jsonb");
+            b.Property(x => x.Overall).HasJsonConversion();
+            b.Property(x => x.Slices).HasJsonConversion();
+            b.Property(x => x.Histogram).HasJsonConversion();
         });
         modelBuilder.Entity<QualityPendingRecord>(b =>
         {
@@ -80,13 +84,13 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
         {
             b.ToTable("quality_alerts");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Numbers).HasColumnType("jsonb");
+            b.Property(x => x.Numbers).HasJsonConversion();
         });
         modelBuilder.Entity<ServedPredictionRecord>(b =>
         {
             b.ToTable("served_predictions");
             b.HasKey(x => new { x.Dataset, x.Key, x.Version, x.Role });
-            b.Property(x => x.Probabilities).HasColumnType("jsonb");
+            b.Property(x => x.Probabilities).HasJsonConversion();
         });
         modelBuilder.Entity<FeedbackLabelRecord>(b =>
         {
@@ -102,7 +106,13 @@ public sealed class TrainerDbContext(DbContextOptions<TrainerDbContext> options)
         {
             b.ToTable("quality_datasets");
             b.HasKey(x => x.Dataset);
-            b.Property(x => x.Slices).HasColumnType("jsonb");
+            b.Property(x => x.Slices).HasJsonConversion();
+        });
+        modelBuilder.Entity<QualityEdgesRecord>(b =>
+        {
+            b.ToTable("quality_edges");
+            b.HasKey(x => x.Dataset);
+            b.Property(x => x.Edges).HasJsonConversion();
         });
         modelBuilder.Entity<FeedbackBatchRecord>(b =>
         {
@@ -161,7 +171,7 @@ public sealed class TrainingRunRecord
     public required byte[] State { get; set; }
     public required byte[] Artifact { get; set; }
     public required string Sha256 { get; set; }
-    public required string Metrics { get; set; }
+    public required ModelMetrics Metrics { get; set; }
     public required double[] LossCurve { get; set; }
     public required Dictionary<string, string> Parameters { get; set; }
     public DateTimeOffset StartedAt { get; set; }
@@ -220,9 +230,9 @@ public sealed class QualityRecord
     public int Rows { get; set; }
     public required string Metric { get; set; }
     public double? Value { get; set; }
-    public required string Overall { get; set; }
-    public required string Slices { get; set; }
-    public required string Histogram { get; set; }
+    public required MetricValues Overall { get; set; }
+    public required List<SliceMetrics> Slices { get; set; }
+    public required int[] Histogram { get; set; }
     public double? Psi { get; set; }
 
     /// <summary><see cref="Quality.QualitySources.TestThenTrain"/> or <see cref="Quality.QualitySources.Served"/>.</summary>
@@ -254,7 +264,7 @@ public sealed class QualityAlertRecord
     public required string Kind { get; set; }
     public string? Slice { get; set; }
     public required string Sentence { get; set; }
-    public required string Numbers { get; set; }
+    public JsonElement Numbers { get; set; }
     public DateTimeOffset RaisedAt { get; set; }
 }
 
@@ -266,7 +276,7 @@ public sealed class ServedPredictionRecord
     public int Version { get; set; }
     public required string Role { get; set; }
     public string? Label { get; set; }
-    public string? Probabilities { get; set; }
+    public Dictionary<string, double>? Probabilities { get; set; }
     public double? Value { get; set; }
     public DateTimeOffset ServedAt { get; set; }
     public string? Truth { get; set; }
@@ -306,8 +316,15 @@ public sealed class QualityDatasetRecord
 {
     public required string Dataset { get; set; }
     public string? KeyColumn { get; set; }
-    public string? Slices { get; set; }
+    public List<NamedSlice>? Slices { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>A dataset's numeric cut points for quality slices, fixed by the first batch scored (features seen later are added).</summary>
+public sealed class QualityEdgesRecord
+{
+    public required string Dataset { get; set; }
+    public required Dictionary<string, double[]> Edges { get; set; }
 }
 
 public sealed class FeedbackBatchRecord

@@ -193,7 +193,7 @@ public sealed partial class TrainingRunner(
             State = model.State.ToBytes(),
             Artifact = artifact,
             Sha256 = sha256,
-            Metrics = JsonSerializer.Serialize(metrics, JsonSerializerOptions.Web),
+            Metrics = metrics,
             LossCurve = [.. model.LossCurve],
             Parameters = parameters,
             StartedAt = startedAt,

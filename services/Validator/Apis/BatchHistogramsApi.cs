@@ -1,9 +1,9 @@
-using System.Text.Json;
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
 using Ctm.ServiceDefaults.Auth;
 using Ctm.Validator.Storage;
+using Ctm.Validator.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -36,8 +36,8 @@ public static class BatchHistogramsApi
         var baseline = batch.WindowBatchIds is { Length: > 0 } ids ? await store.MergeAsync(ids, ct) : null;
         // The decision's details hold warnings too; batches decided before details were kept have their reasons only.
         var anomalies = batch.Details is { } details
-            ? ValidationDecision.FromJson(details).Anomalies
-            : JsonSerializer.Deserialize<List<Anomaly>>(batch.Reasons, JsonSerializerOptions.Web) ?? [];
+            ? details.Anomalies
+            : AnomalyMapping.FromContract(batch.Reasons);
         var flagged = anomalies.Where(a => a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
         var drifted = anomalies.Where(a => a.Kind == AnomalyKind.Drift && a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal);
         var features = current.Columns.Select(c =>
@@ -78,7 +78,7 @@ public static class BatchHistogramsApi
 
 /// <summary>A batch, its anomalies (blocking and warnings), and a histogram per feature beside its baseline's.</summary>
 public sealed record BatchHistogramsDto(
-    Guid BatchId, string Dataset, string Status, long RowCount, int? SchemaVersion, DateTimeOffset DecidedAt, int BaselineBatches,
+    Guid BatchId, string Dataset, BatchStatus Status, long RowCount, int? SchemaVersion, DateTimeOffset DecidedAt, int BaselineBatches,
     IReadOnlyList<Anomaly> Anomalies, IReadOnlyList<FeatureHistogram> Features);
 
 /// <summary>

@@ -2,6 +2,7 @@ using Ctm.ServiceDefaults.Auth;
 using Ctm.ServiceDefaults.Storage;
 using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Data.Statistics;
 using Ctm.Validator.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -58,7 +59,13 @@ public static class DatasetsApi
     /// <summary>The dataset's batch decisions in decision order; <c>?status=quarantined</c> lists what awaits an operator.</summary>
     public static async Task<Ok<List<BatchDecisionDto>>> ListBatchesAsync(string dataset, string? status, ValidatorDbContext db, CancellationToken ct)
     {
-        var batches = await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset && (status == null || b.Status == status)).OrderBy(b => b.DecidedAt).ToListAsync(ct);
+        // A status no batch can have lists nothing, as it did when the column was compared as text.
+        if (!EnumText<BatchStatus>.TryParseFilter(status, out var wanted))
+        {
+            return TypedResults.Ok(new List<BatchDecisionDto>());
+        }
+
+        var batches = await db.Batches.AsNoTracking().Where(b => b.Dataset == dataset && (wanted == null || b.Status == wanted)).OrderBy(b => b.DecidedAt).ToListAsync(ct);
         return TypedResults.Ok(batches.Select(ToDto).ToList());
     }
 
@@ -73,19 +80,19 @@ public static class DatasetsApi
     {
         var entries = await db.Audit.AsNoTracking().Where(a => a.Dataset == dataset).OrderBy(a => a.Id).ToListAsync(ct);
         return TypedResults.Ok(entries.Select(a => new AuditDto(
-            a.Id, a.BatchId, a.Action, a.Operator, a.Reason, a.Details is null ? null : JsonDocument.Parse(a.Details).RootElement, a.At)).ToList());
+            a.Id, a.BatchId, a.Action, a.Operator, a.Reason, a.Details, a.At)).ToList());
     }
 
     internal static BatchDecisionDto ToDto(BatchDecision b) => new(
-        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, JsonSerializer.Deserialize<List<Anomaly>>(b.Reasons, JsonSerializerOptions.Web)!, b.DecidedAt, b.UpdatedAt,
-        b.Details is null ? null : JsonDocument.Parse(b.Details).RootElement, b.WindowBatchIds);
+        b.BatchId, b.Dataset, b.Status, b.SchemaVersion, b.RowCount, b.Sha256, b.Reasons, b.DecidedAt, b.UpdatedAt,
+        b.Details is null ? null : JsonColumns.Element(b.Details, DataJson.Options), b.WindowBatchIds);
 }
 
 public sealed record DatasetConfigDto(string? LabelColumn, string? Task);
 
 /// <summary>A batch's decision: <c>status</c> is accepted, quarantined, released, discarded or corrupt; <c>details</c> is the library's decision (p-values, examples).</summary>
 public sealed record BatchDecisionDto(
-    Guid BatchId, string Dataset, string Status, int? SchemaVersion, long RowCount, string Sha256, IReadOnlyList<Anomaly> Reasons, DateTimeOffset DecidedAt,
+    Guid BatchId, string Dataset, BatchStatus Status, int? SchemaVersion, long RowCount, string Sha256, IReadOnlyList<Anomaly> Reasons, DateTimeOffset DecidedAt,
     DateTimeOffset? UpdatedAt, JsonElement? Details, Guid[]? WindowBatchIds);
 
 public sealed record AuditDto(long Id, Guid? BatchId, string Action, string Operator, string Reason, JsonElement? Details, DateTimeOffset At);

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Ctm.ServiceDefaults.Storage;
 using Ctm.ServiceDefaults.Auth;
 using System.Text.Json;
 using Ctm.Data.Schema;
@@ -67,7 +68,13 @@ public static class SchemaApi
 
     public static async Task<Ok<List<ProposalDto>>> ListProposalsAsync(string dataset, string? status, ValidatorDbContext db, CancellationToken ct)
     {
-        var rows = await db.Proposals.AsNoTracking().Where(p => p.Dataset == dataset && (status == null || p.Status == status)).OrderBy(p => p.CreatedAt).ToListAsync(ct);
+        // A status no proposal can have lists nothing, as it did when the column was compared as text.
+        if (!EnumText<ProposalStatus>.TryParseFilter(status, out var wanted))
+        {
+            return TypedResults.Ok(new List<ProposalDto>());
+        }
+
+        var rows = await db.Proposals.AsNoTracking().Where(p => p.Dataset == dataset && (wanted == null || p.Status == wanted)).OrderBy(p => p.CreatedAt).ToListAsync(ct);
         return TypedResults.Ok(rows.Select(ToDto).ToList());
     }
 
@@ -166,8 +173,7 @@ public static class SchemaApi
 
     private static ProposalDto ToDto(SchemaProposal p)
     {
-        var changes = JsonSerializer.Deserialize<List<SchemaChange>>(p.Changes, DataJson.Options)!;
-        return new(p.Id, p.Dataset, p.BatchId, p.BaseVersion, p.Status, JsonDocument.Parse(p.Changes).RootElement, [.. changes.Select(c => c.Describe())],
+        return new(p.Id, p.Dataset, p.BatchId, p.BaseVersion, p.Status, JsonColumns.Element(p.Changes, DataJson.Options), [.. p.Changes.Select(c => c.Describe())],
             p.CreatedAt, p.DecidedBy, p.DecisionReason, p.DecidedAt, p.ResultingVersion);
     }
 }
@@ -178,7 +184,7 @@ public sealed record SchemaDto(int Version, DatasetSchema Schema, string Reason,
 public sealed record SchemaChangeRequest(string? Operator, string? Reason, List<SchemaChange>? Changes);
 
 public sealed record ProposalDto(
-    Guid Id, string Dataset, Guid BatchId, int BaseVersion, string Status, JsonElement Changes, IReadOnlyList<string> Descriptions,
+    Guid Id, string Dataset, Guid BatchId, int BaseVersion, ProposalStatus Status, JsonElement Changes, IReadOnlyList<string> Descriptions,
     DateTimeOffset CreatedAt, string? DecidedBy, string? DecisionReason, DateTimeOffset? DecidedAt, int? ResultingVersion);
 
 public sealed record ThresholdsRequest(string? Operator, string? Reason, ThresholdsBody? Drift, ThresholdsBody? Skew);

@@ -5,6 +5,7 @@ using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
 using Ctm.Validator.Extensions;
 using Ctm.Validator.Skew;
+using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -108,5 +109,5 @@ public sealed record SkewReportDto(
     string Status, Guid[] BaselineBatchIds, JsonElement Anomalies, DateTimeOffset CreatedAt)
 {
     public static SkewReportDto From(SkewReport r) => new(
-        r.Id, r.Dataset, r.ModelVersion, r.Replica, r.WindowStart, r.WindowEnd, r.SampledRows, r.ServedRows, r.Status, r.BaselineBatchIds, JsonDocument.Parse(r.Anomalies).RootElement, r.CreatedAt);
+        r.Id, r.Dataset, r.ModelVersion, r.Replica, r.WindowStart, r.WindowEnd, r.SampledRows, r.ServedRows, r.Status, r.BaselineBatchIds, JsonColumns.Element(r.Anomalies, DataJson.Options), r.CreatedAt);
 }

@@ -1,3 +1,4 @@
+using Ctm.ServiceDefaults.Storage;
 using Ctm.ServiceDefaults.Auth;
 using Ctm.Data.Drift;
 using Ctm.Data.Statistics;
@@ -68,7 +69,7 @@ public static class StatisticsApi
         var window = batch.WindowBatchIds is { Length: > 0 } ids ? await store.MergeAsync(ids, ct) : null;
         // Flagged as the decision flagged it: a drift anomaly on the feature, blocking or warning.
         var drifted = batch.Details is { } details
-            ? ValidationDecision.FromJson(details).Anomalies.Where(a => a.Kind == AnomalyKind.Drift && a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal)
+            ? details.Anomalies.Where(a => a.Kind == AnomalyKind.Drift && a.Feature is not null).Select(a => a.Feature!).ToHashSet(StringComparer.Ordinal)
             : [];
         var panels = new List<DriftPanel>();
         foreach (var column in current.Columns.Where(c => feature is null || c.Name == feature))
@@ -82,7 +83,7 @@ public static class StatisticsApi
             panels.Add(new DriftPanel(column.Name, reference, column, result, drifted.Contains(column.Name)));
         }
 
-        return (panels, batch.Status, batch.WindowBatchIds?.Length ?? 0);
+        return (panels, EnumText<BatchStatus>.Name(batch.Status), batch.WindowBatchIds?.Length ?? 0);
     }
 }
 

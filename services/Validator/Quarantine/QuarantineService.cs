@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Schema;
-using Ctm.Data.Statistics;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Storage;
 using Ctm.Validator.Validation;
@@ -62,7 +60,7 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
 
         if (batch.Status != BatchStatus.Quarantined)
         {
-            return (OperatorOutcome.Conflict, $"batch {batchId} is {batch.Status}; only a quarantined batch can be released");
+            return (OperatorOutcome.Conflict, $"batch {batchId} is {EnumText<BatchStatus>.Name(batch.Status)}; only a quarantined batch can be released");
         }
 
         var schema = await store.CurrentSchemaAsync(batch.Dataset, ct);
@@ -86,7 +84,7 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
             BatchValidation.Accepted(batch.BatchId, batch.Dataset, batch.CorrelationId, batch.RowCount, batch.Sha256, batch.Location, schema.Contract, schema.Version, released: true, now),
             correlationId, ct);
         LogReleased(batchId, batch.Dataset, @operator, reason);
-        ValidatorMetrics.RecordDecision(batch.Dataset, "released");
+        ValidatorMetrics.RecordDecision(batch.Dataset, BatchStatus.Released);
         return (OperatorOutcome.Done, applied.Count == 0
             ? $"batch {batchId} released by {@operator}"
             : $"batch {batchId} released by {@operator}; schema v{schema.Version}: {string.Join("; ", applied)}");
@@ -99,7 +97,7 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
         var proposals = await db.Proposals.Where(p => p.BatchId == batch.BatchId && p.Status == ProposalStatus.Pending).OrderBy(p => p.CreatedAt).ToListAsync(ct);
         foreach (var proposal in proposals)
         {
-            var changes = JsonSerializer.Deserialize<List<SchemaChange>>(proposal.Changes, DataJson.Options)!;
+            var changes = proposal.Changes;
             DataSchema next;
             try
             {
@@ -144,7 +142,7 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
 
         if (batch.Status != BatchStatus.Quarantined)
         {
-            return (OperatorOutcome.Conflict, $"batch {batchId} is {batch.Status}; only a quarantined batch can be discarded (a batch already trained on is rolled back through the Registry)");
+            return (OperatorOutcome.Conflict, $"batch {batchId} is {EnumText<BatchStatus>.Name(batch.Status)}; only a quarantined batch can be discarded (a batch already trained on is rolled back through the Registry)");
         }
 
         var now = clock.GetUtcNow();
@@ -164,7 +162,7 @@ public sealed partial class QuarantineService(ValidatorDbContext db, DatasetStor
         await tx.CommitAsync(ct);
         signal.Notify();
         LogDiscarded(batchId, dataset, @operator, reason);
-        ValidatorMetrics.RecordDecision(dataset, "discarded");
+        ValidatorMetrics.RecordDecision(dataset, BatchStatus.Discarded);
         return (OperatorOutcome.Done, $"batch {batchId} discarded by {@operator}");
     }
 

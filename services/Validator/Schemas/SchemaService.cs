@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Ctm.Data.Schema;
-using Ctm.Data.Statistics;
 using Ctm.Data.Validation;
 using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Extensions;
@@ -69,11 +67,11 @@ public sealed partial class SchemaService(
 
         if (proposal.Status != ProposalStatus.Pending)
         {
-            return new(OperatorOutcome.Conflict, $"proposal {proposalId} is {proposal.Status}");
+            return new(OperatorOutcome.Conflict, $"proposal {proposalId} is {EnumText<ProposalStatus>.Name(proposal.Status)}");
         }
 
         var current = (await store.CurrentSchemaAsync(dataset, ct))!;
-        var changes = JsonSerializer.Deserialize<List<SchemaChange>>(proposal.Changes, DataJson.Options)!;
+        var changes = proposal.Changes;
         var next = TryApply(current, changes, out var problem);
         if (next is null)
         {
@@ -122,7 +120,7 @@ public sealed partial class SchemaService(
 
         if (proposal.Status != ProposalStatus.Pending)
         {
-            return new(OperatorOutcome.Conflict, $"proposal {proposalId} is {proposal.Status}");
+            return new(OperatorOutcome.Conflict, $"proposal {proposalId} is {EnumText<ProposalStatus>.Name(proposal.Status)}");
         }
 
         proposal.Status = ProposalStatus.Rejected;
@@ -159,7 +157,7 @@ public sealed partial class SchemaService(
             row.JensenShannonFloor = value.JensenShannonFloor;
             row.LInfinityFloor = value.LInfinityFloor;
             row.Enabled = value.Enabled;
-            row.Settings = JsonSerializer.Serialize(value, DataJson.Options);
+            row.Settings = value;
             row.UpdatedBy = @operator;
             row.UpdatedAt = now;
         }
@@ -177,7 +175,7 @@ public sealed partial class SchemaService(
             return false;
         }
 
-        var original = ValidationDecision.FromJson(batch.Details);
+        var original = batch.Details;
         if (!original.Blocking.All(a => AnomalyMapping.IsSchemaFixable(a.Kind)))
         {
             return false;

@@ -76,7 +76,7 @@ public sealed partial class SkewService(
             Statistics = message.Statistics,
             BaselineBatchIds = batchIds ?? [],
             Status = status,
-            Anomalies = JsonSerializer.Serialize(anomalies, DataJson.Options),
+            Anomalies = [.. anomalies],
             CreatedAt = clock.GetUtcNow(),
         };
         db.SkewReports.Add(report);

@@ -1,8 +1,8 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Drift;
 using Ctm.Data.Schema;
 using Ctm.Data.Statistics;
+using Ctm.ServiceDefaults.Storage;
 using Ctm.Validator.Extensions;
 using Ctm.Validator.Validation;
 using Microsoft.EntityFrameworkCore;
@@ -13,9 +13,6 @@ namespace Ctm.Validator.Storage;
 /// <summary>A dataset's state as the Validator's decisions need it: the lock, the current schema, thresholds, windows, baselines, the audit log.</summary>
 public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOptions> settings, TimeProvider clock)
 {
-    /// <summary>Batch statuses whose data may be trained on and that form the drift window (a quarantined batch never does, so the reference stays clean while a corruption lasts).</summary>
-    public static readonly string[] Usable = [BatchStatus.Accepted, BatchStatus.Released];
-
     /// <summary>Serializes every decision about a dataset (validation, release, discard, schema change) until the transaction ends.</summary>
     public async Task LockAsync(string dataset, CancellationToken ct) =>
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({"validator:" + dataset}))", ct);
@@ -34,8 +31,8 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
         {
             Dataset = dataset,
             Version = schema.Version,
-            Definition = JsonSerializer.Serialize(DatasetSchema.From(schema, task), JsonSerializerOptions.Web),
-            DataSchema = schema.ToJson(),
+            Definition = DatasetSchema.From(schema, task),
+            DataSchema = schema,
             Reason = reason,
             CreatedBy = createdBy,
             CreatedAt = clock.GetUtcNow(),
@@ -68,9 +65,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
 
     /// <summary>A stored override: the full settings where they were stored, else the four original columns over the service's defaults.</summary>
     public static DriftThresholds ToThresholds(FeatureThreshold row, DriftThresholds defaults) =>
-        row.Settings is { } json
-            ? JsonSerializer.Deserialize<DriftThresholds>(json, DataJson.Options)!
-            : defaults with { Significance = row.Significance, JensenShannonFloor = row.JensenShannonFloor, LInfinityFloor = row.LInfinityFloor, Enabled = row.Enabled };
+        row.Settings ?? defaults with { Significance = row.Significance, JensenShannonFloor = row.JensenShannonFloor, LInfinityFloor = row.LInfinityFloor, Enabled = row.Enabled };
 
     /// <summary>
     /// The measures of the dataset's latest decided batches, oldest first. A batch counts as accepted (part of the
@@ -85,14 +80,18 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
                           orderby m.DecidedAt descending
                           select new { m.Measures, b.Status }).Take(batches).ToListAsync(ct);
         rows.Reverse();
-        return [.. rows.Select(r => BatchMeasures.FromJson(r.Measures) with { Accepted = r.Status == BatchStatus.Accepted })];
+        return [.. rows.Select(r => r.Measures with { Accepted = r.Status == BatchStatus.Accepted })];
     }
 
-    /// <summary>The most recent usable batches of the dataset (not <paramref name="except"/>) and their merged statistics, or null when there are none.</summary>
+    /// <summary>
+    /// The most recent usable batches of the dataset (not <paramref name="except"/>: accepted or released, whose data may be
+    /// trained on; a quarantined batch never is, so the reference stays clean while a corruption lasts) and their merged
+    /// statistics, or null when there are none.
+    /// </summary>
     public async Task<(Guid[] Ids, BatchStatistics Merged)?> WindowAsync(string dataset, Guid except, CancellationToken ct)
     {
         var ids = await db.Batches.AsNoTracking()
-            .Where(b => b.Dataset == dataset && b.BatchId != except && Usable.Contains(b.Status))
+            .Where(b => b.Dataset == dataset && b.BatchId != except && (b.Status == BatchStatus.Accepted || b.Status == BatchStatus.Released))
             .OrderByDescending(b => b.DecidedAt).Take(settings.Value.WindowBatches).Select(b => b.BatchId).ToArrayAsync(ct);
         var merged = await MergeAsync(ids, ct);
         return merged is null ? null : (ids, merged);
@@ -124,7 +123,7 @@ public sealed class DatasetStore(ValidatorDbContext db, IOptions<ValidatorOption
             Action = action,
             Operator = @operator,
             Reason = reason,
-            Details = details is null ? null : JsonSerializer.Serialize(details, JsonSerializerOptions.Web),
+            Details = details is null ? null : JsonColumns.Element(details),
             At = clock.GetUtcNow(),
         });
 }
@@ -134,30 +133,16 @@ public sealed record CurrentSchema(int Version, DataSchema Data, DatasetSchema C
 {
     public static CurrentSchema From(SchemaVersion row)
     {
-        var contract = JsonSerializer.Deserialize<DatasetSchema>(row.Definition, JsonSerializerOptions.Web)!;
+        var contract = row.Definition;
         // Versions written before the library's schema was stored get one from their columns: types and the label, no limits.
-        var data = row.DataSchema is { } json
-            ? DataSchema.FromJson(json)
-            : new DataSchema
-            {
-                Version = row.Version,
-                LabelColumn = contract.Label,
-                Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == ColumnKind.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
-            };
+        var data = row.DataSchema ?? new DataSchema
+        {
+            Version = row.Version,
+            LabelColumn = contract.Label,
+            Columns = [.. contract.Columns.Select(c => new ColumnSchema { Name = c.Name, Type = c.Kind == ColumnKind.Numeric ? ColumnType.Numeric : ColumnType.Categorical })],
+        };
         return new CurrentSchema(row.Version, data with { Version = row.Version }, contract, row.Reason, row.CreatedBy, row.CreatedAt);
     }
-}
-
-public static class BatchStatus
-{
-    public const string Accepted = "accepted";
-    public const string Quarantined = "quarantined";
-    public const string Released = "released";
-    public const string Discarded = "discarded";
-    public const string Corrupt = "corrupt";
-
-    /// <summary>The batch can never be validated as sent (unreadable, refused by the database): recorded with the reason, never trained on.</summary>
-    public const string Failed = "failed";
 }
 
 public static class ThresholdKinds

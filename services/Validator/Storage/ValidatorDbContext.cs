@@ -1,4 +1,10 @@
+using System.Text.Json;
 using Ctm.Contracts;
+using Ctm.Data.Schema;
+using Ctm.Data.Drift;
+using Ctm.Data.Statistics;
+using Ctm.Data.Validation;
+using Ctm.Validator.Validation;
 using Ctm.ServiceDefaults.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,6 +30,8 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
     {
         // Stored as the text it had as a string, so the column is unchanged.
         configurationBuilder.Properties<TaskKind>().HaveConversion<EnumTextConverter<TaskKind>>();
+        configurationBuilder.Properties<BatchStatus>().HaveConversion<EnumTextConverter<BatchStatus>>();
+        configurationBuilder.Properties<ProposalStatus>().HaveConversion<EnumTextConverter<ProposalStatus>>();
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -38,15 +46,15 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
         {
             b.ToTable("schemas");
             b.HasKey(x => new { x.Dataset, x.Version });
-            b.Property(x => x.Definition).HasColumnType("jsonb");
-            b.Property(x => x.DataSchema).HasColumnType("jsonb");
+            b.Property(x => x.Definition).HasJsonConversion();
+            b.Property(x => x.DataSchema).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<BatchDecision>(b =>
         {
             b.ToTable("batches");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.Reasons).HasColumnType("jsonb");
-            b.Property(x => x.Details).HasColumnType("jsonb");
+            b.Property(x => x.Reasons).HasJsonConversion();
+            b.Property(x => x.Details).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<StoredStatistics>(b =>
         {
@@ -58,26 +66,26 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
         {
             b.ToTable("schema_proposals");
             b.HasKey(x => x.Id);
-            b.Property(x => x.Changes).HasColumnType("jsonb");
+            b.Property(x => x.Changes).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<AuditEntry>(b =>
         {
             b.ToTable("audit_log");
             b.HasKey(x => x.Id);
             b.Property(x => x.Id).UseIdentityByDefaultColumn();
-            b.Property(x => x.Details).HasColumnType("jsonb");
+            b.Property(x => x.Details).HasJsonConversion();
         });
         modelBuilder.Entity<FeatureThreshold>(b =>
         {
             b.ToTable("thresholds");
             b.HasKey(x => new { x.Dataset, x.Feature, x.Kind });
-            b.Property(x => x.Settings).HasColumnType("jsonb");
+            b.Property(x => x.Settings).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<StoredMeasures>(b =>
         {
             b.ToTable("batch_measures");
             b.HasKey(x => x.BatchId);
-            b.Property(x => x.Measures).HasColumnType("jsonb");
+            b.Property(x => x.Measures).HasJsonConversion(DataJson.Options);
         });
         modelBuilder.Entity<ModelRun>(b =>
         {
@@ -94,7 +102,7 @@ public sealed class ValidatorDbContext(DbContextOptions<ValidatorDbContext> opti
             b.ToTable("skew_reports");
             b.HasKey(x => x.Id);
             b.Property(x => x.Statistics).HasColumnType("jsonb");
-            b.Property(x => x.Anomalies).HasColumnType("jsonb");
+            b.Property(x => x.Anomalies).HasJsonConversion(DataJson.Options);
         });
     }
 }
@@ -111,10 +119,10 @@ public sealed class SchemaVersion
 {
     public required string Dataset { get; set; }
     public int Version { get; set; }
-    public required string Definition { get; set; }
+    public required DatasetSchema Definition { get; set; }
     public required string Reason { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
-    public string? DataSchema { get; set; }
+    public DataSchema? DataSchema { get; set; }
     public string? CreatedBy { get; set; }
 }
 
@@ -122,15 +130,15 @@ public sealed class BatchDecision
 {
     public Guid BatchId { get; set; }
     public required string Dataset { get; set; }
-    public required string Status { get; set; }
+    public BatchStatus Status { get; set; }
     public int? SchemaVersion { get; set; }
     public long RowCount { get; set; }
     public required string Sha256 { get; set; }
     public required string Location { get; set; }
     public Guid CorrelationId { get; set; }
-    public required string Reasons { get; set; }
+    public required List<Contracts.Anomaly> Reasons { get; set; }
     public DateTimeOffset DecidedAt { get; set; }
-    public string? Details { get; set; }
+    public ValidationDecision? Details { get; set; }
     public Guid[]? WindowBatchIds { get; set; }
     public DateTimeOffset? UpdatedAt { get; set; }
 }
@@ -144,12 +152,12 @@ public sealed class StoredStatistics
     public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>A batch's distances from its reference (<c>BatchMeasures.ToJson()</c>): the history later batches are judged by.</summary>
+/// <summary>A batch's distances from its reference (stored as <c>BatchMeasures.ToJson()</c> writes them): the history later batches are judged by.</summary>
 public sealed class StoredMeasures
 {
     public Guid BatchId { get; set; }
     public required string Dataset { get; set; }
-    public required string Measures { get; set; }
+    public required BatchMeasures Measures { get; set; }
     public DateTimeOffset DecidedAt { get; set; }
 }
 
@@ -159,8 +167,8 @@ public sealed class SchemaProposal
     public required string Dataset { get; set; }
     public Guid BatchId { get; set; }
     public int BaseVersion { get; set; }
-    public required string Changes { get; set; }
-    public required string Status { get; set; }
+    public required List<SchemaChange> Changes { get; set; }
+    public ProposalStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string? DecidedBy { get; set; }
     public string? DecisionReason { get; set; }
@@ -176,7 +184,7 @@ public sealed class AuditEntry
     public required string Action { get; set; }
     public required string Operator { get; set; }
     public required string Reason { get; set; }
-    public string? Details { get; set; }
+    public JsonElement? Details { get; set; }
     public DateTimeOffset At { get; set; }
 }
 
@@ -190,7 +198,7 @@ public sealed class FeatureThreshold
     public double LInfinityFloor { get; set; }
     public bool Enabled { get; set; }
     /// <summary>The full <c>DriftThresholds</c> as JSON (calibrated settings included), or null for rows from before them.</summary>
-    public string? Settings { get; set; }
+    public DriftThresholds? Settings { get; set; }
     public required string UpdatedBy { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
@@ -226,6 +234,6 @@ public sealed class SkewReport
     public required string Statistics { get; set; }
     public required Guid[] BaselineBatchIds { get; set; }
     public required string Status { get; set; }
-    public required string Anomalies { get; set; }
+    public required List<Ctm.Data.Validation.Anomaly> Anomalies { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -5,6 +5,8 @@ namespace Ctm.Validator.Validation;
 /// <summary>The library's anomalies in the contract's form: kinds as kebab-case names (<c>missing-column</c>, <c>out-of-domain</c>...).</summary>
 public static class AnomalyMapping
 {
+    private static readonly Dictionary<string, AnomalyKind> KindsByName = Enum.GetValues<AnomalyKind>().ToDictionary(KindName, StringComparer.Ordinal);
+
     public static string KindName(AnomalyKind kind) => kind switch
     {
         AnomalyKind.MissingColumn => "missing-column",
@@ -33,6 +35,15 @@ public static class AnomalyMapping
     };
 
     public static List<Contracts.Anomaly> ToContract(IEnumerable<Anomaly> anomalies) => [.. anomalies.Select(ToContract)];
+
+    /// <summary>
+    /// The contract's anomalies back in the library's form, for rows that kept only those; a kind the library has no
+    /// name for (<c>unreadable</c>, recorded by the Validator itself) has no library form and is left out.
+    /// </summary>
+    public static List<Anomaly> FromContract(IEnumerable<Contracts.Anomaly> anomalies) =>
+        [.. anomalies.Select(a => KindsByName.TryGetValue(a.Kind, out var kind)
+            ? new Anomaly(a.Feature, kind, a.Measured ?? double.NaN, a.Threshold ?? double.NaN, a.Description) { Severity = a.Severity == "warn" ? Severity.Warn : Severity.Block }
+            : null).OfType<Anomaly>()];
 
     /// <summary>Anomalies a schema change can fix (<see cref="Ctm.Data.Schema.DataSchema.ProposeFix"/>); the rest are the data's faults.</summary>
     public static bool IsSchemaFixable(AnomalyKind kind) =>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Ctm.Contracts;
 using Ctm.Data.Parsing;
 using Ctm.Data.Schema;
@@ -83,15 +82,15 @@ public sealed partial class BatchValidation(
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, JsonSerializerOptions.Web),
-            Details = decision.ToJson(),
+            Reasons = reasons,
+            Details = decision,
             WindowBatchIds = windowIds,
             DecidedAt = now,
         });
         db.Statistics.Add(new StoredStatistics { BatchId = message.BatchId, Dataset = message.Dataset, Statistics = statistics.ToJson(), CreatedAt = now });
         if (decision.Measures is { } measures)
         {
-            db.Measures.Add(new StoredMeasures { BatchId = message.BatchId, Dataset = message.Dataset, Measures = measures.ToJson(), DecidedAt = now });
+            db.Measures.Add(new StoredMeasures { BatchId = message.BatchId, Dataset = message.Dataset, Measures = measures, DecidedAt = now });
         }
 
         if (decision.IsAccepted)
@@ -113,7 +112,7 @@ public sealed partial class BatchValidation(
                     Dataset = message.Dataset,
                     BatchId = message.BatchId,
                     BaseVersion = current.Version,
-                    Changes = JsonSerializer.Serialize(changes, DataJson.Options),
+                    Changes = [.. changes],
                     Status = ProposalStatus.Pending,
                     CreatedAt = now,
                 });
@@ -133,7 +132,7 @@ public sealed partial class BatchValidation(
         }
 
         await tx.CommitAsync(ct);
-        ValidatorMetrics.RecordDecision(message.Dataset, decision.IsAccepted ? "accepted" : "quarantined");
+        ValidatorMetrics.RecordDecision(message.Dataset, decision.IsAccepted ? BatchStatus.Accepted : BatchStatus.Quarantined);
         signal.Notify();
     }
 
@@ -162,7 +161,7 @@ public sealed partial class BatchValidation(
             Sha256 = message.Sha256,
             Location = message.Location,
             CorrelationId = message.CorrelationId,
-            Reasons = JsonSerializer.Serialize(reasons, JsonSerializerOptions.Web),
+            Reasons = reasons,
             DecidedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(ct);
@@ -264,9 +263,3 @@ public sealed partial class BatchValidation(
     private partial void LogQuarantined(Guid batchId, string dataset, string reasons);
 }
 
-public static class ProposalStatus
-{
-    public const string Pending = "pending";
-    public const string Approved = "approved";
-    public const string Rejected = "rejected";
-}

@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using Ctm.ServiceDefaults.Storage;
 using Ctm.ServiceDefaults.Telemetry;
+using Ctm.Validator.Storage;
 
 namespace Ctm.Validator.Validation;
 
@@ -12,6 +14,6 @@ public static class ValidatorMetrics
         "ctm.validator.batches", "{batch}", "Batches decided, by dataset and decision (accepted, quarantined, released, discarded)");
 
     /// <summary>Counts a committed decision.</summary>
-    public static void RecordDecision(string dataset, string decision) =>
-        Batches.Add(1, new("dataset", dataset), new("decision", decision));
+    public static void RecordDecision(string dataset, BatchStatus decision) =>
+        Batches.Add(1, new("dataset", dataset), new("decision", EnumText<BatchStatus>.Name(decision)));
 }

@@ -180,7 +180,7 @@ if (baseline is not null)
         var p99 = c.Select((r, i) => r.Wrk.P99Ms / b[i].Wrk.P99Ms).ToList();
         var cpu = c.Select((r, i) => r.Wrk.CpuMicrosecondsPerRequest - b[i].Wrk.CpuMicrosecondsPerRequest).ToList();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {t.Name} | {Median(rps):0.00}× ({rps.Min():0.00}–{rps.Max():0.00}) | {Median(p99):0.00}× ({p99.Min():0.00}–{p99.Max():0.00}) | {Median(cpu):+0.0;-0.0} ({cpu.Min():+0.0;-0.0} to {cpu.Max():+0.0;-0.0}) |"));
+            $"| {t.Name} | {Median(rps):0.00}× ({rps.Min():0.00}–{rps.Max():0.00}) | {Median(p99):0.00}× ({p99.Min():0.00}–{p99.Max():0.00}) | {Median(cpu):+0.0;-0.0;0.0} ({cpu.Min():+0.0;-0.0;0.0} to {cpu.Max():+0.0;-0.0;0.0}) |"));
     }
 }
 

@@ -34,6 +34,22 @@ public static class JsonResponses
 
     private sealed record PendingBody(ArrayBufferWriter<byte> Buffer);
 
+    /// <summary>A request body in a buffer rented from the shared pool.</summary>
+    public sealed class RequestBody(byte[] buffer, int length) : IDisposable
+    {
+        private byte[]? _buffer = buffer;
+
+        public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(RequestBody))).AsMemory(0, length);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _buffer, null) is { } b)
+            {
+                ArrayPool<byte>.Shared.Return(b);
+            }
+        }
+    }
+
     /// <summary><c>{"error": message}</c>, the error form of both TF Serving REST and the Open Inference Protocol.</summary>
     public static Task ErrorAsync(HttpResponse response, int status, string message, int? retryAfterSeconds = null)
     {
@@ -47,6 +63,41 @@ public static class JsonResponses
         writer.WriteString("error"u8, message);
         writer.WriteEndObject();
         return CompleteAsync(response, writer);
+    }
+
+    /// <summary>The request body's bytes, in one pooled buffer (return it by disposing).</summary>
+    public static async Task<RequestBody> ReadBytesAsync(HttpRequest request, CancellationToken ct)
+    {
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct);
+            var buffer = result.Buffer;
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                var bytes = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, buffer.Length));
+                buffer.CopyTo(bytes);
+                reader.AdvanceTo(buffer.End);
+                return new RequestBody(bytes, (int)buffer.Length);
+            }
+
+            // Nothing consumed, everything examined: the next read returns when more has arrived.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Parses a body read by <see cref="ReadBytesAsync"/> (keep it until the document is disposed); null (and a 400 written) if it is not JSON.</summary>
+    public static async Task<JsonDocument?> ParseAsync(HttpRequest request, RequestBody body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body.Memory);
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(request.HttpContext.Response, StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>Parses the request body; null (and a 400 written) if it is not JSON.</summary>

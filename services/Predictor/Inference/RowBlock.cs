@@ -197,6 +197,100 @@ public sealed class RowBlock
         return next == columns.Length;
     }
 
+    /// <summary>
+    /// The common online request in one pass over its bytes, without a parsed document: <c>{"instances":[{…}]}</c> with
+    /// exactly one instance whose fields are every column in the model's order, each a plain number (numeric and integer
+    /// columns; null for a missing number) or a string (text columns; null for the empty string). Null for anything else
+    /// (several instances, a key, other request fields, another order, a value this pass does not decode, invalid JSON):
+    /// the general path then reads the request and decides, or names the problem. A row decoded here holds exactly what
+    /// <see cref="AddInstance"/> would put in it.
+    /// </summary>
+    public static RowBlock? TryReadSingleInstance(ModelSignature signature, ReadOnlySpan<byte> json)
+    {
+        var columns = signature.Columns;
+        if (columns.Length == 0 || (signature.IsMatrix && signature.Inputs[0].Fields is null))
+        {
+            return null;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject
+                || !reader.Read() || reader.TokenType != JsonTokenType.PropertyName || !reader.ValueTextEquals("instances"u8)
+                || !reader.Read() || reader.TokenType != JsonTokenType.StartArray
+                || !reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            var block = new RowBlock(signature, 1);
+            foreach (var column in columns)
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName || reader.ValueIsEscaped || !reader.ValueSpan.SequenceEqual(column.Utf8Name)
+                    || !reader.Read() || !block.TrySetCell(column.Input, column.Offset, ref reader))
+                {
+                    return null;
+                }
+            }
+
+            if (!reader.Read() || reader.TokenType != JsonTokenType.EndObject
+                || !reader.Read() || reader.TokenType != JsonTokenType.EndArray
+                || !reader.Read() || reader.TokenType != JsonTokenType.EndObject
+                || reader.Read())
+            {
+                return null;
+            }
+
+            block.Count = 1;
+            return block;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    // Row 0 from the reader's current value, decoded as SetCell decodes the same JSON value; false when this pass leaves it to SetCell.
+    private bool TrySetCell(InputSpec input, int offset, ref Utf8JsonReader reader)
+    {
+        switch (input.Kind)
+        {
+            case CellKind.Number when input.Type is TensorElementType.Float or TensorElementType.Double:
+                double number;
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    number = double.NaN;
+                }
+                else if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out number))
+                {
+                    return false;
+                }
+
+                Numbers[input.Slot + offset] = input.Type == TensorElementType.Float ? (float)number : number;
+                return true;
+            case CellKind.Integer:
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var integer)
+                    || (input.Type == TensorElementType.Int32 && integer is < int.MinValue or > int.MaxValue))
+                {
+                    return false;
+                }
+
+                Integers[input.Slot + offset] = integer;
+                return true;
+            case CellKind.Text:
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+                {
+                    return false;
+                }
+
+                Texts[input.Slot + offset] = reader.TokenType == JsonTokenType.Null ? string.Empty : reader.GetString() ?? string.Empty;
+                return true;
+            default:
+                return false;
+        }
+    }
+
     /// <summary>Sets cell <paramref name="offset"/> of <paramref name="input"/> in <paramref name="row"/> from a JSON value.</summary>
     public void SetCell(InputSpec input, int row, int offset, JsonElement value, int index)
     {

@@ -68,21 +68,36 @@ public static class JsonResponses
     /// <summary>The request body's bytes, in one pooled buffer (return it by disposing).</summary>
     public static async Task<RequestBody> ReadBytesAsync(HttpRequest request, CancellationToken ct)
     {
-        var reader = request.BodyReader;
-        while (true)
+        // Read through the stream: a read loop on the body's pipe (AdvanceTo(start, end) until IsCompleted) came back short on
+        // chunked bodies. One byte over a known length lets the last read see the end without growing the buffer.
+        var stream = request.Body;
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } length and >= 0 and < int.MaxValue ? (int)length + 1 : 4096);
+        var count = 0;
+        try
         {
-            var result = await reader.ReadAsync(ct);
-            var buffer = result.Buffer;
-            if (result.IsCompleted || result.IsCanceled)
+            while (true)
             {
-                var bytes = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, buffer.Length));
-                buffer.CopyTo(bytes);
-                reader.AdvanceTo(buffer.End);
-                return new RequestBody(bytes, (int)buffer.Length);
-            }
+                if (count == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, count).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
 
-            // Nothing consumed, everything examined: the next read returns when more has arrived.
-            reader.AdvanceTo(buffer.Start, buffer.End);
+                var read = await stream.ReadAsync(buffer.AsMemory(count), ct);
+                if (read == 0)
+                {
+                    return new RequestBody(buffer, count);
+                }
+
+                count += read;
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
     }
 

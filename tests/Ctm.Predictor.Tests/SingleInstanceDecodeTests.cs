@@ -32,7 +32,7 @@ public sealed class SingleInstanceDecodeTests
             var general = new RowBlock(Signature, 1);
             general.AddInstance(JsonDocument.Parse(json).RootElement.GetProperty("instances")[0], 0);
             Assert.Equal(1, fast.Count);
-            Assert.Equal(general.Numbers, fast.Numbers);
+            Assert.Equal(Bits(general.Numbers), Bits(fast.Numbers));
             Assert.Equal(general.Texts, fast.Texts);
             Assert.Equal(general.CanonicalKey(0), fast.CanonicalKey(0));
             Assert.Null(fast.Keys);
@@ -55,8 +55,39 @@ public sealed class SingleInstanceDecodeTests
         Assert.NotNull(fast);
         var general = new RowBlock(Signature, 1);
         general.AddInstance(JsonDocument.Parse(json).RootElement.GetProperty("instances")[0], 0);
-        Assert.Equal(general.Numbers, fast.Numbers);
+        Assert.Equal(Bits(general.Numbers), Bits(fast.Numbers));
     }
+
+    [Fact]
+    public void ShortDecimals_ParseToTheSameBitsAsTheGeneralParser()
+    {
+        var random = new Random(12);
+        for (var i = 0; i < 100_000; i++)
+        {
+            var digits = random.Next(1, 16);
+            var text = random.NextInt64(0, (long)Math.Pow(10, digits)).ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0');
+            var point = random.Next(0, digits + 1);
+            text = (random.Next(2) == 0 ? "-" : "") + (point == 0 ? text : text.Insert(point, point == digits ? "" : "."));
+            if (text.TrimStart('-').Length > 1 && text.TrimStart('-')[0] == '0' && text.TrimStart('-')[1] != '.')
+            {
+                continue; // not a JSON number (a leading zero)
+            }
+
+            var json = Encoding.UTF8.GetBytes(text);
+            Assert.True(RowBlock.TryParseShortDecimal(json, out var fast), text);
+            var reader = new Utf8JsonReader(json);
+            reader.Read();
+            Assert.True(reader.TryGetDouble(out var general));
+            Assert.True(BitConverter.DoubleToInt64Bits(general) == BitConverter.DoubleToInt64Bits(fast), $"{text}: {fast:R} against {general:R}");
+        }
+
+        foreach (var other in new[] { "1e5", "1.5E-3", "1234567890123456", "0.1234567890123456", "-", "" })
+        {
+            Assert.False(RowBlock.TryParseShortDecimal(Encoding.UTF8.GetBytes(other), out _), other);
+        }
+    }
+
+    private static long[] Bits(double[] values) => [.. values.Select(BitConverter.DoubleToInt64Bits)];
 
     [Theory]
     [InlineData("""{"instances":[{"x1":1,"x2":2,"plan":"pro"},{"x1":1,"x2":2,"plan":"pro"}]}""")] // two instances

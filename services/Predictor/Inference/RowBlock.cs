@@ -262,7 +262,7 @@ public sealed class RowBlock
                 {
                     number = double.NaN;
                 }
-                else if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out number))
+                else if (reader.TokenType != JsonTokenType.Number || !(TryParseShortDecimal(reader.ValueSpan, out number) || reader.TryGetDouble(out number)))
                 {
                     return false;
                 }
@@ -289,6 +289,63 @@ public sealed class RowBlock
             default:
                 return false;
         }
+    }
+
+    private static readonly double[] PowersOfTen = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+    /// <summary>
+    /// A JSON number without an exponent and with at most 15 digits (<c>-12.5</c>, <c>0.1234</c>: what clients send) as the
+    /// correctly rounded double, the value any exact parser gives: the digits as an integer below 2^53 and a power of ten
+    /// up to 10^22 are both exact doubles, so their quotient is rounded once (the classic fast path of decimal parsing).
+    /// About a third of the general parser's time; false for anything else, which the general parser then reads.
+    /// </summary>
+    public static bool TryParseShortDecimal(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        var i = 0;
+        var negative = text.Length > 0 && text[0] == (byte)'-';
+        if (negative)
+        {
+            i++;
+        }
+
+        long mantissa = 0;
+        var digits = 0;
+        var fraction = -1;
+        for (; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c is >= (byte)'0' and <= (byte)'9')
+            {
+                if (++digits > 15)
+                {
+                    return false;
+                }
+
+                mantissa = (mantissa * 10) + (c - '0');
+                if (fraction >= 0)
+                {
+                    fraction++;
+                }
+            }
+            else if (c == (byte)'.' && fraction < 0)
+            {
+                fraction = 0;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (digits == 0)
+        {
+            return false;
+        }
+
+        var magnitude = fraction > 0 ? mantissa / PowersOfTen[fraction] : mantissa;
+        value = negative ? -magnitude : magnitude;
+        return true;
     }
 
     /// <summary>Sets cell <paramref name="offset"/> of <paramref name="input"/> in <paramref name="row"/> from a JSON value.</summary>

@@ -15,9 +15,13 @@
 // project's own engine and exported with its own exporter (--layout per-feature: the layout of versions exported before
 // the packed one), uploaded to the Registry, and loaded by the Predictor through its ordinary start-up path.
 // Each path is compared with the bare endpoint on the same bodies, in the same round.
+// With --baseline-dir (a services/Predictor/bin/Release/net10.0 of another build; run.sh --baseline-commit builds one), a
+// second Predictor process of that build joins as a replica on the same Registry, and every Predictor target gets a twin
+// '<target>@base' run in the same rounds against the same bare endpoint (the pair's order alternates by round): on a noisy
+// machine only same-run ratios hold, so the candidate is compared with the baseline round by round.
 // Usage: bench/Ctm.Bench.Serving/run.sh [--duration 10] [--rounds 3] [--connections 64] [--threads 2] [--layout packed|per-feature]
-//        [--targets bare,dynamic] (a subset, e.g. while profiling; each path brings its bare). The Predictor inherits the
-//        environment (e.g. Serving__BatchTimeoutMicroseconds=200, DOTNET_PerfMapEnabled=1 for perf).
+//        [--targets bare,dynamic] (a subset, e.g. while profiling; each path brings its bare) [--baseline-dir DIR | --baseline-commit REV].
+//        The Predictors inherit the environment (e.g. Serving__BatchTimeoutMicroseconds=200, DOTNET_PerfMapEnabled=1 for perf).
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -33,12 +37,24 @@ var connections = Arg("--connections", 64);
 var threads = Arg("--threads", 2);
 var layout = args.SkipWhile(a => a != "--layout").Skip(1).FirstOrDefault() == "per-feature" ? OnnxInputLayout.PerFeature : OnnxInputLayout.Packed;
 var command = $"bench/Ctm.Bench.Serving/run.sh {string.Join(' ', args)}".Trim();
+var baselineDir = args.SkipWhile(a => a != "--baseline-dir").Skip(1).FirstOrDefault();
 
 await using var system = new ServingSystem();
 await system.InitializeAsync();
 using var predictor = system.Client("Predictor");
 await ServeAsync(system, predictor, "static", Models.Categorical(layout));
 await ServeAsync(system, predictor, "dynamic", Models.Numeric(layout));
+HttpClient? baseline = null;
+var baselinePid = 0;
+if (baselineDir is not null)
+{
+    // The baseline build starts after both models are promoted, so it loads them through its ordinary start-up path.
+    var replica = await system.StartReplicaAsync("Predictor", binDirectory: Path.GetFullPath(baselineDir));
+    baselinePid = replica.ProcessId;
+    baseline = TestKeys.Authenticate(new HttpClient { BaseAddress = replica.BaseUrl, Timeout = TimeSpan.FromSeconds(60) });
+    await WaitServingAsync(system, baseline, "static");
+    await WaitServingAsync(system, baseline, "dynamic");
+}
 
 var barePort = TestEnvironment.FreePort();
 var builder = WebApplication.CreateSlimBuilder();
@@ -66,23 +82,32 @@ await bare.StartAsync();
 
 var predictorUrl = predictor.BaseAddress!.ToString().TrimEnd('/');
 var only = args.SkipWhile(a => a != "--targets").Skip(1).FirstOrDefault()?.Split(',');
-var targets = new (string Name, string Url, string Script, string? Model, string Bare, bool Predictor, bool Ladder)[]
+var targets = new Target[]
 {
-    ("bare", $"http://127.0.0.1:{barePort}/predict", Scripts.Numeric, null, "bare", false, false),
-    ("bare-small", $"http://127.0.0.1:{barePort}/predict", Scripts.Categorical, null, "bare-small", false, false),
-    ("bare-get", $"http://127.0.0.1:{barePort}/live", Scripts.Get, null, "bare-get", false, true),
-    ("live", $"{predictorUrl}/v2/health/live", Scripts.Get, null, "bare-get", true, true),
-    ("authed", $"{predictorUrl}/v2/", Scripts.Get, null, "bare-get", true, true),
-    ("static", $"{predictorUrl}/v1/models/static:predict", Scripts.Categorical, "static", "bare-small", true, false),
-    ("dynamic", $"{predictorUrl}/v1/models/dynamic:predict", Scripts.Numeric, "dynamic", "bare", true, false),
-    ("fixed", $"{predictorUrl}/v1/models/dynamic:predict", Scripts.Fixed, "dynamic", "bare", true, false),
+    new("bare", $"http://127.0.0.1:{barePort}/predict", Scripts.Numeric, null, "bare", false, false),
+    new("bare-small", $"http://127.0.0.1:{barePort}/predict", Scripts.Categorical, null, "bare-small", false, false),
+    new("bare-get", $"http://127.0.0.1:{barePort}/live", Scripts.Get, null, "bare-get", false, true),
+    new("live", $"{predictorUrl}/v2/health/live", Scripts.Get, null, "bare-get", true, true),
+    new("authed", $"{predictorUrl}/v2/", Scripts.Get, null, "bare-get", true, true),
+    new("static", $"{predictorUrl}/v1/models/static:predict", Scripts.Categorical, "static", "bare-small", true, false),
+    new("dynamic", $"{predictorUrl}/v1/models/dynamic:predict", Scripts.Numeric, "dynamic", "bare", true, false),
+    new("fixed", $"{predictorUrl}/v1/models/dynamic:predict", Scripts.Fixed, "dynamic", "bare", true, false),
 };
 targets = [.. targets.Where(t => only is null ? !t.Ladder : only.Contains(t.Name) || targets.Any(o => only.Contains(o.Name) && o.Bare == t.Name))];
+var baselineUrl = baseline?.BaseAddress!.ToString().TrimEnd('/');
+if (baselineUrl is not null)
+{
+    targets = [.. targets.SelectMany(t => t.Predictor ? new[] { t, t with { Name = t.Name + "@base", Url = t.Url.Replace(predictorUrl, baselineUrl, StringComparison.Ordinal), Baseline = true } } : [t])];
+}
 
 var predictorPid = system["Predictor"].ProcessId;
 Console.WriteLine($"# command: {command}");
 Console.WriteLine($"# {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, load average {LoadAverage()}, layout {layout}");
 Console.WriteLine($"# wrk -t{threads} -c{connections} -d{duration}s --latency, {rounds} interleaved rounds; Predictor pid {predictorPid} at {predictorUrl}, bare at :{barePort}");
+if (baseline is not null)
+{
+    Console.WriteLine($"# baseline Predictor pid {baselinePid} at {baselineUrl}, from {Path.GetFullPath(baselineDir!)}");
+}
 
 // Warm up every target (JIT, connection pools, the first batches), then measure.
 foreach (var t in targets)
@@ -93,14 +118,17 @@ foreach (var t in targets)
 var results = targets.ToDictionary(t => t.Name, _ => new List<Round>());
 for (var round = 1; round <= rounds; round++)
 {
-    foreach (var t in targets)
+    // Candidate and baseline take turns going first, so that a drift in the machine's load within a round falls on both.
+    var order = round % 2 == 1 ? targets : [.. targets.Select((t, i) => (t, key: t.Baseline ? i - 1.5 : i)).OrderBy(x => x.key).Select(x => x.t)];
+    foreach (var t in order)
     {
-        var before = t.Model is null ? null : await CacheAsync(predictor, t.Model);
-        var server = t.Predictor ? predictorPid : Environment.ProcessId;
+        var client = t.Baseline ? baseline! : predictor;
+        var before = t.Model is null ? null : await CacheAsync(client, t.Model);
+        var server = !t.Predictor ? Environment.ProcessId : t.Baseline ? baselinePid : predictorPid;
         var cpuBefore = CpuSeconds(server);
         var output = await RunWrkAsync(threads, connections, duration, t.Script, t.Url);
         var cpu = CpuSeconds(server) - cpuBefore;
-        var after = t.Model is null ? null : await CacheAsync(predictor, t.Model);
+        var after = t.Model is null ? null : await CacheAsync(client, t.Model);
         var r = WrkResult.Parse(output);
         r = r with { CpuMicrosecondsPerRequest = cpu * 1e6 / Math.Max(1, r.RequestsPerSecond * duration) };
         double? hitRate = before is { } b && after is { } a && a.Hits + a.Misses > b.Hits + b.Misses
@@ -125,19 +153,47 @@ foreach (var t in targets)
         $"| {t.Name} (vs {t.Bare}) | {Median(rs.Select(r => r.Wrk.RequestsPerSecond)):0} ({rs.Min(r => r.Wrk.RequestsPerSecond):0}–{rs.Max(r => r.Wrk.RequestsPerSecond):0}) | {Median(shares):P0} ({shares.Min():P0}–{shares.Max():P0}) | {Median(rs.Select(r => r.Wrk.P99Ms)):0.00} ({rs.Min(r => r.Wrk.P99Ms):0.00}–{rs.Max(r => r.Wrk.P99Ms):0.00}) | {Median(p99s):0.00}× ({p99s.Min():0.00}–{p99s.Max():0.00}) | {Median(rs.Select(r => r.Wrk.CpuMicrosecondsPerRequest)):0.0} ({rs.Min(r => r.Wrk.CpuMicrosecondsPerRequest):0.0}–{rs.Max(r => r.Wrk.CpuMicrosecondsPerRequest):0.0}) | {(hits.Count == 0 ? "–" : $"{hits.Average():P1}")} | {rs.Sum(r => r.Wrk.Non2xx)} |"));
 }
 
-if (results.TryGetValue("dynamic", out var dynamicRounds) && results.TryGetValue("static", out var staticRounds))
+foreach (var suffix in baseline is null ? [""] : new[] { "", "@base" })
 {
-    var dynamicShare = Median(dynamicRounds.Select((r, i) => r.Wrk.RequestsPerSecond / results["bare"][i].Wrk.RequestsPerSecond));
-    var dynamicP99 = Median(dynamicRounds.Select((r, i) => r.Wrk.P99Ms / results["bare"][i].Wrk.P99Ms));
-    var staticShare = Median(staticRounds.Select((r, i) => r.Wrk.RequestsPerSecond / results["bare-small"][i].Wrk.RequestsPerSecond));
+    if (results.TryGetValue("dynamic" + suffix, out var dynamicRounds) && results.TryGetValue("static" + suffix, out var staticRounds))
+    {
+        var dynamicShare = Median(dynamicRounds.Select((r, i) => r.Wrk.RequestsPerSecond / results["bare"][i].Wrk.RequestsPerSecond));
+        var dynamicP99 = Median(dynamicRounds.Select((r, i) => r.Wrk.P99Ms / results["bare"][i].Wrk.P99Ms));
+        var staticShare = Median(staticRounds.Select((r, i) => r.Wrk.RequestsPerSecond / results["bare-small"][i].Wrk.RequestsPerSecond));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"goals{(suffix.Length == 0 ? "" : " of the baseline")} (medians): dynamic random >= 80% of bare: {Met(dynamicShare >= 0.8)} ({dynamicShare:P0}); dynamic p99 <= 1.5x bare p99: {Met(dynamicP99 <= 1.5)} ({dynamicP99:0.00}x); static >= 90% of bare: {Met(staticShare >= 0.9)} ({staticShare:P0})"));
+    }
+}
+
+if (baseline is not null)
+{
+    // Round by round: the two builds met the same machine within seconds of each other.
     Console.WriteLine();
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"goals (medians): dynamic random >= 80% of bare: {Met(dynamicShare >= 0.8)} ({dynamicShare:P0}); dynamic p99 <= 1.5x bare p99: {Met(dynamicP99 <= 1.5)} ({dynamicP99:0.00}x); static >= 90% of bare: {Met(staticShare >= 0.9)} ({staticShare:P0})"));
+    Console.WriteLine("| path | candidate vs baseline req/s | candidate vs baseline p99 | server CPU µs/request, candidate − baseline |");
+    Console.WriteLine("| --- | ---: | ---: | ---: |");
+    foreach (var t in targets.Where(t => t.Predictor && !t.Baseline))
+    {
+        var c = results[t.Name];
+        var b = results[t.Name + "@base"];
+        var rps = c.Select((r, i) => r.Wrk.RequestsPerSecond / b[i].Wrk.RequestsPerSecond).ToList();
+        var p99 = c.Select((r, i) => r.Wrk.P99Ms / b[i].Wrk.P99Ms).ToList();
+        var cpu = c.Select((r, i) => r.Wrk.CpuMicrosecondsPerRequest - b[i].Wrk.CpuMicrosecondsPerRequest).ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {t.Name} | {Median(rps):0.00}× ({rps.Min():0.00}–{rps.Max():0.00}) | {Median(p99):0.00}× ({p99.Min():0.00}–{p99.Max():0.00}) | {Median(cpu):+0.0;-0.0;0.0} ({cpu.Min():+0.0;-0.0;0.0} to {cpu.Max():+0.0;-0.0;0.0}) |"));
+    }
 }
 
 var model = await predictor.GetFromJsonAsync<JsonElement>("v1/models/dynamic");
 Console.WriteLine($"static model: {(await predictor.GetFromJsonAsync<JsonElement>("v1/models/static")).GetProperty("ctm").GetProperty("requests")} requests from its table");
 Console.WriteLine($"dynamic model: batching {model.GetProperty("ctm").GetProperty("batching")}, cache {model.GetProperty("ctm").GetProperty("cache")}");
+if (baseline is not null)
+{
+    var baselineModel = await baseline.GetFromJsonAsync<JsonElement>("v1/models/dynamic");
+    Console.WriteLine($"baseline dynamic model: batching {baselineModel.GetProperty("ctm").GetProperty("batching")}, cache {baselineModel.GetProperty("ctm").GetProperty("cache")}");
+    baseline.Dispose();
+}
+
 Console.WriteLine($"load average after: {LoadAverage()}");
 await bare.StopAsync();
 
@@ -180,6 +236,14 @@ static async Task ServeAsync(ServingSystem system, HttpClient predictor, string 
     Console.WriteLine($"# model '{name}': {d.GetProperty("path")} path, table {(d.TryGetProperty("tableSize", out var size) ? size : "none")}, inputs {string.Join(", ", d.GetProperty("inputs").EnumerateArray())}");
 }
 
+static async Task WaitServingAsync(ServingSystem system, HttpClient predictor, string name) =>
+    await system.EventuallyAsync<string>(async () =>
+    {
+        var r = await predictor.GetAsync($"v1/models/{name}");
+        return r.IsSuccessStatusCode && (await r.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("ctm", out var ctm)
+            && ctm.ValueKind == JsonValueKind.Object && ctm.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number ? name : null;
+    }, TimeSpan.FromSeconds(120), $"the baseline Predictor serving {name}");
+
 static async Task<(long Hits, long Misses)?> CacheAsync(HttpClient predictor, string name)
 {
     var ctm = (await predictor.GetFromJsonAsync<JsonElement>($"v1/models/{name}")).GetProperty("ctm");
@@ -216,6 +280,13 @@ namespace Ctm.Bench.Serving
     }
 
     internal sealed record Round(WrkResult Wrk, double? HitRate);
+
+    /// <summary>One wrk target: <paramref name="Bare"/> names the bare target it is compared with in each round.</summary>
+    internal sealed record Target(string Name, string Url, string Script, string? Model, string Bare, bool Predictor, bool Ladder)
+    {
+        /// <summary>Served by the baseline build (<c>--baseline-dir</c>).</summary>
+        public bool Baseline { get; init; }
+    }
 
     /// <summary>The figures of one wrk run.</summary>
     internal sealed partial record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx)

@@ -95,8 +95,9 @@ public class CtmSystem : IAsyncLifetimeFixture
     /// <summary>
     /// Starts another process of <paramref name="service"/> on the same database, virtual host and broker user, as a
     /// deployment scales out: competing consumers for most services, one more fan-out receiver for the Predictor.
+    /// <paramref name="binDirectory"/> runs another build of the service (see <see cref="ServiceProcess.Start"/>).
     /// </summary>
-    public async Task<ServiceProcess> StartReplicaAsync(string service, IReadOnlyDictionary<string, string>? extraSettings = null)
+    public async Task<ServiceProcess> StartReplicaAsync(string service, IReadOnlyDictionary<string, string>? extraSettings = null, string? binDirectory = null)
     {
         var environment = Environment(service);
         foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>())
@@ -104,7 +105,7 @@ public class CtmSystem : IAsyncLifetimeFixture
             environment[key] = value;
         }
 
-        var replica = ServiceProcess.Start(service, TestEnvironment.FreePort(), environment);
+        var replica = ServiceProcess.Start(service, TestEnvironment.FreePort(), environment, binDirectory);
         _replicas.Add(replica);
         await replica.WaitReadyAsync(TimeSpan.FromSeconds(90));
         return replica;

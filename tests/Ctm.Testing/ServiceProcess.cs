@@ -22,11 +22,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
     public IEnumerable<string> Log => _log;
 
-    public static ServiceProcess Start(string name, int port, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts <paramref name="name"/> from this checkout's build, or from <paramref name="binDirectory"/> (another build of
+    /// the same service, e.g. the serving benchmark's baseline) when given.
+    /// </summary>
+    public static ServiceProcess Start(string name, int port, IReadOnlyDictionary<string, string> environment, string? binDirectory = null)
     {
         var root = TestEnvironment.RepositoryRoot;
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        var dll = Path.Combine(root, "services", name, "bin", configuration, "net10.0", $"Ctm.{name}.dll");
+        var dll = Path.Combine(binDirectory ?? Path.Combine(root, "services", name, "bin", configuration, "net10.0"), $"Ctm.{name}.dll");
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException($"{dll} is not built: build Ctm.sln first (./ctm test does).", dll);

@@ -54,14 +54,20 @@ public sealed partial class ApiKeyAuthenticationHandler(
         return new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType));
     }
 
+    /// <summary>The principal of every caller when <see cref="AuthOptions.Enabled"/> is false: <see cref="Anonymous"/> with every role.</summary>
+    public static ClaimsPrincipal AnonymousPrincipal()
+    {
+        var claims = new List<Claim> { new(ClaimTypes.Name, Anonymous), new(MethodClaim, Anonymous) };
+        claims.AddRange(CtmRoles.All.Select(r => new Claim(ClaimTypes.Role, r)));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+    }
+
     /// <inheritdoc />
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!auth.Value.Enabled)
         {
-            var claims = new List<Claim> { new(ClaimTypes.Name, Anonymous), new(MethodClaim, Anonymous) };
-            claims.AddRange(CtmRoles.All.Select(r => new Claim(ClaimTypes.Role, r)));
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName)));
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(AnonymousPrincipal(), SchemeName)));
         }
 
         if (ReadKey(Request) is not { } key)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Frozen;
 using System.Globalization;
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -23,15 +24,15 @@ public sealed class ApiKeyStore
     // Keys longer than this are hashed from a rented array instead of the stack.
     private const int StackBytes = 256;
 
-    private readonly FrozenDictionary<Sha256Value, ApiKeyIdentity> _keys;
+    private readonly FrozenDictionary<Sha256Value, Entry> _keys;
 
     private ApiKeyStore(List<(ApiKeyIdentity Identity, byte[] Hash)> keys)
     {
         // Two ids configured with the same key: the later one wins, as when every hash was compared in turn.
-        var byHash = new Dictionary<Sha256Value, ApiKeyIdentity>();
+        var byHash = new Dictionary<Sha256Value, Entry>();
         foreach (var (identity, hash) in keys)
         {
-            byHash[Sha256Value.From(hash)] = identity;
+            byHash[Sha256Value.From(hash)] = new Entry(identity, ApiKeyAuthenticationHandler.Principal(identity, ApiKeyAuthenticationHandler.SchemeName));
         }
 
         _keys = byHash.ToFrozenDictionary();
@@ -41,8 +42,23 @@ public sealed class ApiKeyStore
     /// <summary>How many keys are configured.</summary>
     public int Count { get; }
 
+    /// <summary>
+    /// The principal of every caller when authentication is off (<c>anonymous</c> with every role), built once and shared
+    /// by every request.
+    /// </summary>
+    public ClaimsPrincipal AnonymousPrincipal { get; } = ApiKeyAuthenticationHandler.AnonymousPrincipal();
+
     /// <summary>The identity <paramref name="key"/> proves, or null.</summary>
-    public ApiKeyIdentity? Find(string key)
+    public ApiKeyIdentity? Find(string key) => Lookup(key)?.Identity;
+
+    /// <summary>
+    /// The principal of the key <paramref name="key"/> (<see cref="ApiKeyAuthenticationHandler.Principal"/> under the API-key
+    /// scheme), or null: built once per configured key and shared by every request that presents it, so it must not be
+    /// changed.
+    /// </summary>
+    public ClaimsPrincipal? FindPrincipal(string key) => Lookup(key)?.Principal;
+
+    private Entry? Lookup(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
         var length = Encoding.UTF8.GetMaxByteCount(key.Length);
@@ -139,6 +155,9 @@ public sealed class ApiKeyStore
         return (new ApiKeyIdentity(id, list), Convert.FromHexString(sha256));
     }
 }
+
+/// <summary>A configured key: its identity and the principal its requests carry.</summary>
+internal sealed record Entry(ApiKeyIdentity Identity, ClaimsPrincipal Principal);
 
 /// <summary>A SHA-256 value as four words: a cheap dictionary key.</summary>
 internal readonly record struct Sha256Value(ulong A, ulong B, ulong C, ulong D)

@@ -42,13 +42,14 @@ public static partial class AuthExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => ApiKeyStore.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value));
         builder.Services.AddSingleton(sp => new SessionCookieMarker(false));
-        builder.Services.AddAuthentication(Scheme)
-            .AddPolicyScheme(Scheme, "API key or session", o => o.ForwardDefaultSelector = context =>
-                !ApiKeyAuthenticationHandler.HasKey(context.Request)
-                && context.Request.Cookies.ContainsKey(CookieName)
-                && context.RequestServices.GetServices<SessionCookieMarker>().Any(m => m.Registered)
-                    ? CookieScheme
-                    : ApiKeyAuthenticationHandler.SchemeName)
+        // The default scheme authenticates a key itself and hands cookie-only requests to the session scheme
+        // (CtmAuthenticationHandler); the API-key scheme stays registered for challenges, refusals and explicit use.
+        builder.Services.AddTransient<CtmAuthenticationHandler>();
+        builder.Services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = Scheme;
+                o.AddScheme<CtmAuthenticationHandler>(Scheme, "API key or session");
+            })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization(o => CtmPolicies.Add(o));
         builder.Services.AddTransient<ServiceKeyHandler>();

@@ -25,6 +25,15 @@ public static class TelemetryExtensions
     /// <summary>The path of the Prometheus scrape page.</summary>
     public const string MetricsPath = "/metrics";
 
+    /// <summary>
+    /// The ASP.NET Core meters exported: requests (<c>http.server.request.duration</c>, active requests), connections and
+    /// handled exceptions. The instrumentation package's default set adds meters recorded several times a request (memory
+    /// pool rentals, route matches, authentication and authorization timings): about 1 µs of a 25 µs request on two cores,
+    /// for figures that the request duration's route and status tags already carry.
+    /// </summary>
+    public static IReadOnlyList<string> AspNetCoreMeters { get; } =
+        ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics", "Microsoft.AspNetCore.RateLimiting"];
+
     /// <summary>Registers tracing, metrics and the OpenTelemetry log provider.</summary>
     public static IHostApplicationBuilder AddCtmTelemetry(this IHostApplicationBuilder builder)
     {
@@ -44,7 +53,7 @@ public static class TelemetryExtensions
             .ConfigureResource(r => r.AddService(CtmTelemetry.ServiceName(builder.Environment.ApplicationName), serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
             .WithMetrics(m => m
                 .AddMeter(CtmTelemetry.MeterPrefix + "*", "MassTransit")
-                .AddAspNetCoreInstrumentation()
+                .AddMeter([.. AspNetCoreMeters])
                 .AddHttpClientInstrumentation()
                 .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]))

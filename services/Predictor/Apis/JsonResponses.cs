@@ -34,6 +34,22 @@ public static class JsonResponses
 
     private sealed record PendingBody(ArrayBufferWriter<byte> Buffer);
 
+    /// <summary>A request body in a buffer rented from the shared pool.</summary>
+    public sealed class RequestBody(byte[] buffer, int length) : IDisposable
+    {
+        private byte[]? _buffer = buffer;
+
+        public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(RequestBody))).AsMemory(0, length);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _buffer, null) is { } b)
+            {
+                ArrayPool<byte>.Shared.Return(b);
+            }
+        }
+    }
+
     /// <summary><c>{"error": message}</c>, the error form of both TF Serving REST and the Open Inference Protocol.</summary>
     public static Task ErrorAsync(HttpResponse response, int status, string message, int? retryAfterSeconds = null)
     {
@@ -47,6 +63,56 @@ public static class JsonResponses
         writer.WriteString("error"u8, message);
         writer.WriteEndObject();
         return CompleteAsync(response, writer);
+    }
+
+    /// <summary>The request body's bytes, in one pooled buffer (return it by disposing).</summary>
+    public static async Task<RequestBody> ReadBytesAsync(HttpRequest request, CancellationToken ct)
+    {
+        // Read through the stream: a read loop on the body's pipe (AdvanceTo(start, end) until IsCompleted) came back short on
+        // chunked bodies. One byte over a known length lets the last read see the end without growing the buffer.
+        var stream = request.Body;
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } length and >= 0 and < int.MaxValue ? (int)length + 1 : 4096);
+        var count = 0;
+        try
+        {
+            while (true)
+            {
+                if (count == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, count).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await stream.ReadAsync(buffer.AsMemory(count), ct);
+                if (read == 0)
+                {
+                    return new RequestBody(buffer, count);
+                }
+
+                count += read;
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>Parses a body read by <see cref="ReadBytesAsync"/> (keep it until the document is disposed); null (and a 400 written) if it is not JSON.</summary>
+    public static async Task<JsonDocument?> ParseAsync(HttpRequest request, RequestBody body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body.Memory);
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(request.HttpContext.Response, StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>Parses the request body; null (and a 400 written) if it is not JSON.</summary>

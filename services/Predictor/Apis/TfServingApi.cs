@@ -34,7 +34,13 @@ public static class TfServingApi
     public static async Task PredictAsync(HttpContext context, Predictions predictions, string name, int? version)
     {
         var ct = context.RequestAborted;
-        using var body = await JsonResponses.ReadAsync(context.Request, ct);
+        using var bytes = await JsonResponses.ReadBytesAsync(context.Request, ct);
+        if (await TryPredictOneAsync(context, predictions, name, version, bytes))
+        {
+            return;
+        }
+
+        using var body = await JsonResponses.ParseAsync(context.Request, bytes);
         if (body is null)
         {
             return;
@@ -88,7 +94,14 @@ public static class TfServingApi
             }
             else if (model.Signature is { } signature && RowsFit(signature, instances))
             {
-                await PredictRowsAsync(response, predictions, model, signature, instances);
+                var block = new RowBlock(signature, instances.GetArrayLength());
+                var index = 0;
+                foreach (var instance in instances.EnumerateArray())
+                {
+                    block.AddInstance(instance, index++);
+                }
+
+                await PredictRowsAsync(response, predictions, model, block);
             }
             else
             {
@@ -110,15 +123,34 @@ public static class TfServingApi
         || instances.EnumerateArray().All(i => i.ValueKind == JsonValueKind.Object)
         || (signature.IsMatrix && instances.EnumerateArray().All(i => i.ValueKind == JsonValueKind.Array));
 
-    private static async Task PredictRowsAsync(HttpResponse response, Predictions predictions, LoadedModel model, ModelSignature signature, JsonElement instances)
+    /// <summary>
+    /// One instance in the model's column order (the common online request), decoded straight from the body's bytes
+    /// (<see cref="RowBlock.TryReadSingleInstance"/>) and answered as the general path would answer it; false, with nothing
+    /// written, for any other request, and when no model answers at once (the general path checks the body first, then
+    /// waits out a swap's gap or says that none is served).
+    /// </summary>
+    private static async Task<bool> TryPredictOneAsync(HttpContext context, Predictions predictions, string name, int? version, JsonResponses.RequestBody bytes)
     {
-        var block = new RowBlock(signature, instances.GetArrayLength());
-        var index = 0;
-        foreach (var instance in instances.EnumerateArray())
+        using var lease = predictions.TryAcquire(name, version);
+        if (lease?.Model is not { Signature: { } signature } model || RowBlock.TryReadSingleInstance(signature, bytes.Memory.Span) is not { } block)
         {
-            block.AddInstance(instance, index++);
+            return false;
         }
 
+        try
+        {
+            await PredictRowsAsync(context.Response, predictions, model, block);
+        }
+        catch (Exception e) when (PredictionErrors.Answers(e))
+        {
+            await PredictionErrors.WriteAsync(context.Response, e, predictions.Options);
+        }
+
+        return true;
+    }
+
+    private static async Task PredictRowsAsync(HttpResponse response, Predictions predictions, LoadedModel model, RowBlock block)
+    {
         var answers = await predictions.PredictAsync(model, block);
         var writer = JsonResponses.Begin(response, StatusCodes.Status200OK);
         writer.WriteStartObject();

@@ -14,6 +14,9 @@ public sealed class Predictions(ModelCatalog catalog, IOptions<ServingOptions> o
     public ValueTask<ModelLease?> AcquireAsync(string name, int? version, CancellationToken ct) =>
         catalog.AcquireAsync(name, version, TimeSpan.FromSeconds(options.Value.UnloadWaitSeconds), ct);
 
+    /// <summary>A lease on the model that answers now, without waiting out a swap's gap (null then, and when none is served).</summary>
+    public ModelLease? TryAcquire(string name, int? version) => catalog.Acquire(name, version);
+
     /// <exception cref="ServingOverloadedException">The model's queue is full.</exception>
     public async ValueTask<Prediction[]> PredictAsync(LoadedModel model, RowBlock block)
     {

@@ -168,17 +168,7 @@ public static class InferenceProtocolApi
             var block = Decode(model.Signature, inputs, predictions.Options.MaxInstancesPerRequest);
             var requested = RequestedOutputs(model.Signature, root);
             var answers = await predictions.PredictAsync(model, block);
-            var writer = JsonResponses.Begin(response, StatusCodes.Status200OK);
-            writer.WriteStartObject();
-            writer.WriteString("model_name"u8, name);
-            writer.WriteString("model_version"u8, model.VersionText);
-            if (root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
-            {
-                writer.WriteString("id"u8, id.GetString());
-            }
-
-            writer.WritePropertyName("outputs"u8);
-            writer.WriteStartArray();
+            var writer = BeginInferResponse(response, name, model, root);
             foreach (var o in requested)
             {
                 WriteOutput(writer, model.Signature.Outputs[o], o, answers);
@@ -252,17 +242,7 @@ public static class InferenceProtocolApi
         var outputs = RequestedOutputNames(root);
         var results = model.RunTensors(feeds, outputs);
         var names = outputs ?? [.. model.Session.Outputs.Where(o => o.IsTensor).Select(o => o.Name)];
-        var writer = JsonResponses.Begin(response, StatusCodes.Status200OK);
-        writer.WriteStartObject();
-        writer.WriteString("model_name"u8, name);
-        writer.WriteString("model_version"u8, model.VersionText);
-        if (root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
-        {
-            writer.WriteString("id"u8, id.GetString());
-        }
-
-        writer.WritePropertyName("outputs"u8);
-        writer.WriteStartArray();
+        var writer = BeginInferResponse(response, name, model, root);
         for (var o = 0; o < results.Count; o++)
         {
             WriteTensor(writer, names[o], results[o]);
@@ -276,6 +256,26 @@ public static class InferenceProtocolApi
         writer.WriteEndArray();
         writer.WriteEndObject();
         await JsonResponses.CompleteAsync(response, writer);
+    }
+
+    /// <summary>
+    /// Starts a 200 inference response: the model's name and version, the request's <c>id</c> echoed when it sent one,
+    /// and the opened <c>outputs</c> array, which the caller fills and closes.
+    /// </summary>
+    private static Utf8JsonWriter BeginInferResponse(HttpResponse response, string name, LoadedModel model, JsonElement root)
+    {
+        var writer = JsonResponses.Begin(response, StatusCodes.Status200OK);
+        writer.WriteStartObject();
+        writer.WriteString("model_name"u8, name);
+        writer.WriteString("model_version"u8, model.VersionText);
+        if (root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+        {
+            writer.WriteString("id"u8, id.GetString());
+        }
+
+        writer.WritePropertyName("outputs"u8);
+        writer.WriteStartArray();
+        return writer;
     }
 
     private static void WriteTensor(Utf8JsonWriter writer, string name, OrtTensor tensor)

@@ -83,6 +83,32 @@ public sealed class PredictionApiTests(PredictorService predictor) : IClassFixtu
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Predict_BodyLargerThanTheFirstReadBuffer_ReadWholeAndAnswered()
+    {
+        // One instance, then 3 MiB of JSON whitespace: the body outgrows the 1 MiB first buffer twice.
+        var json = """{"instances": [{"tenure": 3, "plan": "pro", "monthly_fee": 20.0}]""" + new string(' ', 3 << 20) + "}";
+        using var client = predictor.Client();
+
+        var response = await client.PostAsync($"v1/models/{Dataset}:predict", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"expected 200, got {(int)response.StatusCode}: {text}");
+        Assert.Equal(1, JsonDocument.Parse(text).RootElement.GetProperty("predictions").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Predict_BodyThatIsNotJson_400SayingSo()
+    {
+        using var client = predictor.Client();
+
+        var response = await client.PostAsync($"v1/models/{Dataset}:predict", new StringContent("{\"instances\": [", System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"expected 400, got {(int)response.StatusCode}: {text}");
+        Assert.Contains("the request body is not valid JSON", JsonDocument.Parse(text).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     private async Task<string> ErrorAsync(object[] instances)
     {
         using var client = predictor.Client();

@@ -65,13 +65,17 @@ public static class JsonResponses
         return CompleteAsync(response, writer);
     }
 
+    private const int FirstBufferCap = 1 << 20;
+
     /// <summary>The request body's bytes, in one pooled buffer (return it by disposing).</summary>
     public static async Task<RequestBody> ReadBytesAsync(HttpRequest request, CancellationToken ct)
     {
         // Read through the stream: a read loop on the body's pipe (AdvanceTo(start, end) until IsCompleted) came back short on
         // chunked bodies. One byte over a known length lets the last read see the end without growing the buffer.
+        // The first buffer is capped: Content-Length is the client's claim, and Kestrel enforces the body size limit only
+        // as the body is read, so an uncapped rent would allocate whatever a request declares before any check.
         var stream = request.Body;
-        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } length and >= 0 and < int.MaxValue ? (int)length + 1 : 4096);
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } length and >= 0 and < FirstBufferCap ? (int)length + 1 : request.ContentLength is null ? 4096 : FirstBufferCap);
         var count = 0;
         try
         {
@@ -110,7 +114,7 @@ public static class JsonResponses
         }
         catch (JsonException e)
         {
-            await ErrorAsync(request.HttpContext.Response, StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+            await NotJsonAsync(request, e);
             return null;
         }
     }
@@ -124,8 +128,11 @@ public static class JsonResponses
         }
         catch (JsonException e)
         {
-            await ErrorAsync(request.HttpContext.Response, StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
+            await NotJsonAsync(request, e);
             return null;
         }
     }
+
+    private static Task NotJsonAsync(HttpRequest request, JsonException e) =>
+        ErrorAsync(request.HttpContext.Response, StatusCodes.Status400BadRequest, $"the request body is not valid JSON: {e.Message}");
 }
